@@ -1,0 +1,32 @@
+// Lint is part of `npm test`: typescript-eslint's recommended rules, plus the rules that keep
+// workflow code deterministic and secrets out of logs.
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.lettuce/**', '.tools/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    // Tests read loosely typed JSON responses.
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O, no app modules.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['../src/*', '../src/**', 'typeorm', 'pg', 'koa', 'node:*', 'fs', 'child_process', 'crypto'],
+            message: 'Workflow code must stay deterministic and bundle-safe.' },
+          { group: ['../activities', '../activities/*'], message: 'Import activity types only (import type).', allowTypeImports: true },
+        ],
+      }],
+    },
+  },
+);

@@ -1,0 +1,19 @@
+// The Koa application: middleware, then every route group. Unknown routes answer the JSON 404.
+import Koa from 'koa';
+import type { AppDeps } from './deps';
+import { errorHandler, requestContext } from './middleware';
+import { adminRoutes } from './routes/admin';
+import { healthRoutes } from './routes/health';
+import { sessionRoutes } from './routes/session';
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: true });
+  app.silent = true; // errors are handled and logged by our middleware, never printed raw
+  app.use(requestContext(deps.log));
+  app.use(errorHandler());
+  for (const router of [healthRoutes(deps), adminRoutes(deps), sessionRoutes(deps)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  return app;
+}

@@ -1,0 +1,14 @@
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import type { SecretBox } from '../security/secret-box';
+import type { TemporalGateway } from '../temporal/gateway';
+
+/** Everything the HTTP layer needs, built once per process. */
+export interface AppDeps {
+  config: Config;
+  ds: DataSource;
+  box: SecretBox;
+  temporal: TemporalGateway;
+  log: Logger;
+}

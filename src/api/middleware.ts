@@ -1,0 +1,67 @@
+// Cross-cutting middleware: request ids, access logs (with credential-bearing query values
+// redacted), latency metrics, and the error handler that turns everything into the contract's
+// JSON error shape — a stack trace never reaches a client.
+import crypto from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Logger } from '../logger';
+import { redactUrl } from '../logger';
+import { httpRequestDuration } from '../metrics';
+import { ApiError } from './errors';
+
+export function requestContext(log: Logger): Middleware {
+  return async (ctx, next) => {
+    const incoming = ctx.get('x-request-id');
+    const requestId = /^[A-Za-z0-9._-]{1,100}$/.test(incoming) ? incoming : crypto.randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.log = log.child({ requestId });
+    ctx.set('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? "unmatched";
+      httpRequestDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
+      ctx.state.log.info(
+        { method: ctx.method, url: redactUrl(ctx.originalUrl), status: ctx.status, ms: Math.round(seconds * 1000) },
+        'request',
+      );
+    }
+  };
+}
+
+export function errorHandler(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new ApiError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
+      }
+      if (ctx.status === 405 && ctx.body === undefined) {
+        throw new ApiError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`);
+      }
+    } catch (err) {
+      const apiError = toApiError(err);
+      if (apiError.status >= 500) ctx.state.log?.error({ err: sanitize(err) }, 'request failed');
+      ctx.status = apiError.status;
+      // The unread rest of an oversized body would corrupt a reused connection.
+      if (apiError.status === 413) ctx.set('Connection', 'close');
+      ctx.body = { error: { code: apiError.code, message: apiError.message } };
+    }
+  };
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const status = (err as { status?: number }).status;
+  // Errors Koa or its router raise on their own (e.g. a malformed URL) carry a 4xx status.
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new ApiError(status, status === 404 ? 'not_found' : 'bad_request', 'The request could not be understood.');
+  }
+  return new ApiError(500, 'internal_error', 'Something went wrong on our side; try again.');
+}
+
+function sanitize(err: unknown): { name?: string; message?: string; stack?: string } {
+  const e = err as Error;
+  return { name: e?.name, message: e?.message, stack: e?.stack };
+}

@@ -1,0 +1,14 @@
+// GET /v1/me (CONTRACT §4).
+import Router from '@koa/router';
+import { present } from '../../accounts/accounts';
+import { requireUser, sessionOf } from '../auth';
+import type { AppDeps } from '../deps';
+
+export function sessionRoutes(deps: AppDeps): Router {
+  const router = new Router({ prefix: '/v1' });
+  router.get('/me', requireUser(deps), (ctx) => {
+    const { user, account } = sessionOf(ctx);
+    ctx.body = { user: present.user(user), account: present.account(account) };
+  });
+  return router;
+}

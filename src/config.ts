@@ -1,0 +1,143 @@
+// Configuration: every variable of CONTRACT §1 (plus a few operational knobs), parsed and
+// validated once at start-up. A bad value becomes one line naming the variable; secret values
+// are never echoed back.
+import path from 'node:path';
+import { z } from 'zod';
+
+export const TASK_QUEUE_NAMES = ['lettuce-control', 'lettuce-indexing'] as const;
+export type TaskQueueName = (typeof TASK_QUEUE_NAMES)[number];
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const httpUrl = z
+  .string()
+  .url('must be an absolute http(s) URL')
+  .refine((v) => /^https?:\/\//.test(v), 'must be an absolute http(s) URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const base64Key = z.string().refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/=_-]+$/.test(v), {
+  message: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
+});
+
+const schema = z
+  .object({
+    CODEWAZE_PUBLIC_URL: httpUrl.default('http://localhost:8080'),
+    CODEWAZE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    BITBUCKET_APP_CLIENT_ID: z.string().min(1).optional(),
+    BITBUCKET_APP_CLIENT_SECRET: z.string().min(1).optional(),
+    BITBUCKET_URL: httpUrl.default('https://bitbucket.org'),
+    BITBUCKET_API_URL: httpUrl.default('https://api.bitbucket.org/2.0'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
+      .optional(),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must be host:port')
+      .optional(),
+    TEMPORAL_NAMESPACE: z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'must be a Temporal namespace name').default('default'),
+    PORT: z.coerce.number({ message: 'must be a port number' }).int('must be an integer').min(0).max(65535).default(8080),
+    DATA_DIR: z.string().min(1).default('./.lettuce'),
+    TOKEN_ENCRYPTION_KEY: base64Key.optional(),
+    GIT_ALLOW_PRIVATE_HOSTS: bool.default('false'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    WORKER_TASK_QUEUES: z
+      .string()
+      .default(TASK_QUEUE_NAMES.join(','))
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .refine((qs) => qs.length > 0 && qs.every((q) => (TASK_QUEUE_NAMES as readonly string[]).includes(q)), {
+        message: `must be a comma list of ${TASK_QUEUE_NAMES.join(', ')}`,
+      }),
+    WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number({ message: 'must be a number of seconds' }).int().min(0).max(3600).default(30),
+  })
+  .superRefine((env, ctx) => {
+    // The consumer is configured with both halves or neither.
+    if (env.BITBUCKET_APP_CLIENT_ID && !env.BITBUCKET_APP_CLIENT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['BITBUCKET_APP_CLIENT_SECRET'], message: 'must be set when BITBUCKET_APP_CLIENT_ID is set' });
+    }
+    if (env.BITBUCKET_APP_CLIENT_SECRET && !env.BITBUCKET_APP_CLIENT_ID) {
+      ctx.addIssue({ code: 'custom', path: ['BITBUCKET_APP_CLIENT_ID'], message: 'must be set when BITBUCKET_APP_CLIENT_SECRET is set' });
+    }
+  });
+
+export interface Config {
+  publicUrl: string;
+  adminToken: string;
+  bitbucket: { clientId: string; clientSecret: string } | null;
+  bitbucketUrl: string;
+  bitbucketApiUrl: string;
+  databaseUrl: string;
+  temporal: { address: string; namespace: string };
+  port: number;
+  dataDir: string;
+  tokenEncryptionKey: Buffer;
+  gitAllowPrivateHosts: boolean;
+  logLevel: string;
+  worker: { taskQueues: TaskQueueName[]; shutdownGraceSeconds: number };
+  /** Prefix for task queue names; empty in production, set by tests to isolate files. */
+  taskQueuePrefix: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type RawEnv = Record<string, string | undefined>;
+
+/** Parses the environment. Variables the dev stack fills in may be absent only when `devStack` is set. */
+export function loadConfig(env: RawEnv = process.env): Config {
+  // Empty strings count as unset: compose files and shells produce them for "not configured".
+  const cleaned: RawEnv = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') cleaned[k] = v;
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? 'configuration');
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}.`);
+  }
+  const e = parsed.data;
+  const required = (name: string, value: string | undefined, hint: string): string => {
+    if (!value) throw new ConfigError(`Invalid configuration: ${name} is required (${hint}).`);
+    return value;
+  };
+  return {
+    publicUrl: e.CODEWAZE_PUBLIC_URL,
+    adminToken: required('CODEWAZE_ADMIN_TOKEN', e.CODEWAZE_ADMIN_TOKEN, 'the admin API token; `npm start` generates one'),
+    bitbucket:
+      e.BITBUCKET_APP_CLIENT_ID && e.BITBUCKET_APP_CLIENT_SECRET
+        ? { clientId: e.BITBUCKET_APP_CLIENT_ID, clientSecret: e.BITBUCKET_APP_CLIENT_SECRET }
+        : null,
+    bitbucketUrl: e.BITBUCKET_URL,
+    bitbucketApiUrl: e.BITBUCKET_API_URL,
+    databaseUrl: required('DATABASE_URL', e.DATABASE_URL, 'a postgres:// URL; `npm start` runs an embedded PostgreSQL'),
+    temporal: {
+      address: required('TEMPORAL_ADDRESS', e.TEMPORAL_ADDRESS, 'host:port of Temporal; `npm start` runs a dev server'),
+      namespace: e.TEMPORAL_NAMESPACE,
+    },
+    port: e.PORT,
+    dataDir: path.resolve(e.DATA_DIR),
+    tokenEncryptionKey: Buffer.from(
+      required('TOKEN_ENCRYPTION_KEY', e.TOKEN_ENCRYPTION_KEY, '32 bytes, base64; `npm start` generates one'),
+      'base64',
+    ),
+    gitAllowPrivateHosts: e.GIT_ALLOW_PRIVATE_HOSTS,
+    logLevel: e.LOG_LEVEL,
+    worker: { taskQueues: e.WORKER_TASK_QUEUES as TaskQueueName[], shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS },
+    taskQueuePrefix: '',
+  };
+}
+
+/** Entry points call this: a bad configuration prints one line and exits, never a stack trace. */
+export function loadConfigOrExit(env: RawEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

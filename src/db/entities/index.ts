@@ -1,0 +1,10 @@
+import { Account } from './account';
+import { ApiToken } from './api-token';
+import { ProviderInstallation } from './provider-installation';
+import { Repo } from './repo';
+import { User } from './user';
+import { WebhookDelivery } from './webhook-delivery';
+import { WorkerHeartbeat } from './worker-heartbeat';
+
+export { Account, ApiToken, ProviderInstallation, Repo, User, WebhookDelivery, WorkerHeartbeat };
+export const ENTITIES = [Account, ApiToken, ProviderInstallation, Repo, User, WebhookDelivery, WorkerHeartbeat];

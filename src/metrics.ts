@@ -1,0 +1,41 @@
+// Prometheus metrics (CONTRACT §10). One registry per process; the API serves it at /metrics.
+import client from 'prom-client';
+
+export const registry = new client.Registry();
+client.collectDefaultMetrics({ register: registry });
+
+export const httpRequestDuration = new client.Histogram({
+  name: 'lettuce_http_request_duration_seconds',
+  help: 'HTTP request latency by method, route and status.',
+  labelNames: ['method', 'route', 'status'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
+export const webhookDeliveries = new client.Counter({
+  name: 'lettuce_webhook_deliveries_total',
+  help: 'Bitbucket webhook deliveries by outcome (accepted, duplicate, ignored, invalid_signature, malformed, unknown_repo).',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const indexDuration = new client.Histogram({
+  name: 'lettuce_index_duration_seconds',
+  help: 'Duration of index builds by kind (full, incremental) and outcome.',
+  labelNames: ['kind', 'outcome'] as const,
+  buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+  registers: [registry],
+});
+
+export const indexBytes = new client.Counter({
+  name: 'lettuce_index_bytes_total',
+  help: 'Bytes of source text indexed.',
+  registers: [registry],
+});
+
+export const tokenRefreshes = new client.Counter({
+  name: 'lettuce_token_refreshes_total',
+  help: 'OAuth token refreshes by outcome (refreshed, reused, needs_reauth, retryable_error).',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});

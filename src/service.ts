@@ -1,0 +1,89 @@
+// The composition root: opens PostgreSQL (running migrations), connects to Temporal, and starts
+// the API and/or the workers in this process. The dev stack, the production entry points and the
+// end-to-end tests all start the service through here.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createApp } from './api/app';
+import type { Config } from './config';
+import { openDatabase } from './db/data-source';
+import type { Logger } from './logger';
+import { SecretBox } from './security/secret-box';
+import { connectTemporal } from './temporal/client';
+import { TemporalGateway } from './temporal/gateway';
+import { createWorkers } from './temporal/worker';
+
+export interface ServiceOptions {
+  config: Config;
+  log: Logger;
+  api?: boolean;
+  workers?: boolean;
+  workflowBundlePath?: string;
+  /** Listen host for the API (default all interfaces, like any server; tests use 127.0.0.1). */
+  host?: string;
+}
+
+export interface RunningService {
+  url: string | null;
+  workers: Worker[];
+  stop(): Promise<void>;
+}
+
+export async function startService(opts: ServiceOptions): Promise<RunningService> {
+  const { config, log } = opts;
+  const ds = await openDatabase(config.databaseUrl);
+  const box = new SecretBox(config.tokenEncryptionKey);
+  const cleanups: Array<() => Promise<void>> = [() => ds.destroy()];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err: Error) => log.warn({ err: err.message }, 'shutdown step failed'));
+  };
+  try {
+    let workers: Worker[] = [];
+    let workersDone: Promise<unknown> = Promise.resolve();
+    if (opts.workers !== false) {
+      const connection = await NativeConnection.connect({ address: config.temporal.address });
+      cleanups.push(() => connection.close());
+      workers = await createWorkers({
+        connection,
+        namespace: config.temporal.namespace,
+        queues: config.worker.taskQueues,
+        deps: { ds, config, log },
+        shutdownGraceSeconds: config.worker.shutdownGraceSeconds,
+        taskQueuePrefix: config.taskQueuePrefix,
+        workflowBundlePath: opts.workflowBundlePath,
+      });
+      workersDone = Promise.all(workers.map((w) => w.run())).catch((err: Error) => log.error({ err: err.message }, 'worker failed'));
+      cleanups.push(async () => {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await workersDone;
+      });
+    }
+
+    let url: string | null = null;
+    if (opts.api !== false) {
+      const temporal = await connectTemporal(config.temporal.address, config.temporal.namespace);
+      cleanups.push(() => temporal.close());
+      const gateway = new TemporalGateway(temporal.client, temporal.connection, config.taskQueuePrefix);
+      const app = createApp({ config, ds, box, temporal: gateway, log });
+      const server = http.createServer(app.callback());
+      server.requestTimeout = 30_000;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, opts.host, resolve);
+      });
+      const { port } = server.address() as AddressInfo;
+      url = `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`;
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+      );
+    }
+    return { url, workers, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,37 @@
+// Creates the workers for the configured task queues: `lettuce-control` runs the workflows and
+// the cheap activities; `lettuce-indexing` runs clone and index, with low concurrency, so the two
+// scale apart (CONTRACT §9).
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../../activities';
+import { taskQueues, CONTROL_QUEUE } from '../../workflows/definitions';
+import type { TaskQueueName } from '../config';
+import { workflowSource } from './workflow-bundle';
+
+export interface WorkerSetOptions {
+  connection: NativeConnection;
+  namespace: string;
+  queues: TaskQueueName[];
+  deps: ActivityDeps;
+  shutdownGraceSeconds: number;
+  /** Test isolation: prefixes both task queue names. */
+  taskQueuePrefix?: string;
+  workflowBundlePath?: string;
+}
+
+export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
+  const names = taskQueues(opts.taskQueuePrefix);
+  const activities = createActivities(opts.deps);
+  const common = {
+    connection: opts.connection,
+    namespace: opts.namespace,
+    activities,
+    shutdownGraceTime: `${opts.shutdownGraceSeconds} seconds`,
+  } as const;
+  return Promise.all(
+    opts.queues.map((queue) =>
+      queue === CONTROL_QUEUE
+        ? Worker.create({ ...common, taskQueue: names.control, ...workflowSource(opts.workflowBundlePath) })
+        : Worker.create({ ...common, taskQueue: names.indexing, maxConcurrentActivityTaskExecutions: 2 }),
+    ),
+  );
+}

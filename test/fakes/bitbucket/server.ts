@@ -1,0 +1,1198 @@
+// A fake Bitbucket Cloud (2026 behaviour) on a real HTTP server: OAuth consumer flow with
+// rotating refresh tokens, REST 2.0 (user, workspaces, repositories, hooks), git over HTTP via
+// `git http-backend`, signed webhook deliveries, fault injection, and a /_fake control API.
+// See README.md beside this file and ../../../../shared/reference/bitbucket-cloud.md.
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, promises as fs } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { handleControl } from './control';
+import { deliver, type Delivery } from './delivery';
+import { GitStore, runHttpBackend, type CommitInfo } from './git';
+import {
+  apiError, escapeHtml, htmlPage, HttpError, parseBasic, parseBearer, readForm, readJson, redirect,
+  sendHtml, sendJson, sendText, str,
+} from './http-util';
+import {
+  bbTimestamp, braceUuid, maxPermission, permissionAtLeast, randomAccountId, randomToken, REPO_HOOK_EVENTS, SLUG_RE,
+  type AccessToken, type AuthCode, type FakeHook, type FakeRepo, type FakeUser, type FakeWorkspace, type Permission,
+  type RefreshToken, type Role,
+} from './model';
+import {
+  page, renderHook, renderPayloadRepository, renderPushChange, renderRepository, renderUser, renderUserRef,
+  renderWorkspaceBase, renderWorkspaceRef, type Urls,
+} from './render';
+
+export type { Delivery } from './delivery';
+export type { FakeHook, FakeRepo, FakeUser, FakeWorkspace, Permission, Role } from './model';
+
+export type AuthorizeMode = 'consent-page' | 'auto-approve' | 'auto-deny';
+
+export interface FakeBitbucketOptions {
+  /** 0 (default) = a random free port. Always bound to 127.0.0.1. */
+  port?: number;
+  clientId?: string;
+  clientSecret?: string;
+  /** The consumer's registered callback URL (can be set later with setCallbackUrl). */
+  callbackUrl?: string;
+  /** Access token lifetime, default 7200 s. */
+  accessTokenTtlSeconds?: number;
+  authorizeMode?: AuthorizeMode;
+  /** Where bare repos live; default a temp dir removed on close(). */
+  dataDir?: string;
+  /** Emit the pre-2026 `scopes` key in token responses instead of `scope`. */
+  legacyScopesKey?: boolean;
+  /** The consumer's permissions, space separated. Default "account repository webhook". */
+  scopes?: string;
+  /** Webhook delivery timeout, default 10000 ms (Bitbucket's). */
+  deliveryTimeoutMs?: number;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  scope?: string;
+  scopes?: string;
+  token_type: 'bearer';
+  expires_in: number;
+  state: string;
+  refresh_token: string;
+}
+
+export interface FaultSpec {
+  method?: string;
+  /** Matched against the request's pathname (exact string, or RegExp test). */
+  path: string | RegExp;
+  /** Default 500. 429 answers text/plain "Rate limit for this resource has been exceeded", no Retry-After. */
+  status?: number;
+  /** Never answer (until close() or clearFaults()). */
+  hang?: boolean;
+  /** How many matching requests it hits; default 1; Infinity = until cleared. */
+  times?: number;
+  /** Response body override. */
+  body?: string;
+}
+
+export interface FakeStats {
+  /** Successful authorization_code exchanges. */
+  tokenExchanges: number;
+  /** Failed authorization_code exchanges (bad, reused or expired code). */
+  tokenExchangeFailures: number;
+  /** Successful refresh_token grants. */
+  refreshes: number;
+  /** Rejected refresh_token grants (unknown, rotated away or revoked). */
+  refreshFailures: number;
+  /** GET info/refs?service=git-upload-pack: one per clone, fetch or ls-remote. */
+  gitFetches: number;
+  /** POST git-upload-pack requests (protocol v2 makes two per clone: ls-refs and fetch). */
+  gitUploadPacks: number;
+  /** Webhook deliveries (one per hook per event, retries not counted separately). */
+  deliveries: number;
+  /** Webhook HTTP attempts, retries included. */
+  deliveryAttempts: number;
+  faultsServed: number;
+  /** "METHOD /route/template" → count, e.g. "GET /2.0/repositories/{workspace}". */
+  requests: Record<string, number>;
+}
+
+export interface AddUserSpec {
+  nickname: string;
+  display_name?: string;
+  uuid?: string;
+  account_id?: string;
+  email?: string;
+}
+
+export interface AddWorkspaceSpec {
+  slug: string;
+  name?: string;
+  uuid?: string;
+  members?: Array<string | { nickname: string; administrator?: boolean }>;
+}
+
+export interface AddRepoSpec {
+  workspace: string;
+  slug: string;
+  name?: string;
+  uuid?: string;
+  /** Default true. */
+  is_private?: boolean;
+  /** Default "main". */
+  mainbranch?: string;
+  description?: string;
+  language?: string;
+  /** Nickname of the creator: gets admin (role=owner). */
+  owner?: string;
+  /** Initial content, committed at once. Without it the bare repo is created lazily. */
+  files?: Record<string, string>;
+  message?: string;
+}
+
+export interface CommitOpts {
+  message?: string;
+  branch?: string;
+  /** Replace the branch head (the new commit is not a descendant of the old head). */
+  force?: boolean;
+  /** Nickname of the commit author (default: the current user, else the repo owner). */
+  author?: string;
+}
+
+export interface DeliverPushOpts {
+  branch?: string;
+  /** Default: the head at the previous delivery (or before the first undelivered commit). null = branch created. */
+  oldHash?: string | null;
+  /** Default: the current head of the branch. null = branch deleted. */
+  newHash?: string | null;
+  /** Default: computed (old head not an ancestor of the new one). */
+  forced?: boolean;
+  /** Nickname of the pusher (default: current user, else repo owner). */
+  actor?: string;
+}
+
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: string[];
+}
+
+interface Route {
+  method: string;
+  re: RegExp;
+  key: string;
+  handler: (ctx: Ctx) => Promise<void> | void;
+}
+
+interface ActiveFault extends FaultSpec {
+  remaining: number;
+}
+
+const CODE_TTL_MS = 10 * 60 * 1000;
+const DEFAULT_PAGELEN = 10;
+const MAX_PAGELEN = 100;
+const RATE_LIMIT_TEXT = 'Rate limit for this resource has been exceeded';
+const CHANGE_2770_URL = 'https://developer.atlassian.com/cloud/bitbucket/changelog#CHANGE-2770';
+const GIT_RE = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/(info\/refs|git-upload-pack|git-receive-pack)$/;
+
+function emptyStats(): FakeStats {
+  return {
+    tokenExchanges: 0, tokenExchangeFailures: 0, refreshes: 0, refreshFailures: 0, gitFetches: 0, gitUploadPacks: 0,
+    deliveries: 0, deliveryAttempts: 0, faultsServed: 0, requests: {},
+  };
+}
+
+function tokenError(res: ServerResponse, error: string, description: string, status = 400): void {
+  sendJson(res, status, { error_description: description, error });
+}
+
+export class FakeBitbucket {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly dataDir: string;
+  siteUrl = '';
+  apiUrl = '';
+
+  private server: http.Server | null = null;
+  private readonly ownsDataDir: boolean;
+  private readonly gitStore: GitStore;
+  private callbackUrl: string | null;
+  private authorizeMode: AuthorizeMode;
+  private currentUser: string | null = null;
+  private readonly accessTtlMs: number;
+  private readonly legacyScopesKey: boolean;
+  private readonly consumerScopes: string;
+  private readonly deliveryTimeoutMs: number;
+
+  private readonly users = new Map<string, FakeUser>();
+  private readonly workspaces = new Map<string, FakeWorkspace>();
+  private readonly repos = new Map<string, FakeRepo>();
+  private readonly hooks = new Map<string, FakeHook>();
+  private readonly accessTokens = new Map<string, AccessToken>();
+  private readonly refreshTokens = new Map<string, RefreshToken>();
+  private readonly codes = new Map<string, AuthCode>();
+  private faults: ActiveFault[] = [];
+  private counters: FakeStats = emptyStats();
+  /** "ws/slug#branch" → head at the last delivered push (undefined = none recorded). */
+  private readonly deliveredHeads = new Map<string, string | null>();
+  private readonly deliveryLog: Delivery[] = [];
+  private readonly hanging = new Set<ServerResponse>();
+  private readonly children = new Set<ChildProcess>();
+  private readonly routes: Route[];
+
+  constructor(opts: FakeBitbucketOptions = {}) {
+    this.clientId = opts.clientId ?? 'fake-client-id';
+    this.clientSecret = opts.clientSecret ?? 'fake-client-secret';
+    this.callbackUrl = opts.callbackUrl ?? null;
+    this.authorizeMode = opts.authorizeMode ?? 'consent-page';
+    this.accessTtlMs = (opts.accessTokenTtlSeconds ?? 7200) * 1000;
+    this.legacyScopesKey = opts.legacyScopesKey ?? false;
+    this.consumerScopes = opts.scopes ?? 'account repository webhook';
+    this.deliveryTimeoutMs = opts.deliveryTimeoutMs ?? 10_000;
+    this.ownsDataDir = opts.dataDir === undefined;
+    this.dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'fake-bitbucket-'));
+    this.gitStore = new GitStore(this.dataDir);
+    this.routes = this.buildRoutes();
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async listen(port = 0): Promise<void> {
+    await fs.mkdir(this.dataDir, { recursive: true });
+    const server = http.createServer((req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, apiError('Internal fake error', e instanceof Error ? e.message : String(e)));
+        else res.destroy();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    const addr = server.address() as AddressInfo;
+    this.siteUrl = `http://127.0.0.1:${addr.port}`;
+    this.apiUrl = `${this.siteUrl}/2.0`;
+  }
+
+  get port(): number {
+    return Number(new URL(this.siteUrl).port);
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
+    for (const child of this.children) child.kill('SIGKILL');
+    const server = this.server;
+    this.server = null;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    if (this.ownsDataDir) await fs.rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  // ---------------------------------------------------------------- seeding
+
+  addUser(spec: AddUserSpec): FakeUser {
+    if (this.users.has(spec.nickname)) throw new Error(`user ${spec.nickname} exists`);
+    const user: FakeUser = {
+      uuid: spec.uuid ?? braceUuid(),
+      account_id: spec.account_id ?? randomAccountId(),
+      nickname: spec.nickname,
+      display_name: spec.display_name ?? spec.nickname,
+      email: spec.email ?? `${spec.nickname}@example.test`,
+      created_on: bbTimestamp(),
+    };
+    this.users.set(user.nickname, user);
+    return user;
+  }
+
+  addWorkspace(spec: AddWorkspaceSpec): FakeWorkspace {
+    if (!SLUG_RE.test(spec.slug)) throw new Error(`invalid workspace slug ${spec.slug}`);
+    if (this.workspaces.has(spec.slug)) throw new Error(`workspace ${spec.slug} exists`);
+    const ws: FakeWorkspace = {
+      uuid: spec.uuid ?? braceUuid(),
+      slug: spec.slug,
+      name: spec.name ?? spec.slug,
+      members: new Map(),
+      project: { uuid: braceUuid(), key: 'PROJ', name: 'Default project' },
+      created_on: bbTimestamp(),
+    };
+    this.workspaces.set(ws.slug, ws);
+    for (const m of spec.members ?? []) {
+      if (typeof m === 'string') this.addMember(ws.slug, m);
+      else this.addMember(ws.slug, m.nickname, m.administrator ?? false);
+    }
+    return ws;
+  }
+
+  /** Workspace membership: members see the workspace in /2.0/user/workspaces; administrators admin every repo in it. */
+  addMember(workspace: string, nickname: string, administrator = false): void {
+    this.mustUser(nickname);
+    this.mustWorkspace(workspace).members.set(nickname, administrator);
+  }
+
+  removeMember(workspace: string, nickname: string): void {
+    this.mustWorkspace(workspace).members.delete(nickname);
+  }
+
+  async addRepo(spec: AddRepoSpec): Promise<FakeRepo> {
+    const ws = this.mustWorkspace(spec.workspace);
+    if (!SLUG_RE.test(spec.slug)) throw new Error(`invalid repo slug ${spec.slug}`);
+    const full = `${ws.slug}/${spec.slug}`;
+    if (this.repos.has(full)) throw new Error(`repo ${full} exists`);
+    const now = bbTimestamp();
+    const repo: FakeRepo = {
+      uuid: spec.uuid ?? braceUuid(),
+      workspace: ws.slug,
+      slug: spec.slug,
+      name: spec.name ?? spec.slug,
+      description: spec.description ?? '',
+      is_private: spec.is_private ?? true,
+      mainbranch: spec.mainbranch ?? 'main',
+      language: spec.language ?? '',
+      owner: spec.owner ?? null,
+      created_on: now,
+      updated_on: now,
+      grants: new Map(),
+    };
+    this.repos.set(full, repo);
+    if (spec.owner) this.grant(spec.owner, full, 'admin');
+    if (spec.files) {
+      await this.commit(ws.slug, repo.slug, spec.files, { message: spec.message ?? 'Initial commit' });
+      // Seeded content counts as already pushed: the first deliverPush reports only later commits.
+      this.deliveredHeads.set(`${full}#${repo.mainbranch}`, await this.headOf(ws.slug, repo.slug));
+    }
+    return repo;
+  }
+
+  /** Deletes a repository (its hooks too); the API then answers 404 for it. */
+  async removeRepo(fullName: string): Promise<void> {
+    const repo = this.mustRepoByFullName(fullName);
+    this.repos.delete(fullName);
+    for (const [id, h] of this.hooks) if (h.repo === fullName) this.hooks.delete(id);
+    await fs.rm(this.gitStore.dirOf(repo.workspace, repo.slug), { recursive: true, force: true });
+  }
+
+  /**
+   * Gives `nickname` an explicit permission on `fullName` ("ws/slug"); null removes it.
+   * A user granted access to a repo also becomes a (non-admin) member of its workspace.
+   */
+  grant(nickname: string, fullName: string, permission: Permission | null): void {
+    this.mustUser(nickname);
+    const repo = this.mustRepoByFullName(fullName);
+    if (permission === null) {
+      repo.grants.delete(nickname);
+      return;
+    }
+    repo.grants.set(nickname, permission);
+    const ws = this.mustWorkspace(repo.workspace);
+    if (!ws.members.has(nickname)) ws.members.set(nickname, false);
+  }
+
+  /** The Bitbucket user logged in to the browser that goes through /site/oauth2/authorize. */
+  setCurrentUser(nickname: string): void {
+    this.mustUser(nickname);
+    this.currentUser = nickname;
+  }
+
+  setCallbackUrl(url: string): void {
+    new URL(url); // throws on garbage
+    this.callbackUrl = url;
+  }
+
+  getCallbackUrl(): string | null {
+    return this.callbackUrl;
+  }
+
+  setAuthorizeMode(mode: AuthorizeMode): void {
+    this.authorizeMode = mode;
+  }
+
+  user(nickname: string): FakeUser | undefined {
+    return this.users.get(nickname);
+  }
+
+  repo(workspace: string, slug: string): FakeRepo | undefined {
+    return this.repos.get(`${workspace}/${slug}`);
+  }
+
+  listRepos(): FakeRepo[] {
+    return [...this.repos.values()];
+  }
+
+  /** The URL the service would send a browser to. */
+  authorizeUrl(state?: string): string {
+    const u = new URL(`${this.siteUrl}/site/oauth2/authorize`);
+    u.searchParams.set('client_id', this.clientId);
+    u.searchParams.set('response_type', 'code');
+    if (state !== undefined) u.searchParams.set('state', state);
+    return u.toString();
+  }
+
+  // ---------------------------------------------------------------- git content
+
+  /** Commits to the bare repo (path → content, null deletes) and returns the new sha. */
+  async commit(workspace: string, slug: string, files: Record<string, string | null>, opts: CommitOpts = {}): Promise<string> {
+    const repo = this.mustRepo(workspace, slug);
+    const branch = opts.branch ?? repo.mainbranch;
+    await this.gitStore.ensure(repo.workspace, repo.slug, repo.mainbranch);
+    const dir = this.gitStore.dirOf(repo.workspace, repo.slug);
+    const key = `${workspace}/${slug}#${branch}`;
+    if (!this.deliveredHeads.has(key)) this.deliveredHeads.set(key, await this.gitStore.head(dir, branch));
+    const authorNick = opts.author ?? this.currentUser ?? repo.owner;
+    const author = authorNick ? this.users.get(authorNick) : undefined;
+    const sha = await this.gitStore.commit(dir, repo.mainbranch, files, {
+      message: opts.message,
+      branch,
+      force: opts.force,
+      author: author ? { name: author.display_name, email: author.email } : undefined,
+    });
+    repo.updated_on = bbTimestamp();
+    return sha;
+  }
+
+  async headOf(workspace: string, slug: string, branch?: string): Promise<string | null> {
+    const repo = this.mustRepo(workspace, slug);
+    return this.gitStore.head(this.gitStore.dirOf(repo.workspace, repo.slug), branch ?? repo.mainbranch);
+  }
+
+  /** Path of the bare repository on disk (it may not exist before the first commit or git request). */
+  gitDirOf(workspace: string, slug: string): string {
+    const repo = this.mustRepo(workspace, slug);
+    return this.gitStore.dirOf(repo.workspace, repo.slug);
+  }
+
+  // ---------------------------------------------------------------- tokens
+
+  /** Issues a token pair for `nickname` without the browser flow (not counted in stats). */
+  issueTokens(nickname: string): TokenResponse {
+    this.mustUser(nickname);
+    return this.issue(nickname, 'authorization_code');
+  }
+
+  /** Kills every refresh and access token of `nickname` (all users when omitted), as if the user revoked the app. */
+  revokeGrants(nickname?: string): void {
+    for (const t of this.accessTokens.values()) if (nickname === undefined || t.nickname === nickname) t.revoked = true;
+    for (const t of this.refreshTokens.values()) if (nickname === undefined || t.nickname === nickname) t.revoked = true;
+  }
+
+  /** Makes every current access token (of `nickname`, or everyone's) expired; refresh tokens stay valid. */
+  expireAccessTokens(nickname?: string): void {
+    const now = Date.now();
+    for (const t of this.accessTokens.values()) {
+      if (nickname === undefined || t.nickname === nickname) t.expiresAt = Math.min(t.expiresAt, now - 1);
+    }
+  }
+
+  private issue(nickname: string, grant: string): TokenResponse {
+    const access: AccessToken = {
+      token: randomToken(48), nickname, clientId: this.clientId, scope: this.consumerScopes,
+      expiresAt: Date.now() + this.accessTtlMs, revoked: false,
+    };
+    const refresh: RefreshToken = { token: randomToken(24), nickname, clientId: this.clientId, scope: this.consumerScopes, revoked: false };
+    this.accessTokens.set(access.token, access);
+    this.refreshTokens.set(refresh.token, refresh);
+    const body: TokenResponse = { access_token: access.token, token_type: 'bearer', expires_in: Math.round(this.accessTtlMs / 1000), state: grant, refresh_token: refresh.token };
+    // Key order as Bitbucket sends it.
+    return this.legacyScopesKey
+      ? { access_token: body.access_token, scopes: this.consumerScopes, token_type: 'bearer', expires_in: body.expires_in, state: grant, refresh_token: body.refresh_token }
+      : { access_token: body.access_token, scope: this.consumerScopes, token_type: 'bearer', expires_in: body.expires_in, state: grant, refresh_token: body.refresh_token };
+  }
+
+  // ---------------------------------------------------------------- faults and stats
+
+  injectFault(spec: FaultSpec): void {
+    this.faults.push({ ...spec, remaining: spec.times ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
+  }
+
+  stats(): FakeStats {
+    return { ...this.counters, requests: { ...this.counters.requests } };
+  }
+
+  resetStats(): void {
+    this.counters = emptyStats();
+  }
+
+  // ---------------------------------------------------------------- webhooks
+
+  /** Stored hooks of a repo, secrets included (for assertions). */
+  hooksOf(workspace: string, slug: string): FakeHook[] {
+    const full = `${workspace}/${slug}`;
+    return [...this.hooks.values()].filter((h) => h.repo === full).map((h) => ({ ...h, events: [...h.events] }));
+  }
+
+  /** Every delivery made so far, oldest first. */
+  deliveries(): Delivery[] {
+    return [...this.deliveryLog];
+  }
+
+  /** Sends a realistic repo:push to every active hook of the repo subscribed to repo:push. */
+  async deliverPush(workspace: string, slug: string, opts: DeliverPushOpts = {}): Promise<Delivery[]> {
+    const repo = this.mustRepo(workspace, slug);
+    const ws = this.mustWorkspace(repo.workspace);
+    const branch = opts.branch ?? repo.mainbranch;
+    const dir = this.gitStore.dirOf(repo.workspace, repo.slug);
+    const key = `${repo.workspace}/${repo.slug}#${branch}`;
+    const newHash = opts.newHash !== undefined ? opts.newHash : await this.gitStore.head(dir, branch);
+    const oldHash = opts.oldHash !== undefined ? opts.oldHash : (this.deliveredHeads.get(key) ?? null);
+    if (!newHash && !oldHash) throw new Error(`nothing to push on ${key}`);
+    const oldHead = oldHash ? await this.gitStore.commitInfo(dir, oldHash) : null;
+    const newHead = newHash ? await this.gitStore.commitInfo(dir, newHash) : null;
+    const commits: CommitInfo[] = newHash ? await this.gitStore.log(dir, newHash, oldHash, 6) : [];
+    const forced = opts.forced ?? (oldHash !== null && newHash !== null && !(await this.gitStore.isAncestor(dir, oldHash, newHash)));
+    const actor = this.actorFor(repo, opts.actor);
+    const urls = this.urls();
+    const authorOf = (email: string) => [...this.users.values()].find((u) => u.email === email) ?? null;
+    const payload = {
+      push: { changes: [renderPushChange({ branch, oldHead, newHead, commits, forced }, repo, urls, authorOf)] },
+      actor: renderUserRef(actor, urls),
+      repository: renderPayloadRepository(repo, ws, urls),
+    };
+    this.deliveredHeads.set(key, newHash);
+    return this.deliverEvent(workspace, slug, 'repo:push', payload);
+  }
+
+  /** Sends any event payload to the repo's active hooks subscribed to `eventKey`. */
+  async deliverEvent(workspace: string, slug: string, eventKey: string, payload: unknown): Promise<Delivery[]> {
+    const repo = this.mustRepo(workspace, slug);
+    const full = `${repo.workspace}/${repo.slug}`;
+    const body = JSON.stringify(payload);
+    const targets = [...this.hooks.values()].filter((h) => h.repo === full && h.active && h.events.includes(eventKey));
+    const results = await Promise.all(targets.map((h) =>
+      deliver({ hookUuid: h.uuid, url: h.url, secret: h.secret }, eventKey, body, this.deliveryTimeoutMs)));
+    this.record(results);
+    return results;
+  }
+
+  /** Resends a delivery ("Resend request" in the UI): same body and X-Request-UUID, the hook's current URL and secret. */
+  async redeliver(previous: Delivery): Promise<Delivery> {
+    const hook = this.hooks.get(previous.hookUuid);
+    if (!hook) throw new Error(`hook ${previous.hookUuid} no longer exists`);
+    const result = await deliver({ hookUuid: hook.uuid, url: hook.url, secret: hook.secret }, previous.eventKey, previous.body,
+      this.deliveryTimeoutMs, previous.requestUuid);
+    this.record([result]);
+    return result;
+  }
+
+  private record(results: Delivery[]): void {
+    for (const r of results) {
+      this.deliveryLog.push(r);
+      this.counters.deliveries++;
+      this.counters.deliveryAttempts += r.attempts;
+    }
+  }
+
+  private actorFor(repo: FakeRepo, nickname?: string): FakeUser {
+    const nick = nickname ?? this.currentUser ?? repo.owner ?? [...repo.grants.keys()][0] ?? [...this.users.keys()][0];
+    if (!nick) throw new Error('no user to act as the pusher');
+    return this.mustUser(nick);
+  }
+
+  // ---------------------------------------------------------------- lookups
+
+  private urls(): Urls {
+    return { siteUrl: this.siteUrl, apiUrl: this.apiUrl };
+  }
+
+  private mustUser(nickname: string): FakeUser {
+    const u = this.users.get(nickname);
+    if (!u) throw new Error(`no user ${nickname}`);
+    return u;
+  }
+
+  private mustWorkspace(slug: string): FakeWorkspace {
+    const w = this.workspaces.get(slug);
+    if (!w) throw new Error(`no workspace ${slug}`);
+    return w;
+  }
+
+  private mustRepo(workspace: string, slug: string): FakeRepo {
+    return this.mustRepoByFullName(`${workspace}/${slug}`);
+  }
+
+  private mustRepoByFullName(fullName: string): FakeRepo {
+    const r = this.repos.get(fullName);
+    if (!r) throw new Error(`no repo ${fullName}`);
+    return r;
+  }
+
+  /** Workspace by slug or "{uuid}". */
+  private findWorkspace(id: string): FakeWorkspace | undefined {
+    if (id.startsWith('{')) return [...this.workspaces.values()].find((w) => w.uuid === id);
+    return this.workspaces.get(id);
+  }
+
+  /** Repo by slug or "{uuid}" within a workspace. */
+  private findRepo(ws: FakeWorkspace, id: string): FakeRepo | undefined {
+    if (id.startsWith('{')) return [...this.repos.values()].find((r) => r.workspace === ws.slug && r.uuid === id);
+    return this.repos.get(`${ws.slug}/${id}`);
+  }
+
+  /** Effective permission: explicit grant, or admin for workspace administrators. */
+  permissionOf(nickname: string, repo: FakeRepo): Permission | null {
+    const ws = this.workspaces.get(repo.workspace);
+    const fromWorkspace: Permission | null = ws?.members.get(nickname) === true ? 'admin' : null;
+    return maxPermission(repo.grants.get(nickname) ?? null, fromWorkspace);
+  }
+
+  private canSee(nickname: string, repo: FakeRepo): boolean {
+    return !repo.is_private || this.permissionOf(nickname, repo) !== null;
+  }
+
+  // ---------------------------------------------------------------- HTTP
+
+  private buildRoutes(): Route[] {
+    const R = (method: string, re: RegExp, key: string, handler: (ctx: Ctx) => Promise<void> | void): Route => ({ method, re, key, handler });
+    const gone = (ctx: Ctx) => this.change2770(ctx);
+    return [
+      R('GET', /^\/site\/oauth2\/authorize$/, '/site/oauth2/authorize', (c) => this.authorizeGet(c)),
+      R('POST', /^\/site\/oauth2\/authorize$/, '/site/oauth2/authorize', (c) => this.authorizePost(c)),
+      R('POST', /^\/site\/oauth2\/access_token$/, '/site/oauth2/access_token', (c) => this.accessToken(c)),
+      R('GET', /^\/2\.0\/user\/?$/, '/2.0/user', (c) => this.getUser(c)),
+      R('GET', /^\/2\.0\/user\/workspaces\/?$/, '/2.0/user/workspaces', (c) => this.getUserWorkspaces(c)),
+      R('GET', /^\/2\.0\/user\/permissions\/.*$/, '/2.0/user/permissions/*', gone),
+      R('GET', /^\/2\.0\/workspaces\/?$/, '/2.0/workspaces', gone),
+      R('GET', /^\/2\.0\/repositories\/?$/, '/2.0/repositories', gone),
+      R('GET', /^\/2\.0\/workspaces\/([^/]+)\/?$/, '/2.0/workspaces/{workspace}', (c) => this.getWorkspace(c)),
+      R('GET', /^\/2\.0\/repositories\/([^/]+)\/?$/, '/2.0/repositories/{workspace}', (c) => this.listRepositories(c)),
+      R('GET', /^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/?$/, '/2.0/repositories/{workspace}/{repo_slug}', (c) => this.getRepository(c)),
+      R('GET', /^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/hooks\/?$/, '/2.0/repositories/{workspace}/{repo_slug}/hooks', (c) => this.listHooks(c)),
+      R('POST', /^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/hooks\/?$/, '/2.0/repositories/{workspace}/{repo_slug}/hooks', (c) => this.createHook(c)),
+      R('GET', /^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/hooks\/([^/]+)$/, '/2.0/repositories/{workspace}/{repo_slug}/hooks/{uid}', (c) => this.getHook(c)),
+      R('PUT', /^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/hooks\/([^/]+)$/, '/2.0/repositories/{workspace}/{repo_slug}/hooks/{uid}', (c) => this.updateHook(c)),
+      R('DELETE', /^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/hooks\/([^/]+)$/, '/2.0/repositories/{workspace}/{repo_slug}/hooks/{uid}', (c) => this.deleteHook(c)),
+      R('GET', GIT_RE, '/{workspace}/{repo_slug}.git/{service}', (c) => this.git(c)),
+      R('POST', GIT_RE, '/{workspace}/{repo_slug}.git/{service}', (c) => this.git(c)),
+    ];
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.siteUrl);
+    const pathname = url.pathname;
+    const method = req.method ?? 'GET';
+    if (pathname.startsWith('/_fake/') || pathname === '/_fake') {
+      await handleControl(this, req, res, url);
+      return;
+    }
+    const candidates = this.routes.filter((r) => r.re.test(pathname));
+    const route = candidates.find((r) => r.method === method);
+    let key = route?.key ?? '(unmatched)';
+    if (route && route.re === GIT_RE) key = `/{workspace}/{repo_slug}.git/${GIT_RE.exec(pathname)?.[3]}`;
+    this.counters.requests[`${method} ${key}`] = (this.counters.requests[`${method} ${key}`] ?? 0) + 1;
+
+    const fault = this.takeFault(method, pathname);
+    if (fault) {
+      this.serveFault(req, res, pathname, fault);
+      return;
+    }
+    const isApi = pathname.startsWith('/2.0/');
+    try {
+      if (!route) {
+        if (candidates.length > 0) throw new HttpError(405, `Method ${method} not allowed`);
+        throw new HttpError(404, isApi ? 'Resource not found' : 'Not found');
+      }
+      const m = route.re.exec(pathname) ?? [];
+      let params: string[];
+      try {
+        params = m.slice(1).map((s) => decodeURIComponent(s));
+      } catch {
+        throw new HttpError(400, 'Malformed URL');
+      }
+      await route.handler({ req, res, url, params });
+    } catch (e) {
+      if (!(e instanceof HttpError)) throw e;
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      req.resume();
+      if (isApi || e.body !== undefined) sendJson(res, e.status, e.body ?? apiError(e.message));
+      else sendHtml(res, e.status, e.message, `<p>${escapeHtml(e.message)}</p>`);
+    }
+  }
+
+  private takeFault(method: string, pathname: string): ActiveFault | null {
+    const f = this.faults.find((x) => x.remaining > 0 && (!x.method || x.method.toUpperCase() === method)
+      && (typeof x.path === 'string' ? x.path === pathname : x.path.test(pathname)));
+    if (!f) return null;
+    f.remaining--;
+    this.faults = this.faults.filter((x) => x.remaining > 0);
+    this.counters.faultsServed++;
+    return f;
+  }
+
+  private serveFault(req: IncomingMessage, res: ServerResponse, pathname: string, f: ActiveFault): void {
+    req.resume();
+    if (f.hang) {
+      this.hanging.add(res);
+      res.on('close', () => this.hanging.delete(res));
+      return;
+    }
+    const status = f.status ?? 500;
+    if (status === 429) {
+      sendText(res, 429, f.body ?? RATE_LIMIT_TEXT);
+      return;
+    }
+    const reason = http.STATUS_CODES[status] ?? 'Error';
+    if (f.body !== undefined) {
+      const t = f.body.trimStart();
+      const type = t.startsWith('{') || t.startsWith('[') ? 'application/json; charset=utf-8'
+        : t.startsWith('<') ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8';
+      sendText(res, status, f.body, type);
+    } else if (pathname.startsWith('/2.0/')) {
+      sendJson(res, status, apiError(status >= 500 ? 'Something went wrong' : reason));
+    } else {
+      sendText(res, status, htmlPage(`${status} ${reason}`, '<p>Something went wrong. Please try again later.</p>'), 'text/html; charset=utf-8');
+    }
+  }
+
+  // ---------------------------------------------------------------- OAuth
+
+  private authorizeTarget(q: URLSearchParams): string {
+    if (q.get('client_id') !== this.clientId) throw new HttpError(400, 'Invalid client_id');
+    if (q.get('response_type') !== 'code') throw new HttpError(400, 'Invalid response_type: only "code" is supported');
+    const misconfigured = 'Invalid redirect_uri — This integration is misconfigured. Contact the vendor for assistance.';
+    if (!this.callbackUrl) throw new HttpError(400, misconfigured);
+    const redirectUri = q.get('redirect_uri');
+    if (redirectUri !== null && redirectUri !== '' && !redirectUri.startsWith(this.callbackUrl)) throw new HttpError(400, misconfigured);
+    return redirectUri || this.callbackUrl;
+  }
+
+  private decide(res: ServerResponse, target: string, state: string | null, approve: boolean, nickname: string | null): void {
+    const u = new URL(target);
+    if (approve) {
+      const nick = nickname ?? this.currentUser ?? [...this.users.keys()][0];
+      if (!nick || !this.users.has(nick)) throw new HttpError(400, 'No Bitbucket user is logged in to the fake (setCurrentUser)');
+      const code = randomToken(18);
+      this.codes.set(code, { code, nickname: nick, clientId: this.clientId, expiresAt: Date.now() + CODE_TTL_MS, used: false });
+      u.searchParams.set('code', code);
+    } else {
+      u.searchParams.set('error', 'access_denied');
+      u.searchParams.set('error_description', 'The user denied access to the application.');
+    }
+    if (state !== null) u.searchParams.set('state', state);
+    redirect(res, u.toString());
+  }
+
+  private authorizeGet({ res, url }: Ctx): void {
+    const q = url.searchParams;
+    const target = this.authorizeTarget(q);
+    if (this.authorizeMode !== 'consent-page') {
+      this.decide(res, target, q.get('state'), this.authorizeMode === 'auto-approve', null);
+      return;
+    }
+    const hidden = ['client_id', 'response_type', 'state', 'redirect_uri']
+      .filter((k) => q.has(k))
+      .map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(q.get(k) ?? '')}">`).join('');
+    const options = [...this.users.values()].map((u) =>
+      `<option value="${escapeHtml(u.nickname)}"${u.nickname === this.currentUser ? ' selected' : ''}>${escapeHtml(u.display_name)} (${escapeHtml(u.nickname)})</option>`).join('');
+    const scopes = this.consumerScopes.split(' ').map((s) => `<li>${escapeHtml(s)}</li>`).join('');
+    sendHtml(res, 200, 'Authorize application', `
+<p>The OAuth consumer <code>${escapeHtml(this.clientId)}</code> would like access to your Bitbucket account.</p>
+<p>It is asking for: </p><ul>${scopes}</ul>
+<form method="post" action="/site/oauth2/authorize">${hidden}
+<p><label>Logged in as <select name="user">${options}</select></label></p>
+<button type="submit" name="decision" value="approve">Grant access</button>
+<button type="submit" name="decision" value="deny">Cancel</button>
+</form>`);
+  }
+
+  private async authorizePost({ req, res }: Ctx): Promise<void> {
+    const form = await readForm(req);
+    const target = this.authorizeTarget(form);
+    this.decide(res, target, form.get('state'), form.get('decision') === 'approve', form.get('user'));
+  }
+
+  private async accessToken({ req, res }: Ctx): Promise<void> {
+    const auth = req.headers.authorization;
+    if (auth && /^Bearer\s/i.test(auth)) {
+      req.resume();
+      sendHtml(res, 400, 'Bad request', '<p>Client credentials must use HTTP Basic authentication.</p>');
+      return;
+    }
+    const basic = parseBasic(auth);
+    const form = await readForm(req);
+    if (!basic) {
+      tokenError(res, 'unauthorized_client', 'Requests must be authenticated using OAuth client credentials');
+      return;
+    }
+    if (basic[0] !== this.clientId || basic[1] !== this.clientSecret) {
+      tokenError(res, 'unauthorized_client', 'Invalid OAuth client credentials');
+      return;
+    }
+    const grant = form.get('grant_type');
+    if (grant === 'authorization_code') {
+      const rec = this.codes.get(form.get('code') ?? '');
+      if (!rec || rec.used || rec.expiresAt < Date.now() || rec.clientId !== basic[0]) {
+        this.counters.tokenExchangeFailures++;
+        tokenError(res, 'invalid_grant', 'The authorization code is invalid or has expired.');
+        return;
+      }
+      rec.used = true;
+      this.counters.tokenExchanges++;
+      sendJson(res, 200, this.issue(rec.nickname, 'authorization_code'), { 'Cache-Control': 'no-store' });
+      return;
+    }
+    if (grant === 'refresh_token') {
+      const rec = this.refreshTokens.get(form.get('refresh_token') ?? '');
+      if (!rec || rec.revoked || rec.clientId !== basic[0]) {
+        this.counters.refreshFailures++;
+        tokenError(res, 'invalid_request', 'Invalid refresh_token');
+        return;
+      }
+      rec.revoked = true; // rotation: the old refresh token dies at once
+      this.counters.refreshes++;
+      sendJson(res, 200, this.issue(rec.nickname, 'refresh_token'), { 'Cache-Control': 'no-store' });
+      return;
+    }
+    tokenError(res, 'invalid_grant', `Unsupported grant type: ${grant ?? 'None'}`);
+  }
+
+  // ---------------------------------------------------------------- REST
+
+  /** Bearer-only authentication; returns the user and the token's scopes. */
+  private authenticate({ req, url }: Ctx): { user: FakeUser; scopes: Set<string> } {
+    if (url.searchParams.has('access_token')) {
+      throw new HttpError(401, 'OAuth access tokens must be sent in the Authorization header as a Bearer token.');
+    }
+    const token = parseBearer(req.headers.authorization);
+    if (!token) throw new HttpError(401, 'Authentication required: send an OAuth access token as "Authorization: Bearer <token>".');
+    const rec = this.accessTokens.get(token);
+    const user = rec ? this.users.get(rec.nickname) : undefined;
+    if (!rec || rec.revoked || !user) throw new HttpError(401, 'Token is invalid, expired, or not supported for this endpoint.');
+    if (rec.expiresAt <= Date.now()) throw new HttpError(401, 'Access token expired.');
+    const scopes = new Set(rec.scope.split(/\s+/).filter(Boolean));
+    if (scopes.has('repository:write') || scopes.has('repository:admin')) scopes.add('repository');
+    if (scopes.has('account:write')) scopes.add('account');
+    return { user, scopes };
+  }
+
+  private requireScope(scopes: Set<string>, needed: string): void {
+    if (!scopes.has(needed)) {
+      throw new HttpError(403, 'Your credentials lack one or more required privilege scopes.', apiError(
+        'Your credentials lack one or more required privilege scopes.', `This endpoint requires the "${needed}" scope.`,
+        { required: [needed], granted: [...scopes] }));
+    }
+  }
+
+  private change2770({ res }: Ctx): void {
+    sendJson(res, 410, {
+      type: 'error',
+      error: {
+        message: 'CHANGE-2770 - Functionality has been deprecated',
+        detail: 'Please read the changelog entry for more details.',
+        data: { announcement_url: CHANGE_2770_URL },
+      },
+      data: { announcement_url: CHANGE_2770_URL },
+    });
+  }
+
+  private pagination(url: URL, defaultPagelen = DEFAULT_PAGELEN): { pageNo: number; pagelen: number; next: (n: number) => string } {
+    const rawLen = url.searchParams.get('pagelen');
+    const pagelen = rawLen === null ? defaultPagelen : Number(rawLen);
+    if (!Number.isInteger(pagelen) || pagelen < 1 || pagelen > MAX_PAGELEN) {
+      throw new HttpError(400, 'Invalid pagelen', apiError('Invalid pagelen', `pagelen must be an integer between 1 and ${MAX_PAGELEN}.`));
+    }
+    const rawPage = url.searchParams.get('page');
+    let pageNo = 1;
+    if (rawPage !== null) {
+      if (/^\d+$/.test(rawPage)) {
+        pageNo = Number(rawPage);
+      } else {
+        try {
+          pageNo = Number((JSON.parse(Buffer.from(rawPage, 'base64url').toString('utf8')) as { p?: unknown }).p);
+        } catch {
+          pageNo = NaN;
+        }
+      }
+      if (!Number.isInteger(pageNo) || pageNo < 1) throw new HttpError(400, 'Invalid page');
+    }
+    const next = (n: number) => {
+      const u = new URL(this.siteUrl + url.pathname);
+      for (const [k, v] of url.searchParams) if (k !== 'page') u.searchParams.append(k, v);
+      // An opaque cursor, not a page number: clients must follow `next` as given.
+      u.searchParams.set('page', Buffer.from(JSON.stringify({ p: n, n: randomToken(4) })).toString('base64url'));
+      return u.toString();
+    };
+    return { pageNo, pagelen, next };
+  }
+
+  /** A tiny BBQL subset: `field = "v"`, `!=`, `~` (contains), `!~`, or `field = true|false`. */
+  private filter<T>(items: T[], q: string | null, fields: Record<string, (t: T) => string | boolean>): T[] {
+    if (q === null || q.trim() === '') return items;
+    const m = /^\s*([a-z_.]+)\s*(=|!=|~|!~)\s*(?:"((?:[^"\\]|\\.)*)"|(true|false))\s*$/.exec(q);
+    const get = m ? fields[m[1]] : undefined;
+    if (!m || !get) throw new HttpError(400, `Invalid query: ${q}`);
+    const [, , op, s, b] = m;
+    const want: string | boolean = b !== undefined ? b === 'true' : s.replace(/\\(.)/g, '$1');
+    return items.filter((t) => {
+      const v = get(t);
+      const hit = op.includes('~')
+        ? String(v).toLowerCase().includes(String(want).toLowerCase())
+        : v === want;
+      return op.startsWith('!') ? !hit : hit;
+    });
+  }
+
+  private sortBy<T>(items: T[], sort: string | null, fields: Record<string, (t: T) => string>): T[] {
+    if (!sort) return items;
+    const desc = sort.startsWith('-');
+    const get = fields[desc ? sort.slice(1) : sort];
+    if (!get) throw new HttpError(400, `Invalid sort field: ${sort}`);
+    return [...items].sort((a, b) => (desc ? -1 : 1) * get(a).localeCompare(get(b)));
+  }
+
+  private getUser(ctx: Ctx): void {
+    const { user, scopes } = this.authenticate(ctx);
+    this.requireScope(scopes, 'account');
+    sendJson(ctx.res, 200, renderUser(user, this.urls()));
+  }
+
+  private getUserWorkspaces(ctx: Ctx): void {
+    const { user, scopes } = this.authenticate(ctx);
+    this.requireScope(scopes, 'account');
+    const q = ctx.url.searchParams;
+    let list = [...this.workspaces.values()].filter((w) => w.members.has(user.nickname));
+    const admin = q.get('administrator');
+    if (admin !== null) list = list.filter((w) => w.members.get(user.nickname) === (admin === 'true'));
+    list = this.filter(list, q.get('q'), { slug: (w) => w.slug });
+    list = this.sortBy(list, q.get('sort'), { slug: (w) => w.slug });
+    const p = this.pagination(ctx.url);
+    const urls = this.urls();
+    const values = list.map((w) => ({
+      type: 'workspace_access',
+      administrator: w.members.get(user.nickname) === true,
+      workspace: renderWorkspaceBase(w, urls),
+    }));
+    sendJson(ctx.res, 200, page(values, p.pageNo, p.pagelen, p.next));
+  }
+
+  private getWorkspace(ctx: Ctx): void {
+    const { user, scopes } = this.authenticate(ctx);
+    this.requireScope(scopes, 'account');
+    const ws = this.findWorkspace(ctx.params[0]);
+    if (!ws || !ws.members.has(user.nickname)) throw new HttpError(404, `No workspace with identifier '${ctx.params[0]}'.`);
+    const base = renderWorkspaceRef(ws, this.urls());
+    const api = `${this.apiUrl}/workspaces/${ws.slug}`;
+    sendJson(ctx.res, 200, {
+      ...base,
+      links: {
+        ...(base.links as Record<string, unknown>),
+        members: { href: `${api}/members` }, owners: { href: `${api}/members?q=permission%3D%22owner%22` },
+        projects: { href: `${api}/projects` }, repositories: { href: `${this.apiUrl}/repositories/${ws.slug}` },
+        snippets: { href: `${this.apiUrl}/snippets/${ws.slug}` },
+      },
+      is_private: true,
+      forking_mode: 'allow_forks',
+      created_on: ws.created_on,
+    });
+  }
+
+  private listRepositories(ctx: Ctx): void {
+    const { user, scopes } = this.authenticate(ctx);
+    this.requireScope(scopes, 'repository');
+    const ws = this.findWorkspace(ctx.params[0]);
+    if (!ws) throw new HttpError(404, `No workspace with identifier '${ctx.params[0]}'.`);
+    const q = ctx.url.searchParams;
+    const role = q.get('role');
+    const need: Record<Role, Permission> = { member: 'read', contributor: 'write', admin: 'admin', owner: 'admin' };
+    if (role !== null && !(role in need)) throw new HttpError(400, `Invalid role: ${role}`);
+    let list = [...this.repos.values()].filter((r) => r.workspace === ws.slug && (role === null
+      ? this.canSee(user.nickname, r)
+      : permissionAtLeast(this.permissionOf(user.nickname, r), need[role as Role])));
+    const fields = { name: (r: FakeRepo) => r.name, slug: (r: FakeRepo) => r.slug, full_name: (r: FakeRepo) => `${r.workspace}/${r.slug}` };
+    list = this.filter<FakeRepo>(list, q.get('q'), { ...fields, is_private: (r) => r.is_private });
+    list = this.sortBy<FakeRepo>(list, q.get('sort'), { ...fields, created_on: (r) => r.created_on, updated_on: (r) => r.updated_on });
+    const p = this.pagination(ctx.url);
+    const urls = this.urls();
+    sendJson(ctx.res, 200, page(list.map((r) => renderRepository(r, ws, user, urls)), p.pageNo, p.pagelen, p.next));
+  }
+
+  /** The repo of /2.0/repositories/{workspace}/{repo_slug}…, 404 when the user cannot see it. */
+  private visibleRepo(ctx: Ctx, user: FakeUser): { ws: FakeWorkspace; repo: FakeRepo } {
+    const [wsId, repoId] = ctx.params;
+    const ws = this.findWorkspace(wsId);
+    const repo = ws ? this.findRepo(ws, repoId) : undefined;
+    if (!ws || !repo || !this.canSee(user.nickname, repo)) throw new HttpError(404, `Repository ${wsId}/${repoId} not found`);
+    return { ws, repo };
+  }
+
+  private getRepository(ctx: Ctx): void {
+    const { user, scopes } = this.authenticate(ctx);
+    this.requireScope(scopes, 'repository');
+    const { ws, repo } = this.visibleRepo(ctx, user);
+    sendJson(ctx.res, 200, renderRepository(repo, ws, user, this.urls()));
+  }
+
+  /** Hooks need the webhook scope and repo admin. */
+  private hookAccess(ctx: Ctx, verb: string): { repo: FakeRepo; user: FakeUser } {
+    const { user, scopes } = this.authenticate(ctx);
+    this.requireScope(scopes, 'webhook');
+    const { repo } = this.visibleRepo(ctx, user);
+    if (this.permissionOf(user.nickname, repo) !== 'admin') {
+      throw new HttpError(403, `You do not have permission to ${verb} webhooks on this repository: repository admin access is required.`);
+    }
+    return { repo, user };
+  }
+
+  private findHook(ctx: Ctx, repo: FakeRepo): FakeHook {
+    const raw = ctx.params[2];
+    const uid = raw.startsWith('{') ? raw : `{${raw}}`;
+    const hook = this.hooks.get(uid);
+    if (!hook || hook.repo !== `${repo.workspace}/${repo.slug}`) throw new HttpError(404, `Webhook ${raw} not found`);
+    return hook;
+  }
+
+  private listHooks(ctx: Ctx): void {
+    const { repo } = this.hookAccess(ctx, 'view');
+    const p = this.pagination(ctx.url);
+    const full = `${repo.workspace}/${repo.slug}`;
+    const values = [...this.hooks.values()].filter((h) => h.repo === full).map((h) => renderHook(h, repo, this.urls()));
+    sendJson(ctx.res, 200, page(values, p.pageNo, p.pagelen, p.next));
+  }
+
+  private getHook(ctx: Ctx): void {
+    const { repo } = this.hookAccess(ctx, 'view');
+    sendJson(ctx.res, 200, renderHook(this.findHook(ctx, repo), repo, this.urls()));
+  }
+
+  /** Validates hook fields; `partial` for PUT (absent fields unchanged). */
+  private hookFields(body: Record<string, unknown>, partial: boolean): Partial<Pick<FakeHook, 'url' | 'description' | 'active' | 'events' | 'secret'>> {
+    const fields: Record<string, string[]> = {};
+    const out: Partial<Pick<FakeHook, 'url' | 'description' | 'active' | 'events' | 'secret'>> = {};
+    if (body.url !== undefined || !partial) {
+      const u = str(body.url);
+      let ok = false;
+      try {
+        ok = u !== undefined && ['http:', 'https:'].includes(new URL(u).protocol);
+      } catch { /* invalid */ }
+      if (ok) out.url = u;
+      else fields.url = ['Enter a valid URL.'];
+    }
+    if (body.description !== undefined) {
+      if (typeof body.description === 'string') out.description = body.description;
+      else fields.description = ['Must be a string.'];
+    } else if (!partial) {
+      out.description = '';
+    }
+    if (body.active !== undefined) {
+      if (typeof body.active === 'boolean') out.active = body.active;
+      else fields.active = ['Must be a boolean.'];
+    } else if (!partial) {
+      out.active = true;
+    }
+    if (body.events !== undefined || !partial) {
+      const ev = body.events;
+      if (!Array.isArray(ev) || ev.length === 0) fields.events = ['At least one event is required.'];
+      else if (!ev.every((e) => typeof e === 'string' && REPO_HOOK_EVENTS.includes(e))) fields.events = ['Unknown event key.'];
+      else out.events = [...new Set(ev as string[])];
+    }
+    if ('secret' in body) {
+      const s = body.secret;
+      if (s === null || s === '') out.secret = null;
+      else if (typeof s === 'string' && s.length <= 128) out.secret = s;
+      else fields.secret = ['Must be a string of at most 128 characters.'];
+    } else if (!partial) {
+      out.secret = null;
+    }
+    if (Object.keys(fields).length > 0) {
+      const detail = Object.entries(fields).map(([k, v]) => `${k}: ${v.join(' ')}`).join('; ');
+      throw new HttpError(400, 'Bad request', apiError('Bad request', detail, { fields }));
+    }
+    return out;
+  }
+
+  private async createHook(ctx: Ctx): Promise<void> {
+    const { repo, user } = this.hookAccess(ctx, 'install');
+    const body = await readJson(ctx.req);
+    const f = this.hookFields(body, false);
+    const hook: FakeHook = {
+      uuid: braceUuid(),
+      repo: `${repo.workspace}/${repo.slug}`,
+      url: f.url ?? '',
+      description: f.description ?? '',
+      active: f.active ?? true,
+      events: f.events ?? [],
+      secret: f.secret ?? null,
+      created_at: new Date().toISOString(),
+      creator: user.nickname,
+    };
+    this.hooks.set(hook.uuid, hook);
+    const rendered = renderHook(hook, repo, this.urls());
+    sendJson(ctx.res, 201, rendered, { Location: `${this.apiUrl}/repositories/${repo.workspace}/${repo.slug}/hooks/${encodeURIComponent(hook.uuid)}` });
+  }
+
+  private async updateHook(ctx: Ctx): Promise<void> {
+    const { repo } = this.hookAccess(ctx, 'update');
+    const hook = this.findHook(ctx, repo);
+    const f = this.hookFields(await readJson(ctx.req), true);
+    Object.assign(hook, f);
+    sendJson(ctx.res, 200, renderHook(hook, repo, this.urls()));
+  }
+
+  private deleteHook(ctx: Ctx): void {
+    const { repo } = this.hookAccess(ctx, 'delete');
+    const hook = this.findHook(ctx, repo);
+    this.hooks.delete(hook.uuid);
+    ctx.res.writeHead(204);
+    ctx.res.end();
+  }
+
+  // ---------------------------------------------------------------- git over HTTP
+
+  private async git(ctx: Ctx): Promise<void> {
+    const { req, res, url } = ctx;
+    const [wsSlug, repoSlug, service] = ctx.params;
+    const challenge = () => {
+      req.resume();
+      sendText(res, 401, 'Unauthorized', 'text/plain; charset=utf-8', { 'WWW-Authenticate': 'Basic realm="Bitbucket.org HTTP"' });
+    };
+    let user: FakeUser | null = null;
+    if (req.headers.authorization) {
+      const basic = parseBasic(req.headers.authorization);
+      const rec = basic && basic[0] === 'x-token-auth' ? this.accessTokens.get(basic[1]) : undefined;
+      if (!rec || rec.revoked || rec.expiresAt <= Date.now() || !this.users.has(rec.nickname)) {
+        challenge();
+        return;
+      }
+      user = this.mustUser(rec.nickname);
+    }
+    const ws = this.workspaces.get(wsSlug);
+    const repo = ws ? this.repos.get(`${ws.slug}/${repoSlug}`) : undefined;
+    if (!user) {
+      if (!repo || repo.is_private) {
+        challenge();
+        return;
+      }
+    } else if (!repo) {
+      req.resume();
+      sendText(res, 404, 'Repository not found\n');
+      return;
+    } else if (!this.canSee(user.nickname, repo)) {
+      req.resume();
+      sendText(res, 403, 'You may not have access to this repository or it no longer exists in this workspace. '
+        + 'If you think this repository exists and you have access, make sure you are authenticated.\n');
+      return;
+    }
+    const wantsPush = service === 'git-receive-pack' || url.searchParams.get('service') === 'git-receive-pack';
+    if (wantsPush || !repo) {
+      req.resume();
+      sendText(res, 403, 'The fake Bitbucket is read-only: pushes are not accepted. Use the commit() control instead.\n');
+      return;
+    }
+    if (service === 'info/refs') {
+      if (url.searchParams.get('service') !== 'git-upload-pack') {
+        req.resume();
+        sendText(res, 403, 'Only the smart HTTP protocol is supported.\n');
+        return;
+      }
+      this.counters.gitFetches++;
+    } else {
+      this.counters.gitUploadPacks++;
+    }
+    await this.gitStore.ensure(repo.workspace, repo.slug, repo.mainbranch);
+    await runHttpBackend(req, res, {
+      projectRoot: this.gitStore.root,
+      pathInfo: `/${repo.workspace}/${repo.slug}.git/${service}`,
+      query: url.search.replace(/^\?/, ''),
+      remoteUser: user?.nickname,
+    }, (child) => {
+      this.children.add(child);
+      child.on('exit', () => this.children.delete(child));
+    });
+  }
+}
+
+export async function startFakeBitbucket(options: FakeBitbucketOptions = {}): Promise<FakeBitbucket> {
+  const fake = new FakeBitbucket(options);
+  await fake.listen(options.port ?? 0);
+  return fake;
+}

@@ -1,0 +1,72 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+const valid = {
+  CODEWAZE_ADMIN_TOKEN: 'a-long-enough-admin-token',
+  TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+  DATABASE_URL: 'postgres://u:p@localhost:5432/db',
+  TEMPORAL_ADDRESS: 'localhost:7233',
+};
+
+function errorFor(env: Record<string, string>): string {
+  try {
+    loadConfig({ ...valid, ...env });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('configuration', () => {
+  it('applies the contract defaults', () => {
+    const c = loadConfig(valid);
+    expect(c.publicUrl).toBe('http://localhost:8080');
+    expect(c.bitbucketUrl).toBe('https://bitbucket.org');
+    expect(c.bitbucketApiUrl).toBe('https://api.bitbucket.org/2.0');
+    expect(c.temporal.namespace).toBe('default');
+    expect(c.port).toBe(8080);
+    expect(c.gitAllowPrivateHosts).toBe(false);
+    expect(c.bitbucket).toBeNull();
+    expect(c.worker.taskQueues).toEqual(['lettuce-control', 'lettuce-indexing']);
+    expect(c.tokenEncryptionKey).toHaveLength(32);
+  });
+
+  it.each([
+    ['PORT', 'eighty', /^Invalid configuration: PORT /],
+    ['PORT', '70000', /^Invalid configuration: PORT /],
+    ['CODEWAZE_PUBLIC_URL', 'not a url', /^Invalid configuration: CODEWAZE_PUBLIC_URL /],
+    ['DATABASE_URL', 'mysql://x', /^Invalid configuration: DATABASE_URL /],
+    ['TEMPORAL_ADDRESS', 'no-port', /^Invalid configuration: TEMPORAL_ADDRESS /],
+    ['GIT_ALLOW_PRIVATE_HOSTS', 'maybe', /^Invalid configuration: GIT_ALLOW_PRIVATE_HOSTS /],
+    ['TOKEN_ENCRYPTION_KEY', 'c2hvcnQ=', /^Invalid configuration: TOKEN_ENCRYPTION_KEY must be 32 bytes/],
+    ['WORKER_TASK_QUEUES', 'lettuce-control,other', /^Invalid configuration: WORKER_TASK_QUEUES /],
+  ])('rejects a bad %s with one line naming it', (name, value, pattern) => {
+    const message = errorFor({ [name]: value });
+    expect(message).toMatch(pattern);
+    expect(message).not.toContain('\n');
+  });
+
+  it('never echoes a secret value in the error', () => {
+    const secretish = 'c2VjcmV0LXZhbHVlLXRoYXQtaXMtd3Jvbmc=';
+    expect(errorFor({ TOKEN_ENCRYPTION_KEY: secretish })).not.toContain(secretish);
+    expect(errorFor({ BITBUCKET_APP_CLIENT_SECRET: 'top-secret-value' })).not.toContain('top-secret-value');
+  });
+
+  it('requires both halves of the OAuth consumer', () => {
+    expect(errorFor({ BITBUCKET_APP_CLIENT_ID: 'key' })).toMatch(/BITBUCKET_APP_CLIENT_SECRET must be set/);
+    expect(errorFor({ BITBUCKET_APP_CLIENT_SECRET: 'secret' })).toMatch(/BITBUCKET_APP_CLIENT_ID must be set/);
+    const c = loadConfig({ ...valid, BITBUCKET_APP_CLIENT_ID: 'key', BITBUCKET_APP_CLIENT_SECRET: 'secret' });
+    expect(c.bitbucket).toEqual({ clientId: 'key', clientSecret: 'secret' });
+  });
+
+  it('names a missing required variable', () => {
+    const { CODEWAZE_ADMIN_TOKEN: _omit, ...rest } = valid;
+    expect(() => loadConfig(rest)).toThrow(/^Invalid configuration: CODEWAZE_ADMIN_TOKEN is required/);
+  });
+
+  it('treats empty strings as unset and strips trailing slashes', () => {
+    const c = loadConfig({ ...valid, BITBUCKET_APP_CLIENT_ID: '', BITBUCKET_APP_CLIENT_SECRET: '', CODEWAZE_PUBLIC_URL: 'https://lettuce.example/' });
+    expect(c.bitbucket).toBeNull();
+    expect(c.publicUrl).toBe('https://lettuce.example');
+  });
+});
