@@ -1,19 +1,25 @@
 // Activities are built from their dependencies (database, secrets, config): each takes ids,
 // never credentials, and reads what it needs itself.
 import type { DataSource } from 'typeorm';
+import type { BitbucketIntegration } from '../src/bitbucket/integration';
 import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
+import type { SecretBox } from '../src/security/secret-box';
 import { createDiagnosticsActivities } from './diagnostics';
+import { createInstallActivities } from './install';
 
 export interface ActivityDeps {
   ds: DataSource;
   config: Config;
   log: Logger;
+  box: SecretBox;
+  bitbucket: BitbucketIntegration;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDiagnosticsActivities(deps),
+    ...createInstallActivities(deps),
   };
 }
 

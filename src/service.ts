@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
+import { BitbucketIntegration } from './bitbucket/integration';
 import type { Config } from './config';
 import { openDatabase } from './db/data-source';
 import type { Logger } from './logger';
@@ -21,6 +22,8 @@ export interface ServiceOptions {
   workflowBundlePath?: string;
   /** Listen host for the API (default all interfaces, like any server; tests use 127.0.0.1). */
   host?: string;
+  /** The service's clock (tests move it to expire OAuth states). */
+  clock?: () => Date;
 }
 
 export interface RunningService {
@@ -33,6 +36,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const { config, log } = opts;
   const ds = await openDatabase(config.databaseUrl);
   const box = new SecretBox(config.tokenEncryptionKey);
+  const clock = opts.clock ?? (() => new Date());
+  const bitbucket = new BitbucketIntegration(config, ds, box, clock);
   const cleanups: Array<() => Promise<void>> = [() => ds.destroy()];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err: Error) => log.warn({ err: err.message }, 'shutdown step failed'));
@@ -47,7 +52,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
         connection,
         namespace: config.temporal.namespace,
         queues: config.worker.taskQueues,
-        deps: { ds, config, log },
+        deps: { ds, config, log, box, bitbucket },
         shutdownGraceSeconds: config.worker.shutdownGraceSeconds,
         taskQueuePrefix: config.taskQueuePrefix,
         workflowBundlePath: opts.workflowBundlePath,
@@ -64,7 +69,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       const temporal = await connectTemporal(config.temporal.address, config.temporal.namespace);
       cleanups.push(() => temporal.close());
       const gateway = new TemporalGateway(temporal.client, temporal.connection, config.taskQueuePrefix);
-      const app = createApp({ config, ds, box, temporal: gateway, log });
+      const app = createApp({ config, ds, box, temporal: gateway, log, bitbucket, clock });
       const server = http.createServer(app.callback());
       server.requestTimeout = 30_000;
       await new Promise<void>((resolve, reject) => {

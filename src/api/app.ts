@@ -3,6 +3,7 @@ import Koa from 'koa';
 import type { AppDeps } from './deps';
 import { errorHandler, requestContext } from './middleware';
 import { adminRoutes } from './routes/admin';
+import { bitbucketRoutes } from './routes/bitbucket';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/session';
 
@@ -11,7 +12,7 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true; // errors are handled and logged by our middleware, never printed raw
   app.use(requestContext(deps.log));
   app.use(errorHandler());
-  for (const router of [healthRoutes(deps), adminRoutes(deps), sessionRoutes(deps)]) {
+  for (const router of [healthRoutes(deps), adminRoutes(deps), sessionRoutes(deps), bitbucketRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

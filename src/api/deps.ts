@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { BitbucketIntegration } from '../bitbucket/integration';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
@@ -11,4 +12,6 @@ export interface AppDeps {
   box: SecretBox;
   temporal: TemporalGateway;
   log: Logger;
+  bitbucket: BitbucketIntegration;
+  clock: () => Date;
 }

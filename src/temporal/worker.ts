@@ -1,10 +1,11 @@
 // Creates the workers for the configured task queues: `lettuce-control` runs the workflows and
 // the cheap activities; `lettuce-indexing` runs clone and index, with low concurrency, so the two
 // scale apart (CONTRACT §9).
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { taskQueues, CONTROL_QUEUE } from '../../workflows/definitions';
 import type { TaskQueueName } from '../config';
+import { TypedFailureInterceptor } from './failure-interceptor';
 import { workflowSource } from './workflow-bundle';
 
 export interface WorkerSetOptions {
@@ -21,12 +22,13 @@ export interface WorkerSetOptions {
 export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
   const names = taskQueues(opts.taskQueuePrefix);
   const activities = createActivities(opts.deps);
-  const common = {
+  const common: Pick<WorkerOptions, 'connection' | 'namespace' | 'activities' | 'interceptors' | 'shutdownGraceTime'> = {
     connection: opts.connection,
     namespace: opts.namespace,
     activities,
+    interceptors: { activity: [() => ({ inbound: new TypedFailureInterceptor() })] },
     shutdownGraceTime: `${opts.shutdownGraceSeconds} seconds`,
-  } as const;
+  };
   return Promise.all(
     opts.queues.map((queue) =>
       queue === CONTROL_QUEUE

@@ -31,7 +31,7 @@ export interface TestService extends RunningService {
   request(method: string, route: string, opts?: { token?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
-export async function startTestService(opts: { env?: Record<string, string>; log?: Logger; workers?: boolean; config?: Config } = {}): Promise<TestService> {
+export async function startTestService(opts: { env?: Record<string, string>; log?: Logger; workers?: boolean; config?: Config; clock?: () => Date } = {}): Promise<TestService> {
   installWorkerRuntime();
   const config = opts.config ?? testConfig(opts.env);
   const service = await startService({
@@ -40,6 +40,7 @@ export async function startTestService(opts: { env?: Record<string, string>; log
     host: '127.0.0.1',
     workers: opts.workers,
     workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE,
+    clock: opts.clock,
   });
   const url = service.url!;
   return {

@@ -466,6 +466,11 @@ export class FakeBitbucket {
     }
   }
 
+  /** Every code, access token and refresh token this fake ever issued, plus the client secret: what a secrets scan looks for. */
+  issuedSecrets(): string[] {
+    return [this.clientSecret, ...this.codes.keys(), ...this.accessTokens.keys(), ...this.refreshTokens.keys()];
+  }
+
   private issue(nickname: string, grant: string): TokenResponse {
     const access: AccessToken = {
       token: randomToken(48), nickname, clientId: this.clientId, scope: this.consumerScopes,

@@ -1,0 +1,103 @@
+// The Bitbucket integration (CONTRACT §5): status, install start, the OAuth callback, the repo
+// picker and disconnect. One installation per account.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { BitbucketApiError, BitbucketUnavailableError, NeedsReauthError, NotConnectedError } from '../../bitbucket/errors';
+import { recordAttempt } from '../../bitbucket/install-attempts';
+import { deleteInstallation, findInstallation, needsReauth } from '../../bitbucket/installations';
+import { authorizeUrl } from '../../bitbucket/oauth';
+import { createState, verifyState } from '../../bitbucket/oauth-state';
+import { listPickableRepos } from '../../bitbucket/picker';
+import { requireUser, sessionOf } from '../auth';
+import { parseQuery } from '../body';
+import type { AppDeps } from '../deps';
+import { ApiError } from '../errors';
+
+export const NO_REPOS_MESSAGE = 'No repos visible in any of your workspaces';
+
+/** Maps integration errors to the contract's answers; anything else propagates. */
+export function integrationErrorToApi(err: unknown): never {
+  if (err instanceof NeedsReauthError) throw new ApiError(409, 'needs_reauth', 'Bitbucket needs to be reconnected: its authorization was revoked or expired.');
+  if (err instanceof NotConnectedError) throw new ApiError(409, 'not_connected', 'Connect Bitbucket first.');
+  if (err instanceof BitbucketUnavailableError) throw new ApiError(502, 'bitbucket_unavailable', 'Bitbucket is not answering right now; try again in a minute.');
+  if (err instanceof BitbucketApiError) throw new ApiError(502, 'bitbucket_error', `Bitbucket refused the request (HTTP ${err.status}).`);
+  throw err;
+}
+
+const pickerQuery = z.object({ q: z.string().max(200, 'must be at most 200 characters').optional() });
+
+export function bitbucketRoutes(deps: AppDeps): Router {
+  const router = new Router({ prefix: '/v1/integrations/bitbucket' });
+  const user = requireUser(deps);
+
+  router.get('/', user, async (ctx) => {
+    const installation = await findInstallation(deps.ds, sessionOf(ctx).account.id);
+    ctx.body = {
+      configured: deps.bitbucket.configured,
+      connected: installation !== null,
+      needsReauth: installation ? needsReauth(installation) : false,
+      bitbucketUser: installation?.providerUserUuid ? { uuid: installation.providerUserUuid, displayName: installation.providerUserName ?? '' } : null,
+      connectedAt: installation ? installation.connectedAt.toISOString() : null,
+    };
+  });
+
+  router.post('/install', user, (ctx) => {
+    const consumer = deps.bitbucket.consumer;
+    if (!consumer) throw new ApiError(503, 'bitbucket_not_configured', 'The Bitbucket integration is not configured on this server: the operator must set the OAuth consumer.');
+    const { state } = createState(sessionOf(ctx).account.id, deps.config.adminToken, deps.clock());
+    ctx.body = { authorizeUrl: authorizeUrl(consumer, state) };
+  });
+
+  // Bitbucket redirects the browser here: no bearer token; the signed state names the account.
+  router.get('/callback', async (ctx) => {
+    const redirect = (query: string) => {
+      ctx.status = 302;
+      ctx.redirect(`${deps.config.publicUrl}/repos?${query}`);
+    };
+    const param = (name: string) => (typeof ctx.query[name] === 'string' ? (ctx.query[name] as string) : undefined);
+    const error = param('error');
+    if (error) return redirect(`bitbucket_error=${error === 'access_denied' ? 'access_denied' : 'exchange_failed'}`);
+    const state = verifyState(param('state'), deps.config.adminToken, deps.clock());
+    if (!state) return redirect('bitbucket_error=invalid_state');
+    const code = param('code');
+    if (!code || code.length > 2048) return redirect('bitbucket_error=exchange_failed');
+    const attemptId = await recordAttempt(deps.ds, state.accountId, state.nonce, deps.box.seal(code), deps.clock());
+    if (!attemptId) return redirect('bitbucket_error=invalid_state'); // replayed state, or the account is gone
+    if (!deps.bitbucket.configured) return redirect('bitbucket_error=exchange_failed');
+    const account = await deps.ds.query(`SELECT name FROM accounts WHERE id = $1`, [state.accountId]);
+    const { outcome } = await deps.temporal.runInstall({ accountId: state.accountId, accountName: account[0]?.name ?? state.accountId, nonce: state.nonce, attemptId });
+    redirect(outcome === 'connected' ? 'bitbucket=connected' : 'bitbucket_error=exchange_failed');
+  });
+
+  router.get('/repos', user, async (ctx: Context) => {
+    const { q } = parseQuery(ctx, pickerQuery);
+    const accountId = sessionOf(ctx).account.id;
+    const installation = await findInstallation(deps.ds, accountId);
+    if (!installation) integrationErrorToApi(new NotConnectedError());
+    if (needsReauth(installation)) integrationErrorToApi(new NeedsReauthError());
+    const repos = await listPickableRepos(deps.bitbucket.clientFor(installation.id)).catch(integrationErrorToApi);
+    const added: Array<{ bitbucket_uuid: string | null; source_key: string }> = await deps.ds.query(
+      `SELECT bitbucket_uuid, source_key FROM repos WHERE account_id = $1 AND source = 'bitbucket'`,
+      [accountId],
+    );
+    const addedUuids = new Set(added.map((r) => r.bitbucket_uuid));
+    const addedKeys = new Set(added.map((r) => r.source_key));
+    const needle = q?.trim().toLowerCase();
+    ctx.body = {
+      repos: repos
+        .filter((r) => !needle || `${r.workspace}/${r.slug}`.toLowerCase().includes(needle))
+        .map((r) => ({ ...r, added: addedUuids.has(r.uuid) || addedKeys.has(`bitbucket:${r.workspace}/${r.slug}`.toLowerCase()) })),
+      message: repos.length === 0 ? NO_REPOS_MESSAGE : null,
+    };
+  });
+
+  router.delete('/', user, async (ctx) => {
+    const { user: me, account } = sessionOf(ctx);
+    if (me.role !== 'owner') throw new ApiError(403, 'forbidden', 'Only an owner of the account can disconnect Bitbucket.');
+    if (!(await deleteInstallation(deps.ds, account.id))) throw new ApiError(404, 'not_connected', 'Bitbucket is not connected for this account.');
+    ctx.status = 204;
+  });
+
+  return router;
+}

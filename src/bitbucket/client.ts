@@ -1,0 +1,143 @@
+// Bitbucket Cloud REST 2.0 client: Bearer tokens only, pagination by following the opaque `next`
+// (pagelen 100), errors mapped from the {"type":"error"} body, 429/5xx retried with backoff, and a
+// 401 on a token believed valid answered by one refresh and one retry. Never the CHANGE-2770
+// cross-workspace endpoints.
+import { BitbucketApiError, BitbucketUnavailableError } from './errors';
+import { DEFAULT_RETRY, fetchWithRetry, TransientHttpError, type Fetch, type RetryPolicy } from './http';
+
+export interface TokenSource {
+  get(): Promise<string>;
+  afterRejection(rejected: string): Promise<string>;
+}
+
+interface Page<T> {
+  values: T[];
+  next?: string;
+}
+
+export interface BitbucketUser {
+  uuid: string;
+  display_name: string;
+  nickname?: string;
+}
+
+export interface BitbucketRepository {
+  uuid: string;
+  full_name: string;
+  name: string;
+  slug?: string;
+  is_private: boolean;
+  mainbranch?: { name: string } | null;
+  workspace?: { slug: string };
+  links?: { clone?: Array<{ name: string; href: string }> };
+}
+
+export interface BitbucketHook {
+  uuid: string;
+  url: string;
+  active: boolean;
+  events: string[];
+  description?: string;
+  secret_set?: boolean;
+}
+
+export class BitbucketClient {
+  private readonly apiUrl: string;
+
+  constructor(
+    apiUrl: string,
+    private readonly tokens: TokenSource,
+    private readonly doFetch: Fetch = fetch,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {
+    this.apiUrl = apiUrl.replace(/\/+$/, '');
+  }
+
+  /** Only URLs under the API root get our token: a `next` link elsewhere is refused. */
+  private resolve(pathOrUrl: string): string {
+    const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.apiUrl}${pathOrUrl}`;
+    if (!url.startsWith(`${this.apiUrl}/`)) throw new BitbucketApiError(502, 'Bitbucket returned a link outside its API.');
+    return url;
+  }
+
+  async request<T>(method: string, pathOrUrl: string, body?: unknown): Promise<{ status: number; data: T | null; location: string | null }> {
+    const url = this.resolve(pathOrUrl);
+    const label = `Bitbucket ${method} ${new URL(url).pathname}`;
+    const send = async (token: string) => {
+      try {
+        return await fetchWithRetry(
+          this.doFetch,
+          url,
+          {
+            method,
+            headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+            body: body !== undefined ? JSON.stringify(body) : undefined,
+          },
+          label,
+          this.retry,
+        );
+      } catch (err) {
+        if (err instanceof TransientHttpError) throw new BitbucketUnavailableError(err.message);
+        throw err;
+      }
+    };
+    let token = await this.tokens.get();
+    let res = await send(token);
+    if (res.status === 401) {
+      await res.body?.cancel().catch(() => undefined);
+      token = await this.tokens.afterRejection(token);
+      res = await send(token);
+    }
+    const text = await res.text();
+    let data: unknown = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = null;
+    }
+    if (res.status >= 400) throw new BitbucketApiError(res.status, `${label} answered ${res.status}: ${errorMessage(data)}`);
+    return { status: res.status, data: data as T, location: res.headers.get('location') };
+  }
+
+  async get<T>(pathOrUrl: string): Promise<T> {
+    return (await this.request<T>('GET', pathOrUrl)).data as T;
+  }
+
+  async *paginate<T>(path: string): AsyncGenerator<T> {
+    let next: string | undefined = path;
+    while (next) {
+      const page: Page<T> = await this.get<Page<T>>(next);
+      yield* page.values ?? [];
+      next = page.next;
+    }
+  }
+
+  async collect<T>(path: string): Promise<T[]> {
+    const all: T[] = [];
+    for await (const item of this.paginate<T>(path)) all.push(item);
+    return all;
+  }
+
+  currentUser(): Promise<BitbucketUser> {
+    return this.get<BitbucketUser>('/user');
+  }
+
+  async workspaceSlugs(): Promise<string[]> {
+    const access = await this.collect<{ workspace: { slug: string } }>('/user/workspaces?pagelen=100');
+    return access.map((a) => a.workspace.slug);
+  }
+
+  /** Repos of one workspace where the user has at least write access (role=contributor). */
+  contributorRepositories(workspace: string): Promise<BitbucketRepository[]> {
+    return this.collect<BitbucketRepository>(`/repositories/${encodeURIComponent(workspace)}?role=contributor&pagelen=100`);
+  }
+
+  repository(workspace: string, slug: string): Promise<BitbucketRepository> {
+    return this.get<BitbucketRepository>(`/repositories/${encodeURIComponent(workspace)}/${encodeURIComponent(slug)}`);
+  }
+}
+
+function errorMessage(data: unknown): string {
+  const message = (data as { error?: { message?: unknown } } | null)?.error?.message;
+  return typeof message === 'string' ? message.slice(0, 300) : 'no details';
+}

@@ -1,0 +1,42 @@
+// Drives the Connect Bitbucket flow the way a browser does: install → Bitbucket's authorize page
+// (the fake, approving or denying) → the service's callback → the redirect the UI receives.
+import { startFakeBitbucket, type FakeBitbucket } from '../fakes/bitbucket/server';
+import { seedDemo } from '../fakes/bitbucket/seed';
+import { startTestService, type TestService } from './service';
+
+export async function startFakeAndService(opts: { accessTokenTtlSeconds?: number; env?: Record<string, string>; clock?: () => Date } = {}) {
+  const fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', accessTokenTtlSeconds: opts.accessTokenTtlSeconds });
+  await seedDemo(fake);
+  const svc = await startTestService({
+    env: {
+      BITBUCKET_APP_CLIENT_ID: fake.clientId,
+      BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
+      BITBUCKET_URL: fake.siteUrl,
+      BITBUCKET_API_URL: fake.apiUrl,
+      CODEWAZE_PUBLIC_URL: 'http://lettuce.test',
+      GIT_ALLOW_PRIVATE_HOSTS: 'true',
+      ...opts.env,
+    },
+    clock: opts.clock,
+  });
+  fake.setCallbackUrl(`${svc.url}/v1/integrations/bitbucket/callback`);
+  return { fake, svc, stop: async () => (await svc.stop(), await fake.close()) };
+}
+
+/** The full browser round trip; returns where the callback redirected and the callback URL used. */
+export async function connect(svc: TestService, token: string): Promise<{ location: string; callbackUrl: string }> {
+  const install = await svc.request('POST', '/v1/integrations/bitbucket/install', { token });
+  if (install.status !== 200) throw new Error(`install failed: ${install.status} ${JSON.stringify(install.body)}`);
+  const authorize = await fetch(install.body.authorizeUrl, { redirect: 'manual' });
+  const callbackUrl = authorize.headers.get('location');
+  if (authorize.status !== 302 || !callbackUrl) throw new Error(`authorize did not redirect: ${authorize.status}`);
+  return { location: await followCallback(callbackUrl), callbackUrl };
+}
+
+export async function followCallback(callbackUrl: string): Promise<string> {
+  const res = await fetch(callbackUrl, { redirect: 'manual' });
+  if (res.status !== 302) throw new Error(`callback answered ${res.status}: ${await res.text()}`);
+  return res.headers.get('location') ?? '';
+}
+
+export type { FakeBitbucket };

@@ -1,0 +1,34 @@
+// installBitbucket (id bitbucket-install:{accountId}:{nonce}): exchange the code, save the
+// installation, read the Bitbucket user. It receives ids only: the code and tokens stay sealed
+// in PostgreSQL.
+import { log, proxyActivities } from '@temporalio/workflow';
+import type { InstallActivities } from '../activities/install';
+import { NON_RETRYABLE } from './failure-types';
+
+const activities = proxyActivities<InstallActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds', maximumAttempts: 6, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+export interface InstallInput {
+  accountId: string;
+  attemptId: string;
+}
+
+export interface InstallResult {
+  installationId: string;
+  bitbucketUser: { uuid: string; displayName: string } | null;
+}
+
+export async function installBitbucket(input: InstallInput): Promise<InstallResult> {
+  await activities.exchangeInstallCode({ attemptId: input.attemptId });
+  const { installationId } = await activities.saveInstallation({ attemptId: input.attemptId, accountId: input.accountId });
+  let bitbucketUser: InstallResult['bitbucketUser'] = null;
+  try {
+    bitbucketUser = await activities.fetchBitbucketUser({ installationId });
+  } catch (err) {
+    // The connection works without the display name; the UI shows it once a later read succeeds.
+    log.warn('Could not read the Bitbucket user', { error: (err as Error).message });
+  }
+  return { installationId, bitbucketUser };
+}
