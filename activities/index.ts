@@ -7,6 +7,8 @@ import type { Logger } from '../src/logger';
 import type { SecretBox } from '../src/security/secret-box';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createInstallActivities } from './install';
+import { createRepoActivities } from './repo';
+import { createRepoIndexingActivities } from './repo-indexing';
 
 export interface ActivityDeps {
   ds: DataSource;
@@ -20,6 +22,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createDiagnosticsActivities(deps),
     ...createInstallActivities(deps),
+    ...createRepoActivities(deps),
+    ...createRepoIndexingActivities(deps),
   };
 }
 

@@ -50,6 +50,9 @@ const schema = z
       .refine((qs) => qs.length > 0 && qs.every((q) => (TASK_QUEUE_NAMES as readonly string[]).includes(q)), {
         message: `must be a comma list of ${TASK_QUEUE_NAMES.join(', ')}`,
       }),
+    TEMPORAL_UI_URL: httpUrl.default('http://localhost:8233'),
+    REPO_PUSH_DEBOUNCE_MS: z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(0).max(600_000).default(1000),
+    LETTUCE_TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{0,40}$/, 'must be letters, digits, "-" or "_"').default(''),
     WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number({ message: 'must be a number of seconds' }).int().min(0).max(3600).default(30),
   })
   .superRefine((env, ctx) => {
@@ -76,6 +79,9 @@ export interface Config {
   gitAllowPrivateHosts: boolean;
   logLevel: string;
   worker: { taskQueues: TaskQueueName[]; shutdownGraceSeconds: number };
+  temporalUiUrl: string;
+  /** How long a repo workflow lets a burst of pushes gather before one index run. */
+  repoPushDebounceMs: number;
   /** Prefix for task queue names; empty in production, set by tests to isolate files. */
   taskQueuePrefix: string;
 }
@@ -125,7 +131,9 @@ export function loadConfig(env: RawEnv = process.env): Config {
     gitAllowPrivateHosts: e.GIT_ALLOW_PRIVATE_HOSTS,
     logLevel: e.LOG_LEVEL,
     worker: { taskQueues: e.WORKER_TASK_QUEUES as TaskQueueName[], shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS },
-    taskQueuePrefix: '',
+    temporalUiUrl: e.TEMPORAL_UI_URL,
+    repoPushDebounceMs: e.REPO_PUSH_DEBOUNCE_MS,
+    taskQueuePrefix: e.LETTUCE_TASK_QUEUE_PREFIX,
   };
 }
 

@@ -68,7 +68,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     if (opts.api !== false) {
       const temporal = await connectTemporal(config.temporal.address, config.temporal.namespace);
       cleanups.push(() => temporal.close());
-      const gateway = new TemporalGateway(temporal.client, temporal.connection, config.taskQueuePrefix);
+      const gateway = new TemporalGateway(temporal.client, temporal.connection, config.taskQueuePrefix, config.repoPushDebounceMs);
       const app = createApp({ config, ds, box, temporal: gateway, log, bitbucket, clock });
       const server = http.createServer(app.callback());
       server.requestTimeout = 30_000;

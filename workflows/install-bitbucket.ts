@@ -1,11 +1,14 @@
 // installBitbucket (id bitbucket-install:{accountId}:{nonce}): exchange the code, save the
 // installation, read the Bitbucket user. It receives ids only: the code and tokens stay sealed
 // in PostgreSQL.
-import { log, proxyActivities } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, proxyActivities } from '@temporalio/workflow';
 import type { InstallActivities } from '../activities/install';
+import type { RepoActivities } from '../activities/repo';
+import { workflowIds } from './definitions';
+import { reauthorizedSignal } from './repo-signals';
 import { NON_RETRYABLE } from './failure-types';
 
-const activities = proxyActivities<InstallActivities>({
+const activities = proxyActivities<InstallActivities & Pick<RepoActivities, 'listReposAwaitingReauth'>>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds', maximumAttempts: 6, nonRetryableErrorTypes: NON_RETRYABLE },
 });
@@ -29,6 +32,12 @@ export async function installBitbucket(input: InstallInput): Promise<InstallResu
   } catch (err) {
     // The connection works without the display name; the UI shows it once a later read succeeds.
     log.warn('Could not read the Bitbucket user', { error: (err as Error).message });
+  }
+  // Repos parked on needs_reauth retry by themselves now.
+  for (const repoId of await activities.listReposAwaitingReauth({ accountId: input.accountId })) {
+    await getExternalWorkflowHandle(workflowIds.repo(repoId))
+      .signal(reauthorizedSignal)
+      .catch((err: Error) => log.warn('Could not wake a repo workflow', { repoId, error: err.message }));
   }
   return { installationId, bitbucketUser };
 }

@@ -1,17 +1,10 @@
 // Errors of the Bitbucket integration. Messages are written for people and never carry a token,
 // code or secret; each maps to one typed Temporal failure (src/temporal/failures.ts).
-import { FailureType, type FailureTypeName } from '../../workflows/failure-types';
+import { FailureType } from '../../workflows/failure-types';
+import { TypedFailureError } from '../failures';
 
-export class IntegrationError extends Error {
-  constructor(
-    readonly failureType: FailureTypeName,
-    message: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-    this.name = failureType;
-  }
-}
+/** Errors of the integration are typed failures (see src/failures.ts). */
+export class IntegrationError extends TypedFailureError {}
 
 export class NeedsReauthError extends IntegrationError {
   constructor(message = 'Bitbucket refused the stored authorization: reconnect Bitbucket.') {

@@ -3,21 +3,18 @@
 // policies and the Temporal UI understand, and a message that was written without secrets.
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
-import { BitbucketApiError, IntegrationError } from '../bitbucket/errors';
+import { BitbucketApiError } from '../bitbucket/errors';
+import { TypedFailureError } from '../failures';
 
 export function toTypedFailure(err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
-  if (err instanceof IntegrationError) {
+  if (err instanceof TypedFailureError) {
     return ApplicationFailure.create({ type: err.failureType, message: err.message, nonRetryable: !err.retryable });
   }
   if (err instanceof BitbucketApiError) {
     // A definite 4xx will not change by retrying; anything else might.
     const definite = err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 409;
     return ApplicationFailure.create({ type: 'BitbucketApiError', message: err.message, nonRetryable: definite });
-  }
-  const typed = err as { failureType?: string; retryable?: boolean; message?: string };
-  if (typeof typed?.failureType === 'string') {
-    return ApplicationFailure.create({ type: typed.failureType, message: typed.message ?? typed.failureType, nonRetryable: typed.retryable === false });
   }
   return err;
 }

@@ -2,7 +2,9 @@
 // search attributes and summaries are set in one place.
 import crypto from 'node:crypto';
 import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
-import { LettuceAccountId, taskQueues, workflowIds, type TaskQueues } from '../../workflows/definitions';
+import { LettuceAccountId, LettuceRepo, LettuceRepoStatus, taskQueues, workflowIds, type TaskQueues } from '../../workflows/definitions';
+import type { RepoWorkflowInput } from '../../workflows/repo';
+import { deleteSignal, pushSignal, reauthorizedSignal, reindexSignal, type PushEvent } from '../../workflows/repo-signals';
 import type { InstallResult } from '../../workflows/install-bitbucket';
 import type { QueueReport } from '../../workflows/diagnostics';
 import { temporalAnswers } from './client';
@@ -14,6 +16,7 @@ export class TemporalGateway {
     readonly client: Client,
     readonly connection: Connection,
     taskQueuePrefix = '',
+    private readonly repoPushDebounceMs?: number,
   ) {
     this.queues = taskQueues(taskQueuePrefix);
   }
@@ -60,4 +63,54 @@ export class TemporalGateway {
       clearTimeout(timer);
     }
   }
+
+  /** Start options of a repo's workflow: one place for its id, queue, search attributes and summary. */
+  private repoWorkflowOptions(repo: RepoRef) {
+    const input: RepoWorkflowInput = { repoId: repo.id, pushDebounceMs: this.repoPushDebounceMs };
+    return {
+      workflowId: workflowIds.repo(repo.id),
+      taskQueue: this.queues.control,
+      args: [input] as [RepoWorkflowInput],
+      typedSearchAttributes: [
+        { key: LettuceAccountId, value: repo.accountId },
+        { key: LettuceRepo, value: repo.name.slice(0, 255) },
+        { key: LettuceRepoStatus, value: 'pending' },
+      ],
+      staticSummary: `Repo ${repo.name}`.slice(0, 200),
+    };
+  }
+
+  /** Starts the repo's workflow (or finds it running). */
+  async startRepoWorkflow(repo: RepoRef): Promise<void> {
+    await this.client.workflow.start('repo', { ...this.repoWorkflowOptions(repo), workflowIdConflictPolicy: 'USE_EXISTING' });
+  }
+
+  /** Signals the repo's workflow, starting it again if it is not running (signal-with-start). */
+  async signalRepo(repo: RepoRef, message: RepoMessage): Promise<void> {
+    const options = this.repoWorkflowOptions(repo);
+    if (message.kind === 'push') {
+      await this.client.workflow.signalWithStart('repo', { ...options, signal: pushSignal, signalArgs: [message.event] });
+    } else {
+      const signal = { reindex: reindexSignal, delete: deleteSignal, reauthorized: reauthorizedSignal }[message.kind];
+      await this.client.workflow.signalWithStart('repo', { ...options, signal, signalArgs: [] });
+    }
+  }
+
+  async describeRepoWorkflow(repoId: string): Promise<{ workflowId: string; runId: string | null }> {
+    const workflowId = workflowIds.repo(repoId);
+    try {
+      const description = await this.client.workflow.getHandle(workflowId).describe();
+      return { workflowId, runId: description.runId };
+    } catch {
+      return { workflowId, runId: null };
+    }
+  }
 }
+
+export interface RepoRef {
+  id: string;
+  accountId: string;
+  name: string;
+}
+
+export type RepoMessage = { kind: 'push'; event: PushEvent } | { kind: 'reindex' | 'delete' | 'reauthorized' };

@@ -2,22 +2,31 @@
 // (the fake, approving or denying) → the service's callback → the redirect the UI receives.
 import { startFakeBitbucket, type FakeBitbucket } from '../fakes/bitbucket/server';
 import { seedDemo } from '../fakes/bitbucket/seed';
+import { freePort } from '../../src/dev/processes';
 import { startTestService, type TestService } from './service';
 
-export async function startFakeAndService(opts: { accessTokenTtlSeconds?: number; env?: Record<string, string>; clock?: () => Date } = {}) {
+/**
+ * The fake Bitbucket (seeded with the demo data) and the service wired to it. With `reachable`,
+ * CODEWAZE_PUBLIC_URL is the service's real address, so webhook deliveries from the fake arrive.
+ */
+export async function startFakeAndService(opts: { accessTokenTtlSeconds?: number; env?: Record<string, string>; clock?: () => Date; reachable?: boolean; workers?: boolean } = {}) {
   const fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', accessTokenTtlSeconds: opts.accessTokenTtlSeconds });
   await seedDemo(fake);
+  const port = opts.reachable ? await freePort() : 0;
   const svc = await startTestService({
     env: {
       BITBUCKET_APP_CLIENT_ID: fake.clientId,
       BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
       BITBUCKET_URL: fake.siteUrl,
       BITBUCKET_API_URL: fake.apiUrl,
-      CODEWAZE_PUBLIC_URL: 'http://lettuce.test',
+      CODEWAZE_PUBLIC_URL: opts.reachable ? `http://127.0.0.1:${port}` : 'http://lettuce.test',
+      PORT: String(port),
       GIT_ALLOW_PRIVATE_HOSTS: 'true',
+      REPO_PUSH_DEBOUNCE_MS: '300',
       ...opts.env,
     },
     clock: opts.clock,
+    workers: opts.workers,
   });
   fake.setCallbackUrl(`${svc.url}/v1/integrations/bitbucket/callback`);
   return { fake, svc, stop: async () => (await svc.stop(), await fake.close()) };

@@ -30,6 +30,7 @@ export class Repo {
   @Column({ name: 'error_code', type: 'text', nullable: true }) errorCode: string | null;
   @Column({ name: 'error_message', type: 'text', nullable: true }) errorMessage: string | null;
   @Column({ type: 'jsonb', nullable: true }) progress: { filesDone: number; filesTotal: number } | null;
+  @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

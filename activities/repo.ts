@@ -1,0 +1,90 @@
+// Control-queue activities of the repo workflow: registration, the webhook, failure status,
+// deletion. Each takes the repo id and reads everything else from PostgreSQL.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
+import type { DataSource } from 'typeorm';
+import { BitbucketApiError, IntegrationError } from '../src/bitbucket/errors';
+import { findInstallation } from '../src/bitbucket/installations';
+import type { BitbucketIntegration } from '../src/bitbucket/integration';
+import type { Config } from '../src/config';
+import { Repo } from '../src/db/entities';
+import type { Logger } from '../src/logger';
+import { findLiveRepo } from '../src/repos/repo-store';
+import { ensureWebhook, removeWebhook } from '../src/repos/webhook-manager';
+import type { SecretBox } from '../src/security/secret-box';
+
+export interface RepoDeps {
+  ds: DataSource;
+  box: SecretBox;
+  config: Config;
+  log: Logger;
+  bitbucket: BitbucketIntegration;
+}
+
+export function createRepoActivities(deps: RepoDeps) {
+  const { ds } = deps;
+  return {
+    /**
+     * Confirms the repo row exists (the API commits it right after starting this workflow) and
+     * refreshes Bitbucket metadata. `exists: false` ends a workflow whose row never committed.
+     */
+    async registerRepo(input: { repoId: string }): Promise<{ exists: boolean; source: 'bitbucket' | 'url' | null }> {
+      let repo: Repo | null = null;
+      for (let i = 0; i < 20 && !repo; i++) {
+        repo = await findLiveRepo(ds, input.repoId);
+        if (!repo) await sleep(500);
+      }
+      if (!repo) return { exists: false, source: null };
+      if (repo.source === 'bitbucket' && repo.bitbucketWorkspace && repo.bitbucketSlug) {
+        const installation = await findInstallation(ds, repo.accountId);
+        if (installation) {
+          try {
+            const meta = await deps.bitbucket.clientFor(installation.id).repository(repo.bitbucketWorkspace, repo.bitbucketSlug);
+            await ds.getRepository(Repo).update({ id: repo.id }, { defaultBranch: meta.mainbranch?.name ?? repo.defaultBranch, isPrivate: meta.is_private });
+          } catch (err) {
+            // Indexing reports a lasting problem (needs_reauth, repo_gone) with its own error; registration goes on.
+            if (!(err instanceof IntegrationError || err instanceof BitbucketApiError)) throw err;
+          }
+        }
+      }
+      return { exists: true, source: repo.source };
+    },
+
+    async ensureWebhook(input: { repoId: string }): Promise<{ status: 'active' | 'failed' | 'none' }> {
+      const repo = await findLiveRepo(ds, input.repoId);
+      if (!repo || repo.source !== 'bitbucket') return { status: 'none' };
+      Context.current().heartbeat();
+      return { status: (await ensureWebhook(repo, deps)).status };
+    },
+
+    async removeWebhook(input: { repoId: string }): Promise<void> {
+      const repo = await ds.getRepository(Repo).findOne({ where: { id: input.repoId } });
+      if (!repo) return;
+      try {
+        await removeWebhook(repo, deps);
+      } catch (err) {
+        deps.log.warn({ repoId: input.repoId, err: (err as Error).message }, 'could not remove the webhook (best effort)');
+      }
+    },
+
+    async markRepoFailed(input: { repoId: string; code: string; message: string }): Promise<void> {
+      await ds.getRepository(Repo).update({ id: input.repoId }, { status: 'failed', errorCode: input.code, errorMessage: input.message.slice(0, 1000), progress: null });
+    },
+
+    /** The last step of a delete: the row goes, and its index with it (ON DELETE CASCADE). */
+    async deleteRepoRecord(input: { repoId: string }): Promise<void> {
+      await ds.getRepository(Repo).delete({ id: input.repoId });
+    },
+
+    /** Repos of the account parked on needs_reauth: a successful reconnect wakes them. */
+    async listReposAwaitingReauth(input: { accountId: string }): Promise<string[]> {
+      const rows: Array<{ id: string }> = await ds.query(
+        `SELECT id FROM repos WHERE account_id = $1 AND deleted_at IS NULL AND status = 'failed' AND error_code IN ('needs_reauth', 'not_connected')`,
+        [input.accountId],
+      );
+      return rows.map((r) => r.id);
+    },
+  };
+}
+
+export type RepoActivities = ReturnType<typeof createRepoActivities>;

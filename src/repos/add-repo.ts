@@ -1,0 +1,157 @@
+// Adding a repo: resolve what the user named (a Bitbucket repo through the API with the account's
+// token, or a pasted URL through the URL policy and a git probe), then insert the row and start
+// its workflow in one transaction — a committed row always has a workflow, and adding the same
+// repo twice returns the first.
+import type { DataSource } from 'typeorm';
+import { BitbucketApiError, NeedsReauthError, NotConnectedError } from '../bitbucket/errors';
+import { findInstallation, needsReauth } from '../bitbucket/installations';
+import type { BitbucketIntegration } from '../bitbucket/integration';
+import type { Config } from '../config';
+import { Repo } from '../db/entities';
+import { GitSyncError, probeRemote } from '../git/repo-sync';
+import { parseRepoUrl, resolveAllowedHost, type ParsedRepoUrl } from '../git/url-policy';
+import type { SecretBox } from '../security/secret-box';
+import type { TemporalGateway } from '../temporal/gateway';
+import { encodeUrlCredentials } from './git-access';
+
+export class AddRepoError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface AddRepoDeps {
+  ds: DataSource;
+  box: SecretBox;
+  config: Config;
+  bitbucket: BitbucketIntegration;
+  temporal: TemporalGateway;
+}
+
+type NewRepo = Pick<Repo, 'accountId' | 'source' | 'sourceKey' | 'name' | 'cloneUrl' | 'isPrivate' | 'defaultBranch'> &
+  Partial<Pick<Repo, 'urlCredentials' | 'bitbucketWorkspace' | 'bitbucketSlug' | 'bitbucketUuid'>>;
+
+export function bitbucketSourceKey(workspace: string, slug: string): string {
+  return `bitbucket:${workspace}/${slug}`.toLowerCase();
+}
+
+function findBySourceKey(ds: DataSource, accountId: string, sourceKey: string): Promise<Repo | null> {
+  return ds.getRepository(Repo).createQueryBuilder('r').where('r.account_id = :accountId AND r.source_key = :sourceKey AND r.deleted_at IS NULL', { accountId, sourceKey }).getOne();
+}
+
+async function insertAndStart(deps: AddRepoDeps, values: NewRepo): Promise<{ repo: Repo; created: boolean }> {
+  return deps.ds.transaction(async (m) => {
+    const result = await m.createQueryBuilder().insert().into(Repo).values(values).orIgnore().returning('id').execute();
+    const id: string | undefined = result.raw[0]?.id;
+    if (!id) {
+      const existing = await m.getRepository(Repo).createQueryBuilder('r').where('r.account_id = :a AND r.source_key = :k AND r.deleted_at IS NULL', { a: values.accountId, k: values.sourceKey }).getOneOrFail();
+      return { repo: existing, created: false };
+    }
+    const repo = await m.getRepository(Repo).findOneByOrFail({ id });
+    // Inside the transaction: if starting fails, the row is rolled back; if the commit fails after
+    // the start, the workflow finds no row and ends by itself.
+    await deps.temporal.startRepoWorkflow(repo);
+    return { repo, created: true };
+  });
+}
+
+export async function addBitbucketRepo(deps: AddRepoDeps, accountId: string, fullName: string): Promise<{ repo: Repo; created: boolean }> {
+  const [workspace, slug] = fullName.split('/');
+  const existing = await findBySourceKey(deps.ds, accountId, bitbucketSourceKey(workspace, slug));
+  if (existing) return { repo: existing, created: false };
+  const installation = await findInstallation(deps.ds, accountId);
+  if (!installation) throw new NotConnectedError();
+  if (needsReauth(installation)) throw new NeedsReauthError();
+  let meta;
+  try {
+    meta = await deps.bitbucket.clientFor(installation.id).repository(workspace, slug);
+  } catch (err) {
+    if (err instanceof BitbucketApiError && [403, 404, 410].includes(err.status)) {
+      throw new AddRepoError(404, 'bitbucket_repo_not_found', `No Bitbucket repo ${fullName} is visible to the connected user.`);
+    }
+    throw err;
+  }
+  const https = meta.links?.clone?.find((c) => c.name === 'https')?.href;
+  const cloneUrl = https ? stripUserinfo(https) : `${deps.config.bitbucketUrl}/${meta.full_name}.git`;
+  const [ws, repoSlug] = meta.full_name.split('/');
+  return insertAndStart(deps, {
+    accountId,
+    source: 'bitbucket',
+    sourceKey: bitbucketSourceKey(ws, repoSlug),
+    name: meta.full_name,
+    cloneUrl,
+    isPrivate: meta.is_private,
+    defaultBranch: meta.mainbranch?.name ?? null,
+    bitbucketWorkspace: ws,
+    bitbucketSlug: meta.slug ?? repoSlug,
+    bitbucketUuid: meta.uuid,
+  });
+}
+
+function stripUserinfo(href: string): string {
+  const u = new URL(href);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}
+
+/** Checks a pasted URL: policy, resolved addresses, then a `git ls-remote` probe. */
+export async function checkPastedUrl(deps: Pick<AddRepoDeps, 'config'>, url: string): Promise<{ parsed: ParsedRepoUrl; defaultBranch: string | null }> {
+  const parsed = parseRepoUrl(url);
+  const addresses = await resolveAllowedHost(parsed, { allowPrivateHosts: deps.config.gitAllowPrivateHosts });
+  try {
+    const info = await probeRemote({ url: parsed.cloneUrl, credentials: parsed.credentials, timeoutMs: 20_000, pinAddresses: addresses });
+    return { parsed, defaultBranch: info.defaultBranch };
+  } catch (err) {
+    if (!(err instanceof GitSyncError)) throw err;
+    const why =
+      err.code === 'auth_failed' ? 'the git server refused access (for a private repo, paste the URL with credentials: https://user:token@host/path.git)'
+      : err.code === 'repo_gone' ? 'there is no repository at that URL'
+      : err.code === 'timeout' ? 'the git server did not answer in time'
+      : 'it could not be read as a git repository';
+    throw new AddRepoError(400, 'invalid_url', `The URL was not accepted: ${why}.`);
+  }
+}
+
+export async function addUrlRepo(deps: AddRepoDeps, accountId: string, url: string): Promise<{ repo: Repo; created: boolean }> {
+  const parsedOnly = parseRepoUrl(url);
+  const existing = await findBySourceKey(deps.ds, accountId, parsedOnly.sourceKey);
+  if (existing) return { repo: existing, created: false };
+  const { parsed, defaultBranch } = await checkPastedUrl(deps, url);
+  return insertAndStart(deps, {
+    accountId,
+    source: 'url',
+    sourceKey: parsed.sourceKey,
+    name: parsed.name,
+    cloneUrl: parsed.cloneUrl,
+    isPrivate: parsed.credentials !== null,
+    defaultBranch,
+    urlCredentials: parsed.credentials ? deps.box.seal(encodeUrlCredentials(parsed.credentials)) : null,
+  });
+}
+
+/** PATCH: switch a repo to a pasted URL (the way back for a private Bitbucket repo after a disconnect). */
+export async function switchToUrl(deps: AddRepoDeps, repo: Repo, url: string): Promise<Repo> {
+  const { parsed, defaultBranch } = await checkPastedUrl(deps, url);
+  const clash = await findBySourceKey(deps.ds, repo.accountId, parsed.sourceKey);
+  if (clash && clash.id !== repo.id) throw new AddRepoError(409, 'already_added', `That URL is already added as repo ${clash.id}.`);
+  await deps.ds.getRepository(Repo).update(
+    { id: repo.id },
+    {
+      source: 'url',
+      sourceKey: parsed.sourceKey,
+      name: parsed.name,
+      cloneUrl: parsed.cloneUrl,
+      urlCredentials: parsed.credentials ? deps.box.seal(encodeUrlCredentials(parsed.credentials)) : null,
+      isPrivate: parsed.credentials !== null || repo.isPrivate,
+      defaultBranch: defaultBranch ?? repo.defaultBranch,
+      webhookStatus: 'none',
+      webhookError: null,
+    },
+  );
+  return deps.ds.getRepository(Repo).findOneByOrFail({ id: repo.id });
+}

@@ -1,0 +1,172 @@
+// repo (id repo:{repoId}): the long-lived workflow of one repo.
+//   register → ensure webhook (Bitbucket repos) → clone + index → wait for push / reindex signals,
+//   coalescing everything pending into one run at the newest head → continueAsNew when suggested.
+// A NeedsReauth failure marks the repo failed and waits for the `reauthorized` signal a
+// successful reconnect sends; `delete` removes webhook, clone, index and row, then ends.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  allHandlersFinished,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RepoActivities } from '../activities/repo';
+import type { RepoIndexingActivities } from '../activities/repo-indexing';
+import { indexingQueueFor, LettuceRepoStatus } from './definitions';
+import { FailureType, NON_RETRYABLE } from './failure-types';
+import { deleteSignal, pushSignal, reauthorizedSignal, reindexSignal, statusQuery, type RepoWorkflowStatus } from './repo-signals';
+
+export interface RepoWorkflowInput {
+  repoId: string;
+  /** Carried across continueAsNew. */
+  carried?: {
+    registered: boolean;
+    source: 'bitbucket' | 'url' | null;
+    pendingPushes: number;
+    reindexRequested: boolean;
+    lastIndexedCommit: string | null;
+    recentDeliveries: string[];
+  };
+  /** Tests shorten the burst window; production waits a moment so a burst of pushes is one run. */
+  pushDebounceMs?: number;
+}
+
+const control = proxyActivities<RepoActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+function failureOf(err: unknown): { type: string; message: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
+  return { type: 'Error', message: (cause as Error)?.message ?? String(cause) };
+}
+
+const ERROR_CODES: Record<string, string> = {
+  [FailureType.NeedsReauth]: 'needs_reauth',
+  [FailureType.RepoGone]: 'repo_gone',
+  [FailureType.TooLarge]: 'too_large',
+  [FailureType.CloneFailed]: 'clone_failed',
+  [FailureType.IndexFailed]: 'index_failed',
+  [FailureType.NotConnected]: 'not_connected',
+};
+
+export async function repo(input: RepoWorkflowInput): Promise<void> {
+  const { repoId } = input;
+  const indexing = proxyActivities<RepoIndexingActivities>({
+    taskQueue: indexingQueueFor(workflowInfo().taskQueue),
+    startToCloseTimeout: '45 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+
+  const carried = input.carried;
+  let registered = carried?.registered ?? false;
+  let source = carried?.source ?? null;
+  let pendingPushes = carried?.pendingPushes ?? 0;
+  let reindexRequested = carried?.reindexRequested ?? !registered;
+  let lastIndexedCommit = carried?.lastIndexedCommit ?? null;
+  const recentDeliveries = carried?.recentDeliveries ?? [];
+  let reauthorized = false;
+  let webhookRecheck = false; // set by a manual re-index or a reconnect: permissions may have changed
+  let deleteRequested = false;
+  let phase = 'starting';
+  let lastError: string | null = null;
+
+  setHandler(pushSignal, (event) => {
+    if (recentDeliveries.includes(event.deliveryId)) return; // a redelivery that slipped past the API
+    recentDeliveries.push(event.deliveryId);
+    if (recentDeliveries.length > 200) recentDeliveries.shift();
+    if (event.commit && event.commit === lastIndexedCommit) return;
+    pendingPushes++;
+  });
+  setHandler(reindexSignal, () => {
+    reindexRequested = true;
+    webhookRecheck = true;
+  });
+  setHandler(reauthorizedSignal, () => void (reauthorized = true));
+  setHandler(deleteSignal, () => void (deleteRequested = true));
+  setHandler(statusQuery, (): RepoWorkflowStatus => ({ phase, pendingPushes, lastIndexedCommit, lastError }));
+
+  const show = (status: 'pending' | 'indexing' | 'ready' | 'failed', details: string) => {
+    phase = details;
+    upsertSearchAttributes([{ key: LettuceRepoStatus, value: status }]);
+    setCurrentDetails(`**${status}** — ${details}${lastError ? `\n\nLast error: ${lastError}` : ''}${lastIndexedCommit ? `\n\nIndexed commit: \`${lastIndexedCommit}\`` : ''}`);
+  };
+
+  // A webhook problem never stops indexing: the activity records it on the repo; here it is only noted.
+  const ensureWebhook = async () => {
+    try {
+      await control.ensureWebhook({ repoId });
+    } catch (err) {
+      lastError = `Webhook: ${failureOf(err).message}`;
+    }
+  };
+
+  if (!registered && !deleteRequested) {
+    show('pending', 'registering');
+    const found = await control.registerRepo({ repoId });
+    if (!found.exists && !deleteRequested) return; // the row was never committed: nothing to do
+    registered = true;
+    source = found.source;
+    if (source === 'bitbucket' && !deleteRequested) {
+      show('pending', 'ensuring the push webhook');
+      await ensureWebhook();
+    }
+  }
+
+  while (!deleteRequested) {
+    if (pendingPushes > 0 || reindexRequested) {
+      if (pendingPushes > 0 && !reindexRequested && input.pushDebounceMs !== 0) await sleep(input.pushDebounceMs ?? 1000);
+      pendingPushes = 0; // everything pending so far is served by this one run at the newest head
+      reindexRequested = false;
+      if (webhookRecheck && source === 'bitbucket') {
+        webhookRecheck = false;
+        await ensureWebhook();
+      }
+      show('indexing', 'cloning and indexing');
+      try {
+        const result = await indexing.syncAndIndex.executeWithOptions({ summary: 'fetch the newest head and index it' }, [{ repoId }]);
+        if (!result.exists) return;
+        lastIndexedCommit = result.commit;
+        lastError = null;
+        show('ready', `ready at ${result.commit.slice(0, 12)}`);
+      } catch (err) {
+        const failure = failureOf(err);
+        lastError = failure.message;
+        const code = ERROR_CODES[failure.type] ?? 'index_failed';
+        await control.markRepoFailed({ repoId, code, message: failure.message });
+        show('failed', code === 'needs_reauth' ? 'waiting for Bitbucket to be reconnected' : `failed (${code}); waiting for a push or a re-index`);
+        if (code === 'needs_reauth') {
+          reauthorized = false;
+          await condition(() => reauthorized || deleteRequested || reindexRequested);
+          reindexRequested = !deleteRequested;
+          webhookRecheck = true;
+        }
+      }
+      continue;
+    }
+    if (workflowInfo().continueAsNewSuggested) break;
+    await condition(() => pendingPushes > 0 || reindexRequested || deleteRequested || workflowInfo().continueAsNewSuggested);
+  }
+
+  if (deleteRequested) {
+    show('pending', 'deleting');
+    await control.removeWebhook({ repoId });
+    await indexing.removeClone({ repoId });
+    await control.deleteRepoRecord({ repoId });
+    return;
+  }
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof repo>({
+    repoId,
+    pushDebounceMs: input.pushDebounceMs,
+    carried: { registered, source, pendingPushes, reindexRequested, lastIndexedCommit, recentDeliveries },
+  });
+}
