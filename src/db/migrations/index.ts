@@ -1,6 +1,7 @@
 // Migrations in order. New schema changes are new files here, never edits of shipped ones.
 import { Initial1764300000000 } from './1764300000000-initial';
 import { InstallAttempts1764300000050 } from './1764300000050-install-attempts';
+import { Index1764300000100 } from './1764300000100-index';
 import { RepoLifecycle1764300000200 } from './1764300000200-repo-lifecycle';
 
-export const MIGRATIONS = [Initial1764300000000, InstallAttempts1764300000050, RepoLifecycle1764300000200];
+export const MIGRATIONS = [Initial1764300000000, InstallAttempts1764300000050, Index1764300000100, RepoLifecycle1764300000200];
