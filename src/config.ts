@@ -1,6 +1,7 @@
 // Configuration: every variable of CONTRACT §1 (plus a few operational knobs), parsed and
 // validated once at start-up. A bad value becomes one line naming the variable; secret values
 // are never echoed back.
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -20,6 +21,30 @@ const httpUrl = z
 const base64Key = z.string().refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/=_-]+$/.test(v), {
   message: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
 });
+
+/** One key of TEMPORAL_PAYLOAD_KEY; the id travels in each payload's metadata so rotation finds the right key. */
+export interface PayloadKey {
+  id: string;
+  key: Buffer;
+}
+
+/**
+ * TEMPORAL_PAYLOAD_KEY: `base64` or a comma list of `[keyId:]base64` (32-byte keys); the first
+ * encrypts, all decrypt. A key without an id gets one derived from it (a SHA-256 prefix), so a
+ * bare `new,old` list rotates too.
+ */
+function parsePayloadKeys(value: string): PayloadKey[] | null {
+  const keys: PayloadKey[] = [];
+  for (const entry of value.split(',').map((s) => s.trim())) {
+    const match = /^(?:([A-Za-z0-9._-]{1,64}):)?([A-Za-z0-9+/=_-]+)$/.exec(entry);
+    const key = match ? Buffer.from(match[2], 'base64') : null;
+    if (!match || key?.length !== 32) return null;
+    const id = match[1] ?? `k${crypto.createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+    if (keys.some((k) => k.id === id)) return null;
+    keys.push({ id, key });
+  }
+  return keys;
+}
 
 const schema = z
   .object({
@@ -54,6 +79,19 @@ const schema = z
     REPO_PUSH_DEBOUNCE_MS: z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(0).max(600_000).default(1000),
     LETTUCE_TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{0,40}$/, 'must be letters, digits, "-" or "_"').default(''),
     WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number({ message: 'must be a number of seconds' }).int().min(0).max(3600).default(30),
+    TEMPORAL_PAYLOAD_KEY: z
+      .string()
+      .transform((v, ctx) => {
+        const keys = parsePayloadKeys(v);
+        if (!keys) ctx.addIssue({ code: 'custom', message: 'must be a 32-byte base64 key (openssl rand -base64 32), or a comma list of keyId:key entries with distinct ids' });
+        return keys ?? z.NEVER;
+      })
+      .optional(),
+    CODEC_SERVER_AUTH: z.enum(['admin-token', 'none'], { message: 'must be admin-token or none' }).default('admin-token'),
+    WORKER_METRICS_ADDRESS: z
+      .string()
+      .regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must be host:port (e.g. 0.0.0.0:9464)')
+      .optional(),
   })
   .superRefine((env, ctx) => {
     // The consumer is configured with both halves or neither.
@@ -84,6 +122,12 @@ export interface Config {
   repoPushDebounceMs: number;
   /** Prefix for task queue names; empty in production, set by tests to isolate files. */
   taskQueuePrefix: string;
+  /** Temporal payload encryption keys (first encrypts); null = payloads stored as plain JSON. */
+  payloadKeys: PayloadKey[] | null;
+  /** Who may call the codec server: the admin token, or anyone (dev stack only). */
+  codecAuth: 'admin-token' | 'none';
+  /** host:port of the worker runtime's Prometheus endpoint; null = off. */
+  workerMetricsAddress: string | null;
 }
 
 export class ConfigError extends Error {
@@ -134,6 +178,9 @@ export function loadConfig(env: RawEnv = process.env): Config {
     temporalUiUrl: e.TEMPORAL_UI_URL,
     repoPushDebounceMs: e.REPO_PUSH_DEBOUNCE_MS,
     taskQueuePrefix: e.LETTUCE_TASK_QUEUE_PREFIX,
+    payloadKeys: e.TEMPORAL_PAYLOAD_KEY ?? null,
+    codecAuth: e.CODEC_SERVER_AUTH,
+    workerMetricsAddress: e.WORKER_METRICS_ADDRESS ?? null,
   };
 }
 

@@ -11,6 +11,7 @@ import { openDatabase } from './db/data-source';
 import type { Logger } from './logger';
 import { SecretBox } from './security/secret-box';
 import { connectTemporal } from './temporal/client';
+import { temporalDataConverter } from './temporal/data-converter';
 import { TemporalGateway } from './temporal/gateway';
 import { createWorkers } from './temporal/worker';
 
@@ -38,6 +39,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const box = new SecretBox(config.tokenEncryptionKey);
   const clock = opts.clock ?? (() => new Date());
   const bitbucket = new BitbucketIntegration(config, ds, box, clock);
+  const dataConverter = temporalDataConverter(config); // payload encryption: client and workers alike
   const cleanups: Array<() => Promise<void>> = [() => ds.destroy()];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err: Error) => log.warn({ err: err.message }, 'shutdown step failed'));
@@ -56,6 +58,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
         shutdownGraceSeconds: config.worker.shutdownGraceSeconds,
         taskQueuePrefix: config.taskQueuePrefix,
         workflowBundlePath: opts.workflowBundlePath,
+        dataConverter,
       });
       workersDone = Promise.all(workers.map((w) => w.run())).catch((err: Error) => log.error({ err: err.message }, 'worker failed'));
       cleanups.push(async () => {
@@ -66,7 +69,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
     let url: string | null = null;
     if (opts.api !== false) {
-      const temporal = await connectTemporal(config.temporal.address, config.temporal.namespace);
+      const temporal = await connectTemporal(config.temporal.address, config.temporal.namespace, dataConverter);
       cleanups.push(() => temporal.close());
       const gateway = new TemporalGateway(temporal.client, temporal.connection, config.taskQueuePrefix, config.repoPushDebounceMs);
       const app = createApp({ config, ds, box, temporal: gateway, log, bitbucket, clock });

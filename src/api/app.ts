@@ -4,6 +4,9 @@ import type { AppDeps } from './deps';
 import { errorHandler, requestContext } from './middleware';
 import { adminRoutes } from './routes/admin';
 import { bitbucketRoutes } from './routes/bitbucket';
+import { codecRoutes } from './routes/codec';
+import { navigatorRoutes } from './routes/navigator';
+import { openApiRoutes } from './routes/openapi';
 import { adminRepoRoutes, repoRoutes } from './routes/repos';
 import { webhookRoutes } from './routes/webhooks';
 import { healthRoutes } from './routes/health';
@@ -14,7 +17,7 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true; // errors are handled and logged by our middleware, never printed raw
   app.use(requestContext(deps.log));
   app.use(errorHandler());
-  for (const router of [healthRoutes(deps), adminRoutes(deps), sessionRoutes(deps), bitbucketRoutes(deps), repoRoutes(deps), adminRepoRoutes(deps), webhookRoutes(deps)]) {
+  for (const router of [healthRoutes(deps), openApiRoutes(), codecRoutes(deps), adminRoutes(deps), sessionRoutes(deps), bitbucketRoutes(deps), repoRoutes(deps), navigatorRoutes(deps), adminRepoRoutes(deps), webhookRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from '../logger';
-import { redactUrl } from '../logger';
+import { redactText, redactUrl } from '../logger';
 import { httpRequestDuration } from '../metrics';
 import { ApiError } from './errors';
 
@@ -22,6 +22,7 @@ export function requestContext(log: Logger): Middleware {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? "unmatched";
       httpRequestDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
+      // Method, redacted URL, status and time only: never headers (Authorization) or bodies.
       ctx.state.log.info(
         { method: ctx.method, url: redactUrl(ctx.originalUrl), status: ctx.status, ms: Math.round(seconds * 1000) },
         'request',
@@ -63,5 +64,5 @@ function toApiError(err: unknown): ApiError {
 
 function sanitize(err: unknown): { name?: string; message?: string; stack?: string } {
   const e = err as Error;
-  return { name: e?.name, message: e?.message, stack: e?.stack };
+  return { name: e?.name, message: e?.message && redactText(e.message), stack: e?.stack && redactText(e.stack) };
 }

@@ -24,8 +24,12 @@ async function main(): Promise<void> {
   const adminToken = env.CODEWAZE_ADMIN_TOKEN ? null : ensureDevSecret(dataDir, 'admin-token', generators.adminToken);
   env.CODEWAZE_ADMIN_TOKEN ||= adminToken!.value;
   env.TOKEN_ENCRYPTION_KEY ||= ensureDevSecret(dataDir, 'token-encryption-key', generators.encryptionKey).value;
+  // The dev Temporal UI (loopback, no login) cannot send a token to the codec server.
+  if (!env.TEMPORAL_ADDRESS) env.CODEC_SERVER_AUTH ||= 'none';
   // Validate everything the operator set before starting any server.
-  loadConfig({ ...env, DATABASE_URL: env.DATABASE_URL || 'postgres://check', TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS || '127.0.0.1:7233' });
+  const checked = loadConfig({ ...env, DATABASE_URL: env.DATABASE_URL || 'postgres://check', TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS || '127.0.0.1:7233' });
+  const apiBase = checked.publicUrl === 'http://localhost:8080' ? `http://localhost:${checked.port}` : checked.publicUrl;
+  const codecEndpoint = checked.payloadKeys ? `${apiBase}/codec` : undefined;
 
   const stops: Array<() => Promise<void>> = [];
   let stopping = false;
@@ -63,6 +67,7 @@ async function main(): Promise<void> {
         dbFile: path.join(dataDir, 'temporal.db'),
         pidFile: path.join(dataDir, 'temporal.pid'),
         logFile: path.join(dataDir, 'temporal.log'),
+        codecEndpoint,
       });
       stops.push(temporal.stop);
       env.TEMPORAL_ADDRESS = temporal.address;
@@ -72,15 +77,16 @@ async function main(): Promise<void> {
     const connection = await Connection.connect({ address: config.temporal.address });
     await registerSearchAttributes(connection, config.temporal.namespace).finally(() => connection.close());
 
-    installWorkerRuntime();
     const log = createLogger(config.logLevel);
+    installWorkerRuntime({ log, metricsAddress: config.workerMetricsAddress });
     const service: RunningService = await startService({ config, log });
     stops.push(service.stop);
 
     say('');
     say(`Lettuce is running.`);
     say(`  API:          ${config.publicUrl === 'http://localhost:8080' ? service.url : config.publicUrl}`);
-    if (uiUrl) say(`  Temporal UI:  ${uiUrl}`);
+    if (uiUrl) say(`  Temporal UI:  ${uiUrl}${codecEndpoint ? ` (decodes encrypted payloads through ${codecEndpoint})` : ''}`);
+    if (config.workerMetricsAddress) say(`  Worker metrics: http://${config.workerMetricsAddress}/metrics`);
     say(`  Admin token:  ${adminToken ? `in ${adminToken.file}` : 'from CODEWAZE_ADMIN_TOKEN'}`);
     say(`  Try:          curl -X POST ${service.url}/v1/admin/accounts -H "Authorization: Bearer $(cat ${adminToken?.file ?? '<admin token file>'})" \\`);
     say(`                  -H 'Content-Type: application/json' -d '{"name":"Acme","ownerEmail":"alice@acme.test"}'`);

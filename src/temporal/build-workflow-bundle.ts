@@ -1,13 +1,18 @@
-// Part of `npm run build`: prebuilds the workflow bundle so production workers start fast and
-// run exactly the code that was built.
+// Part of `npm run build`: prebuilds the workflow bundles so production workers start fast and
+// run exactly the code that was built — the plain one, and the one with the encoding failure
+// converter that workers use when TEMPORAL_PAYLOAD_KEY is set.
 import { bundleWorkflowCode } from '@temporalio/worker';
 import fs from 'node:fs/promises';
-import { PREBUILT_BUNDLE_PATH, WORKFLOWS_PATH } from './workflow-bundle';
+import { ENCODING_FAILURE_CONVERTER_PATH } from './data-converter';
+import { encryptedBundlePath, PREBUILT_BUNDLE_PATH, WORKFLOWS_PATH } from './workflow-bundle';
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: undefined });
-  await fs.writeFile(PREBUILT_BUNDLE_PATH, code);
-  console.log(`Workflow bundle written to ${PREBUILT_BUNDLE_PATH}`);
+  const workflowsPath = require.resolve(WORKFLOWS_PATH);
+  const plain = await bundleWorkflowCode({ workflowsPath, logger: undefined });
+  await fs.writeFile(PREBUILT_BUNDLE_PATH, plain.code);
+  const encrypted = await bundleWorkflowCode({ workflowsPath, failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH, logger: undefined });
+  await fs.writeFile(encryptedBundlePath(PREBUILT_BUNDLE_PATH), encrypted.code);
+  console.log(`Workflow bundles written to ${PREBUILT_BUNDLE_PATH} and ${encryptedBundlePath(PREBUILT_BUNDLE_PATH)}`);
 }
 
 main().catch((err: Error) => {

@@ -1,5 +1,6 @@
 // The API's connection to Temporal (pure-JS gRPC client; no native bridge in the API).
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 
 export interface TemporalClientHandle {
   client: Client;
@@ -7,9 +8,10 @@ export interface TemporalClientHandle {
   close(): Promise<void>;
 }
 
-export async function connectTemporal(address: string, namespace: string): Promise<TemporalClientHandle> {
+/** `dataConverter`: payload encryption (temporalDataConverter); the workers must use the same. */
+export async function connectTemporal(address: string, namespace: string, dataConverter?: DataConverter): Promise<TemporalClientHandle> {
   const connection = await Connection.connect({ address, connectTimeout: '10 seconds' });
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, dataConverter });
   return { client, connection, close: () => connection.close() };
 }
 

@@ -8,9 +8,9 @@ import { installWorkerRuntime } from './runtime';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger(config.logLevel);
-  installWorkerRuntime();
+  installWorkerRuntime({ log, metricsAddress: config.workerMetricsAddress });
   const service = await startService({ config, log, api: false, workers: true });
-  log.info({ taskQueues: service.workers.map((w) => w.options.taskQueue) }, 'worker polling');
+  log.info({ taskQueues: service.workers.map((w) => w.options.taskQueue), metrics: config.workerMetricsAddress ? `http://${config.workerMetricsAddress}/metrics` : null }, 'worker polling');
   const shutdown = (signal: string) => {
     log.info({ signal }, 'worker shutting down; in-flight activities get the grace time');
     service.stop().then(() => process.exit(0), () => process.exit(1));

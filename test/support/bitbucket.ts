@@ -3,13 +3,14 @@
 import { startFakeBitbucket, type FakeBitbucket } from '../fakes/bitbucket/server';
 import { seedDemo } from '../fakes/bitbucket/seed';
 import { freePort } from '../../src/dev/processes';
+import type { Logger } from '../../src/logger';
 import { startTestService, type TestService } from './service';
 
 /**
  * The fake Bitbucket (seeded with the demo data) and the service wired to it. With `reachable`,
  * CODEWAZE_PUBLIC_URL is the service's real address, so webhook deliveries from the fake arrive.
  */
-export async function startFakeAndService(opts: { accessTokenTtlSeconds?: number; env?: Record<string, string>; clock?: () => Date; reachable?: boolean; workers?: boolean } = {}) {
+export async function startFakeAndService(opts: { accessTokenTtlSeconds?: number; env?: Record<string, string>; clock?: () => Date; reachable?: boolean; workers?: boolean; log?: Logger } = {}) {
   const fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', accessTokenTtlSeconds: opts.accessTokenTtlSeconds });
   await seedDemo(fake);
   const port = opts.reachable ? await freePort() : 0;
@@ -27,6 +28,7 @@ export async function startFakeAndService(opts: { accessTokenTtlSeconds?: number
     },
     clock: opts.clock,
     workers: opts.workers,
+    log: opts.log,
   });
   fake.setCallbackUrl(`${svc.url}/v1/integrations/bitbucket/callback`);
   return { fake, svc, stop: async () => (await svc.stop(), await fake.close()) };

@@ -11,7 +11,8 @@ import { freePort } from '../../src/dev/processes';
 import { resolveTemporalCli } from '../../src/dev/temporal-cli';
 import { startTemporalDevServer } from '../../src/dev/temporal-server';
 import { createDataSource, runMigrations } from '../../src/db/data-source';
-import { WORKFLOWS_PATH } from '../../src/temporal/workflow-bundle';
+import { ENCODING_FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter';
+import { encryptedBundlePath, WORKFLOWS_PATH } from '../../src/temporal/workflow-bundle';
 import { setGlobalServers } from './servers';
 
 export default async function globalSetup(): Promise<void> {
@@ -19,7 +20,8 @@ export default async function globalSetup(): Promise<void> {
   fs.chmodSync(dir, 0o755);
   const cliPath = await resolveTemporalCli({ log: (m) => process.stderr.write(`${m}\n`) });
 
-  const [pg, temporal, bundle] = await Promise.all([
+  const quiet = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
+  const [pg, temporal, bundle, encryptedBundle] = await Promise.all([
     process.env.TEST_DATABASE_URL
       ? null
       : freePort().then((port) =>
@@ -34,10 +36,13 @@ export default async function globalSetup(): Promise<void> {
         logFile: path.join(dir, 'temporal.log'),
       }),
     ),
-    bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } }),
+    bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: quiet }),
+    // The variant workers use with TEMPORAL_PAYLOAD_KEY (encoded failure attributes).
+    bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH, logger: quiet }),
   ]);
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, bundle.code);
+  fs.writeFileSync(encryptedBundlePath(bundlePath), encryptedBundle.code);
 
   const databaseUrl = process.env.TEST_DATABASE_URL ?? pg!.url;
   const ds = createDataSource(databaseUrl);

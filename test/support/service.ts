@@ -25,15 +25,26 @@ export function testConfig(overrides: Record<string, string> = {}, prefix = `t${
   return { ...config, taskQueuePrefix: prefix };
 }
 
+/** One answer `request()` got: the OpenAPI test checks each against the spec. */
+export interface RecordedResponse {
+  method: string;
+  path: string;
+  status: number;
+  contentType: string | null;
+  body: unknown;
+}
+
 export interface TestService extends RunningService {
   config: Config;
   url: string;
+  /** Every answer of `request()`, in order. */
+  responses: RecordedResponse[];
   request(method: string, route: string, opts?: { token?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
 export async function startTestService(opts: { env?: Record<string, string>; log?: Logger; workers?: boolean; config?: Config; clock?: () => Date } = {}): Promise<TestService> {
-  installWorkerRuntime();
   const config = opts.config ?? testConfig(opts.env);
+  installWorkerRuntime({ log: opts.log, metricsAddress: config.workerMetricsAddress });
   const service = await startService({
     config,
     log: opts.log ?? createLogger('silent'),
@@ -43,10 +54,12 @@ export async function startTestService(opts: { env?: Record<string, string>; log
     clock: opts.clock,
   });
   const url = service.url!;
+  const responses: RecordedResponse[] = [];
   return {
     ...service,
     config,
     url,
+    responses,
     async request(method, route, o = {}) {
       const headers: Record<string, string> = { ...o.headers };
       if (o.token) headers.authorization = `Bearer ${o.token}`;
@@ -64,6 +77,7 @@ export async function startTestService(opts: { env?: Record<string, string>; log
       } catch {
         /* not JSON: keep the text */
       }
+      responses.push({ method, path: route.split('?')[0], status: res.status, contentType: res.headers.get('content-type'), body: parsed });
       return { status: res.status, body: parsed, headers: res.headers };
     },
   };

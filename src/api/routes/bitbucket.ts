@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { BitbucketApiError, BitbucketUnavailableError, NeedsReauthError, NotConnectedError } from '../../bitbucket/errors';
-import { recordAttempt } from '../../bitbucket/install-attempts';
+import { attemptSaved, recordAttempt } from '../../bitbucket/install-attempts';
 import { deleteInstallation, findInstallation, needsReauth } from '../../bitbucket/installations';
 import { authorizeUrl } from '../../bitbucket/oauth';
 import { createState, verifyState } from '../../bitbucket/oauth-state';
@@ -67,7 +67,10 @@ export function bitbucketRoutes(deps: AppDeps): Router {
     if (!deps.bitbucket.configured) return redirect('bitbucket_error=exchange_failed');
     const account = await deps.ds.query(`SELECT name FROM accounts WHERE id = $1`, [state.accountId]);
     const { outcome } = await deps.temporal.runInstall({ accountId: state.accountId, accountName: account[0]?.name ?? state.accountId, nonce: state.nonce, attemptId });
-    redirect(outcome === 'connected' ? 'bitbucket=connected' : 'bitbucket_error=exchange_failed');
+    // Still running after the wait, but the installation is saved (only the optional read of the
+    // Bitbucket user is still retrying): the account is connected.
+    const connected = outcome === 'connected' || (outcome === 'pending' && (await attemptSaved(deps.ds, attemptId)));
+    redirect(connected ? 'bitbucket=connected' : 'bitbucket_error=exchange_failed');
   });
 
   router.get('/repos', user, async (ctx: Context) => {
