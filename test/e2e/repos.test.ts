@@ -159,11 +159,11 @@ describe('pushes', () => {
     expect(event.status).toBe(202);
     expect(((await event.json()) as any).outcome).toBe('ignored');
     await fake.commit('demo', 'hello-ts', { 'x.txt': 'feature\n' }, { branch: 'feature' });
-    fake.resetStats();
+    const before = await getRepo(svc, token, repoId);
     const [push] = await fake.deliverPush('demo', 'hello-ts', { branch: 'feature' });
     expect(push.status).toBe(202);
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(fake.stats().gitFetches).toBe(0);
+    expect(await countRows(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE request_uuid = $1 AND outcome = 'other_branch'`, [push.requestUuid])).toBe(1);
+    expect((await getRepo(svc, token, repoId)).lastIndexedCommit).toBe(before.lastIndexedCommit);
   });
 });
 

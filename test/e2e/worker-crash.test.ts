@@ -24,7 +24,7 @@ it('recovers from kill -9 mid-clone: ready at the head, exactly one webhook', as
   // The first clone hangs on the pack transfer: the worker is killed right there.
   fake.injectFault({ method: 'POST', path: /git-upload-pack$/, hang: true, times: 1 });
   const res = await svc.request('POST', '/v1/repos', { token, body: { bitbucket: DEMO.repos.api } });
-  await waitForRepo(svc, token, res.body.repo.id, (r) => r.status === 'indexing', 30_000);
+  await waitForRepo(svc, token, res.body.repo.id, (r) => r.status === 'indexing', 60_000);
   const deadline = Date.now() + 20_000;
   while (fake.stats().faultsServed === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   expect(fake.stats().faultsServed).toBe(1);

@@ -34,6 +34,8 @@ export async function startWorkerProcess(config: Config, extraEnv: Record<string
   const out = await compiledProject();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
+    // The build lives in the run's temp dir, outside the project: its packages come from here.
+    NODE_PATH: path.join(ROOT, 'node_modules'),
     HOME: process.env.HOME ?? '/tmp',
     CODEWAZE_ADMIN_TOKEN: ADMIN_TOKEN,
     TOKEN_ENCRYPTION_KEY: ENCRYPTION_KEY,
@@ -47,7 +49,7 @@ export async function startWorkerProcess(config: Config, extraEnv: Record<string
     LETTUCE_TASK_QUEUE_PREFIX: config.taskQueuePrefix,
     WORKFLOW_BUNDLE_PATH: process.env.TEST_WORKFLOW_BUNDLE!,
     WORKER_SHUTDOWN_GRACE_SECONDS: '1',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info', // the readiness line 'worker polling' is logged at info
     ...(config.bitbucket ? { BITBUCKET_APP_CLIENT_ID: config.bitbucket.clientId, BITBUCKET_APP_CLIENT_SECRET: config.bitbucket.clientSecret } : {}),
     ...extraEnv,
   };
@@ -57,9 +59,12 @@ export async function startWorkerProcess(config: Config, extraEnv: Record<string
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Ready once it logs that it polls.
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   while (!output.includes('worker polling')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start: ${output}`);
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL'); // a half-started worker must not outlive the test (nor keep jest alive)
+      throw new Error(`worker did not start: ${output}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
