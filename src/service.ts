@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
+import { answerClientError } from './api/client-error';
 import { BitbucketIntegration } from './bitbucket/integration';
 import type { Config } from './config';
 import { openDatabase } from './db/data-source';
@@ -75,6 +76,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       const app = createApp({ config, ds, box, temporal: gateway, log, bitbucket, clock });
       const server = http.createServer(app.callback());
       server.requestTimeout = 30_000;
+      server.on('clientError', answerClientError); // malformed HTTP gets the JSON error shape too
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, opts.host, resolve);

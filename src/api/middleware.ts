@@ -38,7 +38,9 @@ export function errorHandler(): Middleware {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new ApiError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
       }
-      if (ctx.status === 405 && ctx.body === undefined) {
+      // The router answers 405 for a known method a route lacks, and 501 for a method it does not
+      // know at all (TRACE, PROPFIND, …): both are the client's mistake, so both are 405 here.
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
         throw new ApiError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`);
       }
     } catch (err) {

@@ -75,6 +75,7 @@ export class BitbucketClient {
           },
           label,
           this.retry,
+          method !== 'POST', // a POST (creating a hook) that may have been carried out is not resent blindly
         );
       } catch (err) {
         if (err instanceof TransientHttpError) throw new BitbucketUnavailableError(err.message);

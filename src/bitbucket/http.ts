@@ -30,10 +30,19 @@ function isTransient(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
+/** Answers that say the request was not carried out, so even a non-idempotent one may be resent. */
+function notProcessed(status: number): boolean {
+  return status === 429 || status === 503;
+}
+
 /**
  * Sends the request, retrying transient failures. Resolves with the first non-transient response;
  * rejects with TransientHttpError when every attempt failed transiently. `describe` names the call
  * in messages (never the URL's query, which may carry secrets).
+ *
+ * A non-idempotent request (`idempotent: false`, e.g. creating a webhook) is resent only after an
+ * answer that says it was not carried out (429, 503): after a timeout, a network error or another
+ * 5xx it may have been, so the caller decides (ensureWebhook lists the hooks again first).
  */
 export async function fetchWithRetry(
   doFetch: Fetch,
@@ -41,10 +50,12 @@ export async function fetchWithRetry(
   init: RequestInit,
   describe: string,
   policy: RetryPolicy = DEFAULT_RETRY,
+  idempotent = true,
 ): Promise<Response> {
   let last = '';
   let lastStatus: number | null = null;
-  for (let attempt = 0; attempt < policy.attempts; attempt++) {
+  let attempt = 0;
+  for (; attempt < policy.attempts; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, backoff(policy, attempt)));
     try {
       const res = await doFetch(url, { ...init, signal: AbortSignal.timeout(policy.timeoutMs) });
@@ -52,10 +63,13 @@ export async function fetchWithRetry(
       lastStatus = res.status;
       last = res.status === 429 ? 'rate limited (429)' : `HTTP ${res.status}`;
       await res.body?.cancel().catch(() => undefined);
+      if (!idempotent && !notProcessed(res.status)) break;
     } catch (err) {
       lastStatus = null;
       last = (err as Error).name === 'TimeoutError' ? `no answer within ${policy.timeoutMs} ms` : 'network error';
+      if (!idempotent) break;
     }
   }
-  throw new TransientHttpError(`${describe} failed after ${policy.attempts} attempts: ${last}.`, lastStatus);
+  const attempts = Math.min(attempt + 1, policy.attempts);
+  throw new TransientHttpError(`${describe} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last}.`, lastStatus);
 }

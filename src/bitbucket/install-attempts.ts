@@ -36,3 +36,9 @@ export async function storeAttemptTokens(ds: DataSource, attemptId: string, seal
 export async function clearAttempt(ds: DataSource, attemptId: string): Promise<void> {
   await ds.query(`UPDATE install_attempts SET tokens = NULL, code = NULL WHERE id = $1`, [attemptId]);
 }
+
+/** True once saveInstallation moved the attempt's tokens into the installation (code and tokens both cleared). */
+export async function attemptSaved(ds: DataSource, attemptId: string): Promise<boolean> {
+  const attempt = await loadAttempt(ds, attemptId);
+  return attempt !== null && attempt.code === null && attempt.tokens === null;
+}
