@@ -24,11 +24,11 @@ export interface InstallResult {
 }
 
 export async function installBitbucket(input: InstallInput): Promise<InstallResult> {
-  await activities.exchangeInstallCode({ attemptId: input.attemptId });
-  const { installationId } = await activities.saveInstallation({ attemptId: input.attemptId, accountId: input.accountId });
+  await activities.exchangeInstallCode.executeWithOptions({ summary: 'exchange the authorization code' }, [{ attemptId: input.attemptId }]);
+  const { installationId } = await activities.saveInstallation.executeWithOptions({ summary: 'save the installation (tokens sealed)' }, [{ attemptId: input.attemptId, accountId: input.accountId }]);
   let bitbucketUser: InstallResult['bitbucketUser'] = null;
   try {
-    bitbucketUser = await activities.fetchBitbucketUser({ installationId });
+    bitbucketUser = await activities.fetchBitbucketUser.executeWithOptions({ summary: 'read /2.0/user' }, [{ installationId }]);
   } catch (err) {
     // The connection works without the display name; the UI shows it once a later read succeeds.
     log.warn('Could not read the Bitbucket user', { error: (err as Error).message });

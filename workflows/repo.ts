@@ -103,7 +103,7 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
   // A webhook problem never stops indexing: the activity records it on the repo; here it is only noted.
   const ensureWebhook = async () => {
     try {
-      await control.ensureWebhook({ repoId });
+      await control.ensureWebhook.executeWithOptions({ summary: 'find, repair or create the repo:push webhook' }, [{ repoId }]);
     } catch (err) {
       lastError = `Webhook: ${failureOf(err).message}`;
     }
@@ -111,7 +111,7 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
 
   if (!registered && !deleteRequested) {
     show('pending', 'registering');
-    const found = await control.registerRepo({ repoId });
+    const found = await control.registerRepo.executeWithOptions({ summary: 'confirm the repo row, refresh Bitbucket metadata' }, [{ repoId }]);
     if (!found.exists && !deleteRequested) return; // the row was never committed: nothing to do
     registered = true;
     source = found.source;
@@ -123,7 +123,7 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
 
   while (!deleteRequested) {
     if (pendingPushes > 0 || reindexRequested) {
-      if (pendingPushes > 0 && !reindexRequested && input.pushDebounceMs !== 0) await sleep(input.pushDebounceMs ?? 1000);
+      if (pendingPushes > 0 && !reindexRequested && input.pushDebounceMs !== 0) await sleep(input.pushDebounceMs ?? 1000, { summary: 'let a burst of pushes gather' });
       pendingPushes = 0; // everything pending so far is served by this one run at the newest head
       reindexRequested = false;
       if (webhookRecheck && source === 'bitbucket') {
@@ -141,7 +141,7 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
         const failure = failureOf(err);
         lastError = failure.message;
         const code = ERROR_CODES[failure.type] ?? 'index_failed';
-        await control.markRepoFailed({ repoId, code, message: failure.message });
+        await control.markRepoFailed.executeWithOptions({ summary: `record the failure (${code})` }, [{ repoId, code, message: failure.message }]);
         show('failed', code === 'needs_reauth' ? 'waiting for Bitbucket to be reconnected' : `failed (${code}); waiting for a push or a re-index`);
         if (code === 'needs_reauth') {
           reauthorized = false;
@@ -158,9 +158,9 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
 
   if (deleteRequested) {
     show('pending', 'deleting');
-    await control.removeWebhook({ repoId });
-    await indexing.removeClone({ repoId });
-    await control.deleteRepoRecord({ repoId });
+    await control.removeWebhook.executeWithOptions({ summary: 'delete our webhook (best effort)' }, [{ repoId }]);
+    await indexing.removeClone.executeWithOptions({ summary: 'remove the clone' }, [{ repoId }]);
+    await control.deleteRepoRecord.executeWithOptions({ summary: 'delete the repo row and its index' }, [{ repoId }]);
     return;
   }
   await condition(allHandlersFinished);
