@@ -37,5 +37,5 @@ export async function listPickableRepos(client: BitbucketClient): Promise<Pickab
   const perWorkspace = await mapBounded(workspaces, WORKSPACE_CONCURRENCY, (ws) => client.contributorRepositories(ws));
   const byUuid = new Map<string, PickableRepo>();
   for (const repo of perWorkspace.flat()) byUuid.set(repo.uuid, toPickable(repo));
-  return [...byUuid.values()].sort((a, b) => a.fullName.localeCompare(b.fullName));
+  return [...byUuid.values()].sort((a, b) => (a.fullName < b.fullName ? -1 : a.fullName > b.fullName ? 1 : 0)); // code-point order, as Array.prototype.sort
 }

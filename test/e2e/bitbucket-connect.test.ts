@@ -141,7 +141,7 @@ describe('picker', () => {
     const res = await svc.request('GET', '/v1/integrations/bitbucket/repos', { token });
     expect(res.status).toBe(200);
     const names: string[] = res.body.repos.map((r: { fullName: string }) => r.fullName);
-    expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)));
+    expect(names).toEqual([...names].sort());
     expect(names).toEqual(expect.arrayContaining(bulk.filter((n) => n !== 'pick-2/repo-0005')));
     expect(names).not.toContain('pick-2/repo-0005');
     expect(names).toEqual(expect.arrayContaining([DEMO.repos.api, DEMO.repos.contributorOnly, DEMO.repos.hello]));
