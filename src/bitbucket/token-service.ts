@@ -17,8 +17,9 @@ interface Row {
   access_token: string;
   refresh_token: string;
   expires_at: Date;
-  meta: { needs_reauth?: boolean } | null;
+  meta: { needs_reauth?: boolean; refreshed_at?: string } | null;
 }
+
 
 type LockedOutcome = { token: string } | { error: Error };
 
@@ -35,11 +36,12 @@ export class TokenService {
 
   /** A token with more than five minutes left, refreshing if needed. */
   async getAccessToken(installationId: string): Promise<string> {
+    const asked = this.now().getTime();
     const row = await this.load(installationId);
     if (this.isFresh(row)) return this.box.open(row.access_token);
     // Refresh only if, under the lock, the row still holds the token we judged expiring.
     const seen = row.access_token;
-    return this.singleFlight(installationId, () => this.refreshLocked(installationId, (locked) => locked.access_token === seen));
+    return this.singleFlight(installationId, () => this.refreshLocked(installationId, (locked) => locked.access_token === seen && !this.refreshedSince(locked, asked)));
   }
 
   /** Bitbucket answered 401 to `rejected`: refresh once (unless someone already did) and return the new token. */
@@ -59,6 +61,17 @@ export class TokenService {
 
   private isFresh(row: Row): boolean {
     return new Date(row.expires_at).getTime() - this.now().getTime() > REFRESH_MARGIN_MS;
+  }
+
+  /**
+   * Refreshed (by any process) after this need began, and not expired: the need is served by that
+   * refresh. A token that lives less than the margin (a short-lived consumer, the sandbox) counts as
+   * expiring the moment it is issued, so without this a need that read the row just after another
+   * process's refresh would refresh it again.
+   */
+  private refreshedSince(row: Row, asked: number): boolean {
+    const at = row.meta?.refreshed_at ? Date.parse(row.meta.refreshed_at) : NaN;
+    return at >= asked && new Date(row.expires_at).getTime() > this.now().getTime();
   }
 
   private singleFlight(installationId: string, run: () => Promise<string>): Promise<string> {
@@ -102,8 +115,9 @@ export class TokenService {
         return { error: err instanceof BitbucketUnavailableError ? err : new BitbucketUnavailableError('The token refresh failed; it will be retried.') };
       }
       await m.query(
-        `UPDATE provider_installations SET access_token = $2, refresh_token = $3, expires_at = $4, scopes = COALESCE($5, scopes), updated_at = now() WHERE id = $1`,
-        [installationId, this.box.seal(tokens.accessToken), this.box.seal(tokens.refreshToken), tokens.expiresAt, tokens.scopes],
+        `UPDATE provider_installations SET access_token = $2, refresh_token = $3, expires_at = $4, scopes = COALESCE($5, scopes),
+           meta = COALESCE(meta, '{}'::jsonb) || jsonb_build_object('refreshed_at', $6::text), updated_at = now() WHERE id = $1`,
+        [installationId, this.box.seal(tokens.accessToken), this.box.seal(tokens.refreshToken), tokens.expiresAt, tokens.scopes, this.now().toISOString()],
       );
       tokenRefreshes.inc({ outcome: 'refreshed' });
       return { token: tokens.accessToken };

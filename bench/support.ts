@@ -1,0 +1,141 @@
+// Shared by the service benchmarks (webhooks, onboarding, tokens): their own embedded PostgreSQL
+// and Temporal dev server (the dev stack's modules, loopback only, in a temp dir removed at the
+// end), a config for them, child processes, percentiles, and the printed report. Figures only:
+// nothing here asserts a time.
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../src/config';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/dev/postgres';
+import { freePort } from '../src/dev/processes';
+import { resolveTemporalCli } from '../src/dev/temporal-cli';
+import { startTemporalDevServer, type TemporalDevServer } from '../src/dev/temporal-server';
+
+export const ADMIN_TOKEN = `bench-admin-${crypto.randomBytes(12).toString('hex')}`;
+export const ENCRYPTION_KEY = crypto.randomBytes(32).toString('base64');
+
+export interface BenchServers {
+  dir: string;
+  pg: EmbeddedPostgres;
+  temporal: TemporalDevServer | null;
+  stop(): Promise<void>;
+}
+
+export const say = (line = '') => process.stdout.write(`${line}\n`);
+
+/** PostgreSQL (and, unless `temporal: false`, a headless Temporal dev server) for one bench run. */
+export async function startBenchServers(name: string, opts: { temporal?: boolean } = {}): Promise<BenchServers> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `lettuce-bench-${name}-`));
+  fs.chmodSync(dir, 0o755);
+  const [pg, temporal] = await Promise.all([
+    freePort().then((port) => startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), port, password: crypto.randomBytes(12).toString('hex'), database: 'bench' })),
+    opts.temporal === false
+      ? null
+      : Promise.all([resolveTemporalCli({ log: say }), freePort()]).then(([cliPath, port]) =>
+          startTemporalDevServer({ cliPath, port, uiPort: null, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log') }),
+        ),
+  ]);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await temporal?.stop().catch(() => undefined);
+    await pg.stop().catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(() => process.exit(130)));
+  return { dir, pg, temporal, stop };
+}
+
+export function benchEnv(servers: BenchServers, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    CODEWAZE_ADMIN_TOKEN: ADMIN_TOKEN,
+    TOKEN_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    DATABASE_URL: servers.pg.url,
+    ...(servers.temporal ? { TEMPORAL_ADDRESS: servers.temporal.address } : { TEMPORAL_ADDRESS: '127.0.0.1:1' }),
+    DATA_DIR: path.join(servers.dir, 'data'),
+    LOG_LEVEL: 'warn',
+    PORT: '0',
+    ...extra,
+  };
+}
+
+export function benchConfig(servers: BenchServers, extra: Record<string, string> = {}): Config {
+  return loadConfig(benchEnv(servers, extra));
+}
+
+/**
+ * Runs a compiled entry point of this project (e.g. src/api/main.js) until `readyUrl` answers
+ * (any HTTP status). Its output is kept (the last 64 KiB) for the error message only.
+ */
+export async function startNode(script: string, env: Record<string, string>, readyUrl: string, opts: { nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.resolve(__dirname, '..', script)], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-65_536));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${script} did not start: ${output.slice(-2000)}`);
+    }
+    try {
+      await fetch(readyUrl, { signal: AbortSignal.timeout(1_000) });
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    child,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+export function pct(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+export function median(values: number[]): number {
+  return pct(values, 50);
+}
+
+export interface Row {
+  figure: string;
+  value: string;
+  target?: string;
+  baseline?: string;
+  ratio?: string;
+  met?: boolean | null;
+}
+
+/** Prints the figures as a table (the README's Performance table is pasted from this). */
+export function printReport(title: string, rows: Row[], notes: string[] = []): void {
+  const cols = ['figure', 'value', 'target', 'baseline (same run)', 'ratio', 'met'];
+  const table = rows.map((r) => [r.figure, r.value, r.target ?? '', r.baseline ?? '', r.ratio ?? '', r.met === undefined || r.met === null ? '' : r.met ? 'yes' : 'NO']);
+  const widths = cols.map((c, i) => Math.max(c.length, ...table.map((t) => t[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  say();
+  say(`== ${title}`);
+  say(line(cols));
+  say(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const t of table) say(line(t));
+  for (const n of notes) say(`  ${n}`);
+  say();
+}
+
+export const fmtMs = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
