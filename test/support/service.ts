@@ -34,12 +34,40 @@ export interface RecordedResponse {
   body: unknown;
 }
 
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  rawBody?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+/** One HTTP request to the API as a client sends it: bearer token, JSON body, no redirects followed. */
+export async function sendRequest(url: string, method: string, route: string, o: RequestOptions = {}): Promise<{ res: Response; parsed: any }> {
+  const headers: Record<string, string> = { ...o.headers };
+  if (o.token) headers.authorization = `Bearer ${o.token}`;
+  let body: string | Buffer | undefined;
+  if (o.rawBody !== undefined) body = o.rawBody;
+  else if (o.body !== undefined) {
+    body = JSON.stringify(o.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(url + route, { method, headers, body, redirect: 'manual' });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { res, parsed };
+}
+
 export interface TestService extends RunningService {
   config: Config;
   url: string;
   /** Every answer of `request()`, in order. */
   responses: RecordedResponse[];
-  request(method: string, route: string, opts?: { token?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  request(method: string, route: string, opts?: RequestOptions): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
 export async function startTestService(opts: { env?: Record<string, string>; log?: Logger; workers?: boolean; config?: Config; clock?: () => Date } = {}): Promise<TestService> {
@@ -61,22 +89,7 @@ export async function startTestService(opts: { env?: Record<string, string>; log
     url,
     responses,
     async request(method, route, o = {}) {
-      const headers: Record<string, string> = { ...o.headers };
-      if (o.token) headers.authorization = `Bearer ${o.token}`;
-      let body: string | Buffer | undefined;
-      if (o.rawBody !== undefined) body = o.rawBody;
-      else if (o.body !== undefined) {
-        body = JSON.stringify(o.body);
-        headers['content-type'] ??= 'application/json';
-      }
-      const res = await fetch(url + route, { method, headers, body, redirect: 'manual' });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        /* not JSON: keep the text */
-      }
+      const { res, parsed } = await sendRequest(url, method, route, o);
       responses.push({ method, path: route.split('?')[0], status: res.status, contentType: res.headers.get('content-type'), body: parsed });
       return { status: res.status, body: parsed, headers: res.headers };
     },

@@ -22,17 +22,18 @@ export async function compiledProject(): Promise<string> {
   return out;
 }
 
-export interface WorkerProcess {
+/** A production entry point running as a child process of the test. */
+export interface ServiceProcess {
   child: ChildProcess;
   output: () => string;
   kill9(): Promise<void>;
   stop(): Promise<void>;
 }
+export type WorkerProcess = ServiceProcess;
 
-/** Starts `node dist/src/temporal/worker-main.js` with the environment of a test config. */
-export async function startWorkerProcess(config: Config, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
-  const out = await compiledProject();
-  const env: Record<string, string> = {
+/** The environment a production process needs to run with a test config. */
+export function processEnv(config: Config): Record<string, string> {
+  return {
     PATH: process.env.PATH ?? '',
     // The build lives in the run's temp dir, outside the project: its packages come from here.
     NODE_PATH: path.join(ROOT, 'node_modules'),
@@ -45,25 +46,28 @@ export async function startWorkerProcess(config: Config, extraEnv: Record<string
     BITBUCKET_URL: config.bitbucketUrl,
     BITBUCKET_API_URL: config.bitbucketApiUrl,
     DATA_DIR: config.dataDir,
+    PORT: String(config.port),
     GIT_ALLOW_PRIVATE_HOSTS: String(config.gitAllowPrivateHosts),
     LETTUCE_TASK_QUEUE_PREFIX: config.taskQueuePrefix,
-    WORKFLOW_BUNDLE_PATH: process.env.TEST_WORKFLOW_BUNDLE!,
-    WORKER_SHUTDOWN_GRACE_SECONDS: '1',
-    LOG_LEVEL: 'info', // the readiness line 'worker polling' is logged at info
+    REPO_PUSH_DEBOUNCE_MS: String(config.repoPushDebounceMs),
+    LOG_LEVEL: 'info', // the readiness lines ("worker polling", "API listening") are logged at info
     ...(config.bitbucket ? { BITBUCKET_APP_CLIENT_ID: config.bitbucket.clientId, BITBUCKET_APP_CLIENT_SECRET: config.bitbucket.clientSecret } : {}),
-    ...extraEnv,
   };
+}
+
+/** Starts a compiled entry point (path under dist) and waits for the log line saying it is ready. */
+export async function startServiceProcess(entry: string, readyLine: string, env: Record<string, string>): Promise<ServiceProcess> {
+  const out = await compiledProject();
   let output = '';
-  const child = spawn(process.execPath, [path.join(out, 'src/temporal/worker-main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(out, entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // Ready once it logs that it polls.
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('worker polling')) {
+  const deadline = Date.now() + 60_000; // generous: CI runs several suites at once on 2 cores
+  while (!output.includes(readyLine)) {
     if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL'); // a half-started worker must not outlive the test (nor keep jest alive)
-      throw new Error(`worker did not start: ${output}`);
+      child.kill('SIGKILL'); // a half-started process must not outlive the test (nor keep jest alive)
+      throw new Error(`${entry} did not start: ${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -71,7 +75,7 @@ export async function startWorkerProcess(config: Config, extraEnv: Record<string
     child,
     output: () => output,
     kill9: async () => {
-      child.kill('SIGKILL');
+      if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     },
     stop: async () => {
@@ -79,4 +83,14 @@ export async function startWorkerProcess(config: Config, extraEnv: Record<string
       await exited;
     },
   };
+}
+
+/** `node dist/src/temporal/worker-main.js` with the environment of a test config. */
+export function startWorkerProcess(config: Config, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
+  return startServiceProcess('src/temporal/worker-main.js', 'worker polling', {
+    ...processEnv(config),
+    WORKFLOW_BUNDLE_PATH: process.env.TEST_WORKFLOW_BUNDLE!,
+    WORKER_SHUTDOWN_GRACE_SECONDS: '1',
+    ...extraEnv,
+  });
 }

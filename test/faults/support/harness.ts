@@ -5,7 +5,7 @@ import { freePort } from '../../../src/dev/processes';
 import type { Logger } from '../../../src/logger';
 import { seedDemo } from '../../fakes/bitbucket/seed';
 import { startFakeBitbucket, type FakeBitbucket } from '../../fakes/bitbucket/server';
-import { startTestService, type TestService } from '../../support/service';
+import { sendRequest, startTestService, type RequestOptions, type TestService } from '../../support/service';
 import { faultWorkflowBundle } from './fault-bundle';
 import { startHoldProxy } from './hold-proxy';
 
@@ -154,23 +154,8 @@ export function apiClient(url: string): TestService {
   const client = {
     url,
     responses: [],
-    async request(method: string, route: string, o: { token?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string> } = {}) {
-      const headers: Record<string, string> = { ...o.headers };
-      if (o.token) headers.authorization = `Bearer ${o.token}`;
-      let body: string | Buffer | undefined;
-      if (o.rawBody !== undefined) body = o.rawBody;
-      else if (o.body !== undefined) {
-        body = JSON.stringify(o.body);
-        headers['content-type'] ??= 'application/json';
-      }
-      const res = await fetch(url + route, { method, headers, body, redirect: 'manual' });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        /* not JSON */
-      }
+    async request(method: string, route: string, o: RequestOptions = {}) {
+      const { res, parsed } = await sendRequest(url, method, route, o);
       return { status: res.status, body: parsed as any, headers: res.headers };
     },
   };
