@@ -19,7 +19,7 @@ import { createLogger } from '../src/logger';
 import { startService } from '../src/service';
 import { installWorkerRuntime } from '../src/temporal/runtime';
 import { startFakeBitbucket } from '../test/fakes/bitbucket/server';
-import { ADMIN_TOKEN, benchConfig, fmtMs, median, pct, printReport, say, startBenchServers, type Row } from './support';
+import { ADMIN_TOKEN, benchConfig, fmtMs, median, pct, printReport, say, startBenchServers, type Row, runBench } from './support';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 50);
 const FILES_PER_REPO = Number(process.env.BENCH_FILES ?? 40);
@@ -221,10 +221,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

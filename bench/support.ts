@@ -139,3 +139,14 @@ export function printReport(title: string, rows: Row[], notes: string[] = []): v
 }
 
 export const fmtMs = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
+
+/** Runs a bench's main and exits: 0 when it printed its report, 1 with the reason otherwise. */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: Error) => {
+      process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -10,7 +10,7 @@ import { saveInstallation } from '../src/bitbucket/installations';
 import { openDatabase } from '../src/db/data-source';
 import { SecretBox } from '../src/security/secret-box';
 import { startFakeBitbucket } from '../test/fakes/bitbucket/server';
-import { benchConfig, fmtMs, median, printReport, say, startBenchServers, type Row } from './support';
+import { benchConfig, fmtMs, median, printReport, say, startBenchServers, type Row, runBench } from './support';
 
 const NEEDS = Number(process.env.BENCH_NEEDS ?? 100);
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 4);
@@ -93,10 +93,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -11,7 +11,7 @@ import { createAccount } from '../src/accounts/accounts';
 import { openDatabase } from '../src/db/data-source';
 import { freePort } from '../src/dev/processes';
 import { SecretBox } from '../src/security/secret-box';
-import { benchEnv, fmtMs, printReport, say, startBenchServers, startNode, type Row } from './support';
+import { benchEnv, fmtMs, printReport, say, startBenchServers, startNode, type Row, runBench } from './support';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 50);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -146,10 +146,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);
