@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../src/config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/dev/postgres';
 import { freePort } from '../src/dev/processes';
 import { resolveTemporalCli } from '../src/dev/temporal-cli';
-import { startTemporalDevServer, type TemporalDevServer } from '../src/dev/temporal-server';
+import { startTemporalOnFreePort, type TemporalDevServer } from '../src/dev/temporal-server';
 
 export const ADMIN_TOKEN = `bench-admin-${crypto.randomBytes(12).toString('hex')}`;
 export const ENCRYPTION_KEY = crypto.randomBytes(32).toString('base64');
@@ -33,8 +33,8 @@ export async function startBenchServers(name: string, opts: { temporal?: boolean
     freePort().then((port) => startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), port, password: crypto.randomBytes(12).toString('hex'), database: 'bench' })),
     opts.temporal === false
       ? null
-      : Promise.all([resolveTemporalCli({ log: say }), freePort()]).then(([cliPath, port]) =>
-          startTemporalDevServer({ cliPath, port, uiPort: null, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log') }),
+      : resolveTemporalCli({ log: say }).then((cliPath) =>
+          startTemporalOnFreePort({ cliPath, uiPort: null, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log') }),
         ),
   ]);
   let stopped = false;

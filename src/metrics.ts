@@ -39,3 +39,16 @@ export const tokenRefreshes = new client.Counter({
   labelNames: ['outcome'] as const,
   registers: [registry],
 });
+
+export const pushDispatchLag = new client.Histogram({
+  name: 'lettuce_webhook_dispatch_lag_seconds',
+  help: "Time from an accepted push delivery's record to its repo workflow's signal.",
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  registers: [registry],
+});
+
+export const pushDispatchFailures = new client.Counter({
+  name: 'lettuce_webhook_dispatch_failures_total',
+  help: 'Signal attempts for recorded push deliveries that failed (retried with backoff; the deliveries stay recorded).',
+  registers: [registry],
+});

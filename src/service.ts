@@ -15,6 +15,8 @@ import { connectTemporal } from './temporal/client';
 import { temporalDataConverter } from './temporal/data-converter';
 import { TemporalGateway } from './temporal/gateway';
 import { createWorkers } from './temporal/worker';
+import { DeliveryRecorder } from './webhooks/delivery-recorder';
+import { PushDispatcher } from './webhooks/push-dispatcher';
 
 export interface ServiceOptions {
   config: Config;
@@ -73,7 +75,12 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       const temporal = await connectTemporal(config.temporal.address, config.temporal.namespace, dataConverter);
       cleanups.push(() => temporal.close());
       const gateway = new TemporalGateway(temporal.client, temporal.connection, config.taskQueuePrefix, config.repoPushDebounceMs);
-      const app = createApp({ config, ds, box, temporal: gateway, log, bitbucket, clock });
+      // Pushes recorded by this API (or left waiting by one that died) reach their workflows from here.
+      const dispatcher = new PushDispatcher(ds, config.taskQueuePrefix, gateway, log);
+      dispatcher.start();
+      cleanups.push(() => dispatcher.stop());
+      const deliveries = new DeliveryRecorder(ds, config.taskQueuePrefix, () => dispatcher.wake());
+      const app = createApp({ config, ds, box, temporal: gateway, log, bitbucket, clock, deliveries });
       const server = http.createServer(app.callback());
       server.requestTimeout = 30_000;
       server.on('clientError', answerClientError); // malformed HTTP gets the JSON error shape too

@@ -17,7 +17,9 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true; // errors are handled and logged by our middleware, never printed raw
   app.use(requestContext(deps.log));
   app.use(errorHandler());
-  for (const router of [healthRoutes(deps), openApiRoutes(), codecRoutes(deps), adminRoutes(deps), sessionRoutes(deps), bitbucketRoutes(deps), repoRoutes(deps), navigatorRoutes(deps), adminRepoRoutes(deps), webhookRoutes(deps)]) {
+  // The webhook receiver first: it takes the most requests by far, and each router a request
+  // passes costs a match attempt.
+  for (const router of [webhookRoutes(deps), healthRoutes(deps), openApiRoutes(), codecRoutes(deps), adminRoutes(deps), sessionRoutes(deps), bitbucketRoutes(deps), repoRoutes(deps), navigatorRoutes(deps), adminRepoRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

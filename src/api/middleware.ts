@@ -13,7 +13,8 @@ export function requestContext(log: Logger): Middleware {
     const incoming = ctx.get('x-request-id');
     const requestId = /^[A-Za-z0-9._-]{1,100}$/.test(incoming) ? incoming : crypto.randomUUID();
     ctx.state.requestId = requestId;
-    ctx.state.log = log.child({ requestId });
+    let child: Logger | undefined; // made on first use: most requests never log below the access line
+    Object.defineProperty(ctx.state, 'log', { get: () => (child ??= log.child({ requestId })), configurable: true });
     ctx.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
     try {
@@ -23,7 +24,7 @@ export function requestContext(log: Logger): Middleware {
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? "unmatched";
       httpRequestDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
       // Method, redacted URL, status and time only: never headers (Authorization) or bodies.
-      ctx.state.log.info(
+      if (log.isLevelEnabled('info')) ctx.state.log.info(
         { method: ctx.method, url: redactUrl(ctx.originalUrl), status: ctx.status, ms: Math.round(seconds * 1000) },
         'request',
       );

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/definitions';
-import { DevStackError, livePidFromFile, portAcceptsConnections, stopPid, waitFor } from './processes';
+import { DevStackError, freePort, livePidFromFile, portAcceptsConnections, stopPid, waitFor } from './processes';
 
 export interface TemporalDevServerOptions {
   cliPath: string;
@@ -77,4 +77,20 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
       if (opts.pidFile) fs.rmSync(opts.pidFile, { force: true });
     },
   };
+}
+
+/**
+ * A dev server on a port picked now. Another process may take a free port (or the HTTP port the
+ * server opens next to it) before the server binds it, so a failed start is tried again on new
+ * ports, up to `attempts` times.
+ */
+export async function startTemporalOnFreePort(opts: Omit<TemporalDevServerOptions, 'port'>, attempts = 3): Promise<TemporalDevServer> {
+  for (let attempt = 1; ; attempt++) {
+    const [port] = await Promise.all([freePort(), freePort()]);
+    try {
+      return await startTemporalDevServer({ ...opts, port });
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+    }
+  }
 }

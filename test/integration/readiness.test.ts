@@ -1,10 +1,9 @@
 // /readyz follows Temporal: 200 while it answers, 503 naming the failed check once it is gone.
-import { freePort } from '../../src/dev/processes';
-import { startTemporalDevServer } from '../../src/dev/temporal-server';
+import { startTemporalOnFreePort } from '../../src/dev/temporal-server';
 import { startTestService, testConfig } from '../support/service';
 
 it('answers 503 with temporal "down" when the Temporal server stops', async () => {
-  const temporal = await startTemporalDevServer({ cliPath: process.env.TEST_TEMPORAL_CLI!, port: await freePort(), uiPort: null });
+  const temporal = await startTemporalOnFreePort({ cliPath: process.env.TEST_TEMPORAL_CLI!, uiPort: null });
   const svc = await startTestService({ config: testConfig({ TEMPORAL_ADDRESS: temporal.address }), workers: false });
   try {
     expect((await svc.request('GET', '/readyz')).status).toBe(200);

@@ -9,7 +9,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { startEmbeddedPostgres } from '../../src/dev/postgres';
 import { freePort } from '../../src/dev/processes';
 import { resolveTemporalCli } from '../../src/dev/temporal-cli';
-import { startTemporalDevServer } from '../../src/dev/temporal-server';
+import { startTemporalOnFreePort } from '../../src/dev/temporal-server';
 import { createDataSource, runMigrations } from '../../src/db/data-source';
 import { ENCODING_FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter';
 import { encryptedBundlePath, WORKFLOWS_PATH } from '../../src/temporal/workflow-bundle';
@@ -27,15 +27,7 @@ export default async function globalSetup(): Promise<void> {
       : freePort().then((port) =>
           startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), port, password: crypto.randomBytes(12).toString('hex'), database: 'lettuce_test' }),
         ),
-    Promise.all([freePort(), freePort()]).then(([port]) =>
-      startTemporalDevServer({
-        cliPath,
-        port,
-        uiPort: null,
-        dbFile: path.join(dir, 'temporal.db'),
-        logFile: path.join(dir, 'temporal.log'),
-      }),
-    ),
+    startTemporalOnFreePort({ cliPath, uiPort: null, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log') }),
     bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: quiet }),
     // The variant workers use with TEMPORAL_PAYLOAD_KEY (encoded failure attributes).
     bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH, logger: quiet }),

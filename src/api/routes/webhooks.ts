@@ -1,21 +1,28 @@
 // The Bitbucket webhook receiver (CONTRACT §8): POST /v1/webhooks/bitbucket/{accountId}.
 // The signature is checked over the raw bytes, in constant time, before anything is parsed. A
-// valid push to the default branch signals the repo's workflow (signal-with-start) and answers at
-// once; nothing is cloned here. The delivery is recorded only after the signal went out, so if
-// this process dies in between, Bitbucket's retry is processed rather than dropped as a duplicate
-// (the workflow itself ignores a delivery id it has already seen).
+// valid push to the default branch is recorded (webhook_deliveries, in a batched INSERT that also
+// recognises a redelivered X-Request-UUID) and answered as soon as the row is committed; no
+// Temporal call happens on this path. The PushDispatcher then signals each repo's workflow once
+// for everything it has waiting, so a crash after the answer loses nothing and a burst of
+// deliveries costs one signal per repo, not one per delivery. Nothing is cloned here.
 import crypto from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { webhookDeliveries } from '../../metrics';
-import { findLiveRepo } from '../../repos/repo-store';
 import { readRawBody } from '../body';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { isUuid } from '../ids';
-import { Repo } from '../../db/entities';
 
 const SECRET_CACHE_MS = 60_000;
+// Only found repos are cached, so a repo added a moment ago is never missed; a deleted one may be
+// recorded for a few seconds more, and the dispatcher settles such pushes without a signal.
+const REPO_CACHE_MS = 5_000;
+
+interface PushTarget {
+  id: string;
+  defaultBranch: string;
+}
 
 interface PushChange {
   new?: { type?: string; name?: string; target?: { hash?: string } } | null;
@@ -40,6 +47,23 @@ export function webhookRoutes(deps: AppDeps): Router {
     const secret = deps.box.open(rows[0].webhook_secret);
     secrets.set(accountId, { secret, until: Date.now() + SECRET_CACHE_MS });
     return secret;
+  }
+
+  const repos = new Map<string, { repo: PushTarget; until: number }>();
+  async function repoOf(accountId: string, uuid: string | null, fullName: string | null): Promise<PushTarget | null> {
+    const key = `${accountId}|${uuid}|${fullName}`;
+    const cached = repos.get(key);
+    if (cached && cached.until > Date.now()) return cached.repo;
+    const rows: Array<{ id: string; default_branch: string }> = await deps.ds.query(
+      `SELECT id, default_branch FROM repos WHERE account_id = $1 AND deleted_at IS NULL AND source = 'bitbucket'
+         AND (bitbucket_uuid = $2 OR lower(name) = $3) LIMIT 1`,
+      [accountId, uuid, fullName],
+    );
+    if (!rows[0]) return null;
+    if (repos.size > 10_000) repos.clear(); // bounded: a cache, not a registry
+    const repo = { id: rows[0].id, defaultBranch: rows[0].default_branch };
+    repos.set(key, { repo, until: Date.now() + REPO_CACHE_MS });
+    return repo;
   }
 
   const answer = (ctx: Context, status: number, outcome: string, body: Record<string, unknown> = {}) => {
@@ -69,34 +93,16 @@ export function webhookRoutes(deps: AppDeps): Router {
       throw new ApiError(400, 'invalid_payload', 'The delivery is not a repo:push payload.');
     }
 
-    const seen = await deps.ds.query(`SELECT 1 FROM webhook_deliveries WHERE request_uuid = $1`, [requestUuid]);
-    if (seen.length > 0) return answer(ctx, 200, 'duplicate');
-
     const uuid = typeof payload.repository?.uuid === 'string' ? payload.repository.uuid : null;
     const fullName = typeof payload.repository?.full_name === 'string' ? payload.repository.full_name.toLowerCase() : null;
-    const rows: Array<{ id: string }> = await deps.ds.query(
-      `SELECT id FROM repos WHERE account_id = $1 AND deleted_at IS NULL AND source = 'bitbucket'
-         AND (bitbucket_uuid = $2 OR lower(name) = $3) LIMIT 1`,
-      [accountId, uuid, fullName],
-    );
-    const repo: Repo | null = rows[0] ? await findLiveRepo(deps.ds, rows[0].id) : null;
-    const record = (outcome: string) =>
-      deps.ds.query(
-        `INSERT INTO webhook_deliveries (request_uuid, account_id, repo_id, event_key, outcome, received_at) VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT DO NOTHING`,
-        [requestUuid, accountId, repo?.id ?? null, eventKey, outcome],
-      );
-    if (!repo) {
-      await record('unknown_repo');
-      return answer(ctx, 202, 'ignored', { reason: 'this repository is not added to Lettuce' });
-    }
-    const change = payload.push!.changes!.find((c) => c?.new?.type === 'branch' && c.new.name === repo.defaultBranch);
-    if (!change) {
-      await record('other_branch');
-      return answer(ctx, 202, 'ignored', { reason: 'no push to the default branch' });
-    }
-    const commit = typeof change.new?.target?.hash === 'string' ? change.new.target.hash : null;
-    await deps.temporal.signalRepo(repo, { kind: 'push', event: { commit, deliveryId: requestUuid } });
-    await record('accepted');
+    const repo = await repoOf(accountId, uuid, fullName);
+    const change = repo && payload.push!.changes!.find((c) => c?.new?.type === 'branch' && c.new.name === repo.defaultBranch);
+    const commit = typeof change?.new?.target?.hash === 'string' ? change.new.target.hash : null;
+    const outcome = !repo ? 'unknown_repo' : !change ? 'other_branch' : 'accepted';
+    const isNew = await deps.deliveries.record({ requestUuid, accountId, repoId: repo?.id ?? null, eventKey, outcome, commit });
+    if (!isNew) return answer(ctx, 200, 'duplicate');
+    if (outcome === 'unknown_repo') return answer(ctx, 202, 'ignored', { reason: 'this repository is not added to Lettuce' });
+    if (outcome === 'other_branch') return answer(ctx, 202, 'ignored', { reason: 'no push to the default branch' });
     answer(ctx, 202, 'accepted');
   });
   return router;

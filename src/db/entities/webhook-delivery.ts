@@ -9,4 +9,10 @@ export class WebhookDelivery {
   @Column({ name: 'event_key', type: 'text' }) eventKey: string;
   @Column({ type: 'text' }) outcome: string;
   @Column({ name: 'received_at', type: 'timestamptz' }) receivedAt: Date;
+  /** The pushed head of the default branch, for an accepted push. */
+  @Column({ type: 'text', nullable: true }) commit: string | null;
+  /** When the repo's workflow was signalled; NULL while an accepted push still has to reach it. */
+  /** The deployment (task-queue prefix) whose API accepted it and whose dispatcher signals it. */
+  @Column({ name: 'task_queue_prefix', type: 'text', default: '' }) taskQueuePrefix: string;
+  @Column({ name: 'dispatched_at', type: 'timestamptz', nullable: true }) dispatchedAt: Date | null;
 }

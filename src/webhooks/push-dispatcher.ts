@@ -1,0 +1,175 @@
+// Delivers recorded pushes to their repo workflows. The receiver only records an accepted push
+// (webhook_deliveries.dispatched_at IS NULL) and answers; this loop claims whatever is waiting,
+// sends each repo's workflow ONE signal for all of its waiting deliveries, and marks them
+// dispatched in the same transaction. A crash anywhere leaves the rows waiting for the next sweep
+// (this process after a restart, or another API process): at least once, never lost. The workflow
+// ignores a delivery id it has seen and a commit it has already indexed, so a repeat is harmless.
+import type { DataSource } from 'typeorm';
+import type { Logger } from '../logger';
+import { pushDispatchFailures, pushDispatchLag } from '../metrics';
+import type { RepoMessage, RepoRef } from '../temporal/gateway';
+
+export interface PushSignaller {
+  signalRepo(repo: RepoRef, message: RepoMessage): Promise<void>;
+}
+
+interface Waiting {
+  request_uuid: string;
+  repo_id: string | null;
+  commit: string | null;
+  received_at: Date;
+  account_id: string | null;
+  name: string | null;
+  live: boolean;
+}
+
+export interface DispatcherOptions {
+  /** How often waiting rows left by another process (or a failed signal) are looked for. */
+  sweepMs?: number;
+  /** Deliveries claimed per round. */
+  batch?: number;
+  /** Signals in flight at once. */
+  concurrency?: number;
+  /**
+   * Least time between the starts of two rounds. The first push after a quiet spell goes out at
+   * once; during a burst each repo gets at most one signal per interval, which keeps Temporal's
+   * load bounded by the number of repos pushed to, not the number of deliveries. The repo
+   * workflow waits a moment for a burst anyway (REPO_PUSH_DEBOUNCE_MS), so this adds no delay to
+   * what a burst ends up indexing.
+   */
+  minRoundMs?: number;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+export class PushDispatcher {
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private readonly sweepMs: number;
+  private readonly batch: number;
+  private readonly concurrency: number;
+  private readonly minRoundMs: number;
+
+  constructor(
+    private readonly ds: DataSource,
+    /** This deployment's task-queue prefix: only the deliveries it accepted are its to signal. */
+    private readonly taskQueuePrefix: string,
+    private readonly temporal: PushSignaller,
+    private readonly log: Logger,
+    opts: DispatcherOptions = {},
+  ) {
+    this.sweepMs = opts.sweepMs ?? 5_000;
+    this.batch = opts.batch ?? 5_000;
+    this.concurrency = opts.concurrency ?? 16;
+    this.minRoundMs = opts.minRoundMs ?? 500;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** New accepted pushes were recorded: dispatch now rather than at the next sweep. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeUp?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let backoffMs = 0;
+    while (!this.stopped) {
+      this.woken = false;
+      const roundStarted = Date.now();
+      let result = { dispatched: 0, failed: 0 };
+      try {
+        result = await this.dispatchWaiting();
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'could not read waiting push deliveries');
+        result.failed = 1;
+      }
+      if (this.stopped) break;
+      if (result.failed > 0) {
+        backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(500, backoffMs * 2));
+        await this.pause(backoffMs, false);
+      } else {
+        backoffMs = 0;
+        if (result.dispatched === 0 && !this.woken) await this.pause(this.sweepMs, true);
+        else await this.pause(roundStarted + this.minRoundMs - Date.now(), false);
+      }
+    }
+  }
+
+  private async pause(ms: number, wakeable: boolean): Promise<void> {
+    if (ms <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        if (!wakeable && !this.stopped) return; // backing off or pacing: a new push waits for the next round
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wakeUp = null;
+  }
+
+  /** One round: claim, signal each repo once, mark what was signalled. */
+  async dispatchWaiting(): Promise<{ dispatched: number; failed: number }> {
+    return this.ds.transaction(async (m) => {
+      const rows: Waiting[] = await m.query(
+        `SELECT d.request_uuid, d.repo_id, d.commit, d.received_at, r.account_id, r.name, (r.id IS NOT NULL AND r.deleted_at IS NULL) AS live
+           FROM webhook_deliveries d LEFT JOIN repos r ON r.id = d.repo_id
+          WHERE d.task_queue_prefix = $1 AND d.outcome = 'accepted' AND d.dispatched_at IS NULL
+          ORDER BY d.received_at
+          LIMIT $2
+          FOR UPDATE OF d SKIP LOCKED`,
+        [this.taskQueuePrefix, this.batch],
+      );
+      if (rows.length === 0) return { dispatched: 0, failed: 0 };
+      const byRepo = new Map<string, Waiting[]>();
+      for (const row of rows) {
+        const key = row.repo_id ?? '';
+        byRepo.set(key, [...(byRepo.get(key) ?? []), row]);
+      }
+      const done: string[] = [];
+      let failed = 0;
+      const groups = [...byRepo.values()];
+      const signalNext = async () => {
+        for (let group = groups.shift(); group; group = groups.shift()) {
+          const last = group[group.length - 1];
+          try {
+            // A deleted (or never committed) repo's pushes are settled without a signal, which
+            // would otherwise start its workflow again.
+            if (last.live) await this.temporal.signalRepo({ id: last.repo_id!, accountId: last.account_id!, name: last.name! }, { kind: 'push', event: pushEventOf(group) });
+            done.push(...group.map((row) => row.request_uuid));
+            for (const row of group) pushDispatchLag.observe((Date.now() - new Date(row.received_at).getTime()) / 1000);
+          } catch (err) {
+            failed++;
+            pushDispatchFailures.inc();
+            this.log.warn({ repoId: last.repo_id, deliveries: group.length, err: (err as Error).message }, 'could not signal a repo workflow; the pushes stay recorded and are retried');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, groups.length) }, signalNext));
+      if (done.length > 0) await m.query(`UPDATE webhook_deliveries SET dispatched_at = now() WHERE request_uuid = ANY($1::text[])`, [done]);
+      return { dispatched: done.length, failed };
+    });
+  }
+}
+
+/**
+ * One push event standing for a repo's waiting deliveries (oldest first). If they name different
+ * heads the event names none, so the workflow fetches whatever the branch holds now; one stale
+ * commit must not make it skip a newer one that arrived in the same batch.
+ */
+export function pushEventOf(group: Array<{ request_uuid: string; commit: string | null }>): { commit: string | null; deliveryId: string } {
+  const commits = new Set(group.map((row) => row.commit));
+  const only = commits.size === 1 ? group[0].commit : null;
+  return { commit: only, deliveryId: group[group.length - 1].request_uuid };
+}
