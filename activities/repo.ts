@@ -29,10 +29,12 @@ export function createRepoActivities(deps: RepoDeps) {
      * refreshes Bitbucket metadata. `exists: false` ends a workflow whose row never committed.
      */
     async registerRepo(input: { repoId: string }): Promise<{ exists: boolean; source: 'bitbucket' | 'url' | null }> {
+      // The workflow starts inside the API's transaction, so this can run a few ms before the
+      // commit: look again often (it is one indexed read), for up to 10 s.
       let repo: Repo | null = null;
-      for (let i = 0; i < 20 && !repo; i++) {
+      for (let i = 0; i < 200 && !repo; i++) {
         repo = await findLiveRepo(ds, input.repoId);
-        if (!repo) await sleep(500);
+        if (!repo) await sleep(50);
       }
       if (!repo) return { exists: false, source: null };
       if (repo.source === 'bitbucket' && repo.bitbucketWorkspace && repo.bitbucketSlug) {

@@ -52,6 +52,11 @@ interface Timeline {
   indexCompleted: number;
   register: number;
   webhook: number;
+  /** Before the index was scheduled: workflow tasks waiting for a worker, and being run by it. */
+  taskQueued: number;
+  taskRun: number;
+  /** registerRepo and ensureWebhook waiting for a worker (scheduled → started). */
+  activityQueued: number;
 }
 
 /** Event times of a repo workflow's history (ms since epoch). */
@@ -60,9 +65,19 @@ async function timelineOf(client: Client, workflowId: string): Promise<Timeline>
   const t = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;
   const scheduled = new Map<string, { type: string; at: number }>();
   const started = new Map<string, number>();
-  const tl: Partial<Timeline> = { register: 0, webhook: 0 };
+  const tl: Partial<Timeline> = { register: 0, webhook: 0, taskQueued: 0, taskRun: 0, activityQueued: 0 };
+  let taskScheduled = 0;
+  let taskStarted = 0;
   for (const e of history.events ?? []) {
     const id = String(e.eventId);
+    const beforeIndex = tl.indexScheduled === undefined && ![...scheduled.values()].some((a) => a.type === 'syncAndIndex');
+    if (beforeIndex && e.workflowTaskScheduledEventAttributes) taskScheduled = t(e);
+    if (beforeIndex && e.workflowTaskStartedEventAttributes) {
+      taskStarted = t(e);
+      tl.taskQueued! += taskStarted - taskScheduled;
+    }
+    if (beforeIndex && e.workflowTaskCompletedEventAttributes) tl.taskRun! += t(e) - taskStarted;
+    if (beforeIndex && e.activityTaskStartedEventAttributes) tl.activityQueued! += t(e) - scheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId))!.at;
     if (e.workflowExecutionStartedEventAttributes) tl.started = t(e);
     if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { type: e.activityTaskScheduledEventAttributes.activityType!.name!, at: t(e) });
     if (e.activityTaskStartedEventAttributes) started.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), t(e));
@@ -173,6 +188,9 @@ async function main(): Promise<void> {
     const webhook: number[] = [];
     const apiPart: number[] = [];
     const beforeIndex: number[] = [];
+    const taskQueued: number[] = [];
+    const taskRun: number[] = [];
+    const activityQueued: number[] = [];
     let lastReady = 0;
     for (const [i, id] of ids.entries()) {
       const tl = await timelineOf(client, `repo:${id}`);
@@ -184,6 +202,9 @@ async function main(): Promise<void> {
       webhook.push(tl.webhook);
       apiPart.push(tl.started - added[i].sentAt);
       beforeIndex.push(tl.indexScheduled - tl.started);
+      taskQueued.push(tl.taskQueued);
+      taskRun.push(tl.taskRun);
+      activityQueued.push(tl.activityQueued);
       lastReady = Math.max(lastReady, tl.indexCompleted);
     }
     const allReadyMs = lastReady - addStarted;
@@ -207,6 +228,8 @@ async function main(): Promise<void> {
       { figure: '  add request sent → workflow started (median)', value: fmtMs(median(apiPart)) },
       { figure: '  workflow started → clone+index scheduled (median)', value: fmtMs(median(beforeIndex)) },
       { figure: '    of which registerRepo / ensureWebhook (median)', value: `${fmtMs(median(register))} / ${fmtMs(median(webhook))}` },
+      { figure: '    of which workflow tasks queued / running (median)', value: `${fmtMs(median(taskQueued))} / ${fmtMs(median(taskRun))}` },
+      { figure: '    of which activities queued for a control worker (median)', value: fmtMs(median(activityQueued)) },
       { figure: 'orchestration overhead, one repo added alone', value: fmtMs(soloOverhead), target: '<= 200 ms', met: soloOverhead <= 200 },
       { figure: 'clone+index activity per repo, median', value: fmtMs(median(indexRun)), baseline: `${fmtMs(median(perRepoDirect))} (direct)` },
       { figure: 'wait for a free indexing slot, median (capacity)', value: fmtMs(median(slotWait)) },

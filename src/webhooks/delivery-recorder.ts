@@ -1,8 +1,7 @@
-// Records webhook deliveries in batches: every delivery that arrives while the INSERTs in flight
-// (a few, so PostgreSQL can share one WAL flush between their commits) are running goes into the
-// next one, so under a burst PostgreSQL sees a few statements per commit's worth of time rather
-// than one per delivery. Each caller still waits for its own row's commit, so an answer to
-// Bitbucket always means the delivery is durable.
+// Records webhook deliveries in batches: every delivery that arrives while an INSERT is in flight
+// goes into the next one, so under a burst PostgreSQL sees one statement (and one commit) per
+// commit's worth of time rather than one per delivery. Each caller still waits for its own row's
+// commit, so an answer to Bitbucket always means the delivery is durable.
 import type { DataSource } from 'typeorm';
 
 export interface DeliveryRecord {
@@ -21,7 +20,9 @@ interface Waiting {
 }
 
 const MAX_BATCH = 500;
-const MAX_IN_FLIGHT = 4;
+// One at a time: measured on the embedded PostgreSQL, one 32-row INSERT commits in ~3 ms
+// (~10k rows/s) while four concurrent 8-row INSERTs take ~6.5 ms each (~4.8k rows/s).
+const MAX_IN_FLIGHT = 1;
 
 export class DeliveryRecorder {
   private queue: Waiting[] = [];

@@ -63,7 +63,7 @@ export class PushDispatcher {
     this.sweepMs = opts.sweepMs ?? 5_000;
     this.batch = opts.batch ?? 5_000;
     this.concurrency = opts.concurrency ?? 16;
-    this.minRoundMs = opts.minRoundMs ?? 500;
+    this.minRoundMs = opts.minRoundMs ?? 1000;
   }
 
   start(): void {
