@@ -13,6 +13,8 @@ import { findLiveRepo } from '../src/repos/repo-store';
 import { ensureWebhook, removeWebhook } from '../src/repos/webhook-manager';
 import type { SecretBox } from '../src/security/secret-box';
 
+const FRESH_METADATA_MS = 60_000;
+
 export interface RepoDeps {
   ds: DataSource;
   box: SecretBox;
@@ -37,7 +39,10 @@ export function createRepoActivities(deps: RepoDeps) {
         if (!repo) await sleep(50);
       }
       if (!repo) return { exists: false, source: null };
-      if (repo.source === 'bitbucket' && repo.bitbucketWorkspace && repo.bitbucketSlug) {
+      // A repo added a moment ago carries the metadata the API has just read from Bitbucket; one
+      // registered again later (a workflow restarted by an operator) gets it refreshed.
+      const freshlyAdded = Date.now() - repo.createdAt.getTime() < FRESH_METADATA_MS;
+      if (!freshlyAdded && repo.source === 'bitbucket' && repo.bitbucketWorkspace && repo.bitbucketSlug) {
         const installation = await findInstallation(ds, repo.accountId);
         if (installation) {
           try {

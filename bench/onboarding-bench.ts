@@ -1,6 +1,7 @@
 // Onboarding benchmark (`npm run bench:onboarding`): REPOS repos added at once (concurrent
-// POST /v1/repos) on the fake Bitbucket, through the real service (API + workers in this process,
-// its own PostgreSQL and Temporal dev server). Prints the time until every repo is ready and, per
+// POST /v1/repos) on the fake Bitbucket, through the real service laid out as docker-compose.yml
+// deploys it — the API, a control worker and an indexing worker, each its own process — with its
+// own PostgreSQL and Temporal dev server. Prints the time until every repo is ready and, per
 // repo from its workflow's history, the orchestration overhead: the time from the add request to
 // ready minus what the clone+index activity itself took and minus its wait for a free indexing
 // slot (capacity, not orchestration) — i.e. the API's add, registration, the webhook, and every
@@ -15,11 +16,8 @@ import { freePort } from '../src/dev/processes';
 import { bitbucketTokenCredentials } from '../src/git/credentials';
 import { syncRepo } from '../src/git/repo-sync';
 import { indexCommit } from '../src/indexer';
-import { createLogger } from '../src/logger';
-import { startService } from '../src/service';
-import { installWorkerRuntime } from '../src/temporal/runtime';
 import { startFakeBitbucket } from '../test/fakes/bitbucket/server';
-import { ADMIN_TOKEN, benchConfig, fmtMs, median, pct, printReport, say, startBenchServers, type Row, runBench } from './support';
+import { ADMIN_TOKEN, benchEnv, fmtMs, median, pct, printReport, say, startBenchServers, startNode, type Row, runBench } from './support';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 50);
 const FILES_PER_REPO = Number(process.env.BENCH_FILES ?? 40);
@@ -120,8 +118,8 @@ async function main(): Promise<void> {
     }
 
     await fake.addRepo({ workspace: 'onboard', slug: 'solo', files: repoFiles(REPOS), owner: 'demo' });
-    const port = await freePort();
-    const config = benchConfig(servers, {
+    const [port, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort()]);
+    const env = benchEnv(servers, {
       PORT: String(port),
       CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
       BITBUCKET_APP_CLIENT_ID: fake.clientId,
@@ -151,10 +149,16 @@ async function main(): Promise<void> {
     const baselineMs = performance.now() - baselineStarted;
     await ds.destroy();
 
-    // The service: connect Bitbucket, then add every repo at once.
-    installWorkerRuntime();
-    const svc = await startService({ config, log: createLogger('silent'), host: '127.0.0.1' });
-    stops.unshift(svc.stop);
+    // The service as deployed: API, control worker, indexing worker (the workers' metrics endpoints
+    // tell when they are up). Then connect Bitbucket and add every repo at once.
+    const svc = { url: `http://127.0.0.1:${port}` };
+    for (const [queue, metrics] of [['lettuce-control', controlMetrics], ['lettuce-indexing', indexingMetrics]] as const) {
+      const address = `127.0.0.1:${metrics}`;
+      const worker = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address }, `http://${address}/metrics`);
+      stops.unshift(worker.stop);
+    }
+    const api = await startNode('src/api/main.js', env, `${svc.url}/healthz`);
+    stops.unshift(api.stop);
     fake.setCallbackUrl(`${svc.url}/v1/integrations/bitbucket/callback`);
     const account = await json('POST', `${svc.url}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail: `owner-${crypto.randomBytes(3).toString('hex')}@bench.test` });
     const token = account.body.token as string;
@@ -179,8 +183,8 @@ async function main(): Promise<void> {
     const hooks = names.reduce((n, name) => n + fake.hooksOf('onboard', name.split('/')[1]).length, 0);
 
     // Per repo, from its workflow history.
-    const connection = await Connection.connect({ address: config.temporal.address });
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+    const client = new Client({ connection, namespace: 'default' });
     const overhead: number[] = [];
     const indexRun: number[] = [];
     const slotWait: number[] = [];
