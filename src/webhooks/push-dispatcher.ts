@@ -41,6 +41,9 @@ export interface DispatcherOptions {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+/** How long a delivery's row is kept: it is what recognises a redelivery of the same X-Request-UUID. */
+export const DELIVERY_RETENTION_DAYS = 7;
+const PRUNE_EVERY_MS = 60 * 60_000;
 
 export class PushDispatcher {
   private stopped = false;
@@ -84,7 +87,12 @@ export class PushDispatcher {
 
   private async run(): Promise<void> {
     let backoffMs = 0;
+    let prunedAt = 0;
     while (!this.stopped) {
+      if (Date.now() - prunedAt > PRUNE_EVERY_MS) {
+        prunedAt = Date.now();
+        await this.pruneOldDeliveries().catch((err: Error) => this.log.warn({ err: err.message }, 'could not prune old webhook deliveries'));
+      }
       this.woken = false;
       const roundStarted = Date.now();
       let result = { dispatched: 0, failed: 0 };
@@ -117,6 +125,26 @@ export class PushDispatcher {
       };
     });
     this.wakeUp = null;
+  }
+
+  /**
+   * Deletes rows older than the retention that are settled (ignored, or signalled): at a thousand
+   * deliveries a second the table would otherwise grow without end. A push still waiting for its
+   * signal is kept whatever its age.
+   */
+  async pruneOldDeliveries(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted: [unknown[], number] = await this.ds.query(
+        `DELETE FROM webhook_deliveries WHERE request_uuid IN (
+           SELECT request_uuid FROM webhook_deliveries
+            WHERE received_at < now() - make_interval(days => $1) AND (outcome <> 'accepted' OR dispatched_at IS NOT NULL)
+            LIMIT 10000)`,
+        [DELIVERY_RETENTION_DAYS],
+      );
+      total += deleted[1];
+      if (deleted[1] < 10_000 || this.stopped) return total;
+    }
   }
 
   /** One round: claim, signal each repo once, mark what was signalled. */

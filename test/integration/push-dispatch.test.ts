@@ -12,7 +12,7 @@ import { createLogger } from '../../src/logger';
 import { SecretBox } from '../../src/security/secret-box';
 import type { RepoMessage, RepoRef } from '../../src/temporal/gateway';
 import { DeliveryRecorder, type DeliveryRecord } from '../../src/webhooks/delivery-recorder';
-import { PushDispatcher, pushEventOf } from '../../src/webhooks/push-dispatcher';
+import { DELIVERY_RETENTION_DAYS, PushDispatcher, pushEventOf } from '../../src/webhooks/push-dispatcher';
 
 let ds: DataSource;
 let accountId: string;
@@ -152,6 +152,24 @@ describe('PushDispatcher', () => {
       await dispatcher.stop();
     }
   });
+});
+
+it('prunes settled deliveries past the retention, and keeps a push still waiting for its signal however old', async () => {
+  const prefix = newPrefix();
+  const recorder = new DeliveryRecorder(ds, prefix, () => undefined);
+  const repoId = await addRepo('old');
+  const [signalled, ignored, waitingOld, recent] = [push(repoId, '5'.repeat(40)), push(null, null, 'unknown_repo'), push(repoId, '6'.repeat(40)), push(repoId, '7'.repeat(40))];
+  for (const d of [signalled, ignored, waitingOld, recent]) await recorder.record(d);
+  const age = (d: DeliveryRecord, days: number) => ds.query(`UPDATE webhook_deliveries SET received_at = now() - make_interval(days => $2) WHERE request_uuid = $1`, [d.requestUuid, days]);
+  await age(signalled, DELIVERY_RETENTION_DAYS + 1);
+  await age(ignored, DELIVERY_RETENTION_DAYS + 1);
+  await age(waitingOld, DELIVERY_RETENTION_DAYS + 30);
+  await ds.query(`UPDATE webhook_deliveries SET dispatched_at = now() WHERE request_uuid = ANY($1)`, [[signalled.requestUuid, recent.requestUuid]]);
+
+  const dispatcher = new PushDispatcher(ds, prefix, new RecordingSignaller(), createLogger('silent'));
+  expect(await dispatcher.pruneOldDeliveries()).toBeGreaterThanOrEqual(2);
+  const left: Array<{ request_uuid: string }> = await ds.query(`SELECT request_uuid FROM webhook_deliveries WHERE task_queue_prefix = $1 ORDER BY received_at`, [prefix]);
+  expect(left.map((r) => r.request_uuid)).toEqual([waitingOld.requestUuid, recent.requestUuid]);
 });
 
 it('pushEventOf names the head only when every waiting delivery agrees on it', () => {
