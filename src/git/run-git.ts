@@ -80,6 +80,10 @@ function childEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv 
     SSH_ASKPASS: '',
     LC_ALL: 'C',
     LANGUAGE: '',
+    // A transfer below 1 KB/s for a minute is a stalled server: git gives up and the activity
+    // retries, rather than hanging until the command's overall timeout. The environment may say otherwise.
+    GIT_HTTP_LOW_SPEED_LIMIT: inherited.GIT_HTTP_LOW_SPEED_LIMIT ?? '1000',
+    GIT_HTTP_LOW_SPEED_TIME: inherited.GIT_HTTP_LOW_SPEED_TIME ?? '60',
     ...extra,
   };
 }

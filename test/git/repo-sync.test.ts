@@ -246,6 +246,23 @@ describe('failures are classified and scrubbed', () => {
 });
 
 describe('recovery, cancellation, timeouts', () => {
+  it("gives git a stall limit (below 1 KB/s for 60 s) unless the environment sets git's own", async () => {
+    const saved = { limit: process.env.GIT_HTTP_LOW_SPEED_LIMIT, time: process.env.GIT_HTTP_LOW_SPEED_TIME };
+    const gitEnv = async () => (await execGit(['-c', 'alias.printenv=!env', 'printenv'])).stdout.split('\n');
+    try {
+      delete process.env.GIT_HTTP_LOW_SPEED_LIMIT;
+      delete process.env.GIT_HTTP_LOW_SPEED_TIME;
+      expect(await gitEnv()).toEqual(expect.arrayContaining(['GIT_HTTP_LOW_SPEED_LIMIT=1000', 'GIT_HTTP_LOW_SPEED_TIME=60']));
+      process.env.GIT_HTTP_LOW_SPEED_TIME = '3';
+      expect(await gitEnv()).toEqual(expect.arrayContaining(['GIT_HTTP_LOW_SPEED_LIMIT=1000', 'GIT_HTTP_LOW_SPEED_TIME=3']));
+    } finally {
+      for (const [key, value] of [['GIT_HTTP_LOW_SPEED_LIMIT', saved.limit], ['GIT_HTTP_LOW_SPEED_TIME', saved.time]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
   it('removes a half-written clone and clones again', async () => {
     const dir = newDir();
     await fs.mkdir(dir, { recursive: true });
