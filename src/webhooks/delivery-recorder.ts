@@ -49,21 +49,28 @@ export class DeliveryRecorder {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          const inserted = await this.insert(batch.map((w) => w.record));
-          let accepted = false;
-          for (const w of batch) {
-            const isNew = inserted.delete(w.record.requestUuid); // a UUID twice in one batch: only the first is new
-            accepted ||= isNew && w.record.outcome === 'accepted';
-            w.resolve(isNew);
-          }
-          if (accepted) this.onAccepted();
-        } catch (err) {
-          for (const w of batch) w.reject(err);
+          await this.recordBatch(batch);
+        } catch {
+          // One refused row (say, an account deleted a moment ago) must not fail the others:
+          // each delivery of the batch is tried on its own, and only the refused ones fail.
+          for (const w of batch) await this.recordBatch([w]).catch((err: unknown) => w.reject(err));
         }
       }
     } finally {
       this.inFlight--;
     }
+  }
+
+  /** Inserts the batch and settles its callers; throws (settling none) if PostgreSQL refuses it. */
+  private async recordBatch(batch: Waiting[]): Promise<void> {
+    const inserted = await this.insert(batch.map((w) => w.record));
+    let accepted = false;
+    for (const w of batch) {
+      const isNew = inserted.delete(w.record.requestUuid); // a UUID twice in one batch: only the first is new
+      accepted ||= isNew && w.record.outcome === 'accepted';
+      w.resolve(isNew);
+    }
+    if (accepted) this.onAccepted();
   }
 
   private async insert(records: DeliveryRecord[]): Promise<Set<string>> {

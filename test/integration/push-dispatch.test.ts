@@ -80,10 +80,13 @@ describe('DeliveryRecorder', () => {
     expect(accepted).toBe(before);
   });
 
-  it('rejects every caller of a batch PostgreSQL refused, so no delivery is answered as recorded', async () => {
+  it('fails only the delivery PostgreSQL refused; the others of its batch are recorded', async () => {
     const recorder = new DeliveryRecorder(ds, newPrefix(), () => undefined);
-    const bad = { ...push(null, null, 'unknown_repo'), accountId: 'not-a-uuid' };
-    await expect(recorder.record(bad)).rejects.toThrow();
+    const gone = { ...push(null, null, 'unknown_repo'), accountId: crypto.randomUUID() }; // no such account (foreign key)
+    const fine = Array.from({ length: 5 }, () => push(null, null, 'unknown_repo'));
+    const results = await Promise.allSettled([fine[0], gone, ...fine.slice(1)].map((d) => recorder.record(d)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(results.filter((r) => r.status === 'fulfilled').every((r) => (r as PromiseFulfilledResult<boolean>).value)).toBe(true);
     expect(await recorder.record(push(null, null, 'unknown_repo'))).toBe(true); // and it goes on working
   });
 });
