@@ -194,7 +194,8 @@ async function main(): Promise<void> {
       pushMs.push(Date.now() - t);
     }
     log('');
-    log(`1-file push → searchable over ${PUSHES} pushes (commit in the ${sources.length}-file repo, then indexCommit + searchCode): p50 ${ms(pct(pushMs, 50))}, p95 ${ms(pct(pushMs, 95))} (index alone p50 ${ms(pct(indexMs, 50))}; ${[...kinds].join(', ')})`);
+    if (PUSHES > 0)
+      log(`1-file push → searchable over ${PUSHES} pushes (commit in the ${sources.length}-file repo, then indexCommit + searchCode): p50 ${ms(pct(pushMs, 50))}, p95 ${ms(pct(pushMs, 95))} (index alone p50 ${ms(pct(indexMs, 50))}; ${[...kinds].join(', ')})`);
     kinds = new Set();
 
     // ── Search latency ─────────────────────────────────────────────────────────────────────────
