@@ -2,7 +2,7 @@
 import { InvalidPathError, normalizeRepoPath } from '../../src/indexer';
 import { grammarOf, languageOf } from '../../src/indexer/languages';
 import { ancestorsOf, isSkippedPath } from '../../src/indexer/paths';
-import { escapeLike, findLineMatches, isBinary, wordPatterns, wordSet } from '../../src/indexer/text';
+import { escapeLike, findLineMatches, isBinary, wordSet } from '../../src/indexer/text';
 
 describe('normalizeRepoPath', () => {
   it.each([
@@ -72,15 +72,6 @@ describe('text', () => {
   it('word sets hold each word once, ASCII lower-cased, split on underscores like pg_trgm', () => {
     expect(wordSet('Foo foo BAR_baz héllo Ünï')).toBe(' foo bar baz héllo Ünï ');
     expect(wordSet('!!!')).toBe(' ');
-  });
-
-  it('word patterns keep only what pg_trgm can index, with proven boundaries', () => {
-    expect(wordPatterns('fooBar')).toEqual(['%foobar%']);
-    expect(wordPatterns('ab')).toEqual([]);
-    expect(wordPatterns('a.b')).toEqual(['% b%']);
-    expect(wordPatterns('foo.bar(')).toEqual(['%foo %', '% bar %']);
-    expect(wordPatterns('x_y')).toEqual(['% y%']);
-    expect(wordPatterns('%_')).toEqual([]);
   });
 
   it('escapes LIKE metacharacters', () => expect(escapeLike('100%_a\\b')).toBe('100\\%\\_a\\\\b'));
