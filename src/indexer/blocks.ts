@@ -1,12 +1,14 @@
-// The search index (CONTRACT §7 search): each text blob is cut into blocks of whole lines (about
-// 8 K characters), and each block is indexed by the set of its character trigrams, folded the way
-// the search's `/q/i` folds case, plus one key of its repo — int4[] under a GIN index
-// (src/db/migrations/1764300000300-search-blocks.ts; array containment is exact, so the index
-// needs no recheck). A query's trigrams select the blocks holding all of them; only those blocks
-// are read back and searched. Raw trigrams (punctuation and spaces included) keep a phrase like
-// `out += this.` from selecting every file that merely has the words `out` and `this`; blocks keep
-// a big file from being a candidate for every query. Each block is indexed with the MAX_QUERY - 1
-// characters after it, so a match that starts in a block always lies in its indexed text.
+// The search index (CONTRACT §7 search). Each text blob is cut into blocks of about 8 K
+// characters (whole lines; a very long line is cut too), and each block is indexed by the set of
+// its character trigrams, folded the way the search's `/q/i` folds case, plus one key of its repo:
+// int4[] under a GIN index (src/db/migrations/1764300000300-search-blocks.ts; array containment is
+// exact, so the index needs no recheck). A query's trigrams select the blocks holding all of them,
+// and only those blocks are read back (a byte range of the blob) and searched.
+// - Raw trigrams, punctuation and spaces included, keep a phrase like `out += this.` from
+//   selecting every file that merely has the words `out` and `this` somewhere.
+// - Blocks keep a big file from being a candidate for most queries and from being read whole.
+// - Each block is indexed with the MAX_QUERY - 1 characters after it (its tail), so a match that
+//   starts in a block always lies in its indexed text; matches are counted where they start.
 /** Longest query, in UTF-16 code units (a match spans exactly as many code units as the query). */
 export const MAX_QUERY = 200;
 /** Code units a block aims for (see textBlocks). */
@@ -25,8 +27,10 @@ const OTHER = 128;
  * never in text or queries) pads the start of a block.
  */
 function charClass(u: number): number {
-  return u >= 128 ? OTHER : u >= 65 && u <= 90 ? u + 32 : u;
+  return u >= 128 ? OTHER : ASCII_CLASS[u];
 }
+
+const ASCII_CLASS = Uint8Array.from({ length: 128 }, (_, u) => (u >= 65 && u <= 90 ? u + 32 : u));
 
 function trigramKey(a: number, b: number, c: number): number {
   return (a << 16) | (b << 8) | c;
@@ -55,14 +59,9 @@ export interface TextBlock {
   keys: Int32Array;
 }
 
-/** UTF-8 length of s[from, to) (a surrogate pair is 4 bytes; text never holds a lone one). */
+/** UTF-8 length of s[from, to) (blocks never split a surrogate pair, and text never holds a lone one). */
 function utf8Length(s: string, from: number, to: number): number {
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    n += c < 0x80 ? 1 : c < 0x800 || (c & 0xf800) === 0xd800 ? 2 : 3;
-  }
-  return n;
+  return Buffer.byteLength(s.slice(from, to), 'utf8');
 }
 
 /** The code units of `s` that its first `bytes` UTF-8 bytes hold. */
@@ -82,10 +81,10 @@ let keyBuf = new Int32Array(4096);
 
 function blockKeys(text: string, from: number, to: number): Int32Array {
   let n = 0;
-  let k = 0;
-  for (let i = from; i < to; i++) {
-    k = ((k << 8) | charClass(text.charCodeAt(i))) & 0xffffff;
-    if (i === from) continue; // (pad, pad, c0) says nothing
+  let k = from < to ? charClass(text.charCodeAt(from)) : 0; // (pad, pad, c0) says nothing
+  for (let i = from + 1; i < to; i++) {
+    const u = text.charCodeAt(i);
+    k = ((k << 8) | (u < 128 ? ASCII_CLASS[u] : OTHER)) & 0xffffff;
     const word = k >>> 5;
     const bit = 1 << (k & 31);
     if (seen[word] & bit) continue;

@@ -354,12 +354,13 @@ function sortSymbols<T extends SymbolView & { lname: string }>(list: T[]): T[] {
   return list.sort((a, b) => cmp(a.lname, b.lname) || cmp(a.name, b.name) || cmp(a.path, b.path) || a.line - b.line);
 }
 
-/** Removes every generation, file row, blob and symbol of a repo. */
+/** Removes every generation, file row, blob, symbol and search block of a repo. */
 export async function deleteIndex(ds: DataSource, repoId: string): Promise<void> {
   if (typeof repoId !== 'string' || !UUID.test(repoId)) return;
   await ds.transaction(async (m) => {
     await m.query(`DELETE FROM index_generations WHERE repo_id = $1`, [repoId]);
     await m.query(`DELETE FROM index_blobs WHERE repo_id = $1`, [repoId]);
     await m.query(`DELETE FROM index_symbols WHERE repo_id = $1`, [repoId]);
+    await m.query(`DELETE FROM index_blocks WHERE repo_id = $1`, [repoId]);
   });
 }
