@@ -221,7 +221,7 @@ async function main(): Promise<void> {
       'phrase (code snippet)': phrases.slice(0, Math.floor(QUERIES * 0.25)),
       'common word': ['function', 'return', 'export', 'const', 'import', 'string', 'number', 'prototype', 'undefined', 'length', 'this.', 'require('].slice(0, Math.max(4, Math.floor(QUERIES * 0.05))),
       'no match': Array.from({ length: Math.floor(QUERIES * 0.1) }, (_, i) => `zq${i}xv${crypto.randomBytes(3).toString('hex')}`),
-      'short (2 chars, scan)': ['=>', 'fn', 'if', '{}', '&&', 'ab', 'xy', 'q9', 'Zz', ');'].slice(0, Math.max(4, Math.floor(QUERIES * 0.05))),
+      'short (2 chars)': ['=>', 'fn', 'if', '{}', '&&', 'ab', 'xy', 'q9', 'Zz', ');'].slice(0, Math.max(4, Math.floor(QUERIES * 0.05))),
     };
     const all: number[] = [];
     const perClass: string[] = [];
