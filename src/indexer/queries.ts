@@ -146,8 +146,8 @@ export async function readFile(ds: DataSource, repoId: string, path: string): Pr
  * 2. the candidates are read a batch at a time — the block's text only (and its overlap), with the
  *    active generation's paths of its blob — and searched in JS, which confirms them and finds the
  *    lines.
- *    Batches grow from FIRST_READ to MAX_READ characters, and the search stops as soon as `limit`
- *    lines are found, so frequent queries read little.
+ *    Batches grow from FIRST_READ to MAX_READ bytes, and the search stops as soon as `limit` lines
+ *    are found, so frequent queries read little.
  * One-character queries (no trigram) scan the active generation's text files in path order, page
  * by page, within a time budget.
  */
@@ -229,8 +229,9 @@ async function searchBlocks(
         if (!found.has(key) && (!earlier || c.start < earlier.start)) cutLines.set(key, c);
       }
     });
-    if (cutLines.size) {
-      const lines = [...cutLines.values()].map((c) => ({ ...c, start: c.line_start!, length: c.start + c.length - c.line_start! }));
+    const pending = [...cutLines].filter(([key]) => !found.has(key)).map(([, c]) => c);
+    if (pending.length) {
+      const lines = pending.map((c) => ({ ...c, start: c.line_start!, length: c.start + c.length - c.line_start! }));
       const lineTexts = await readRanges(m, repoId, generationId, lines);
       lines.forEach((c, i) => {
         const read = lineTexts[i];
