@@ -64,15 +64,15 @@ function utf8Length(s: string, from: number, to: number): number {
   return Buffer.byteLength(s.slice(from, to), 'utf8');
 }
 
-/** The code units of `s` that its first `bytes` UTF-8 bytes hold. */
-export function unitsInBytes(s: string, bytes: number): number {
+/** The code units of `s` that its last `bytes` UTF-8 bytes hold (a block's tail: at most MAX_QUERY - 1). */
+export function unitsInLastBytes(s: string, bytes: number): number {
   let n = 0;
-  let i = 0;
-  while (i < s.length && n < bytes) {
-    const c = s.charCodeAt(i++);
+  let i = s.length;
+  while (i > 0 && n < bytes) {
+    const c = s.charCodeAt(--i);
     n += c < 0x80 ? 1 : c < 0x800 || (c & 0xf800) === 0xd800 ? 2 : 3;
   }
-  return i;
+  return s.length - i;
 }
 
 // Which keys a block already has: one bit per possible key, cleared after each block.

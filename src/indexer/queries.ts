@@ -4,7 +4,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { IndexNotFoundError, InvalidQueryError } from './errors';
 import { normalizeRepoPath } from './paths';
-import { MAX_QUERY, queryKeys, repoKey, unitsInBytes } from './blocks';
+import { MAX_QUERY, queryKeys, repoKey, unitsInLastBytes } from './blocks';
 import { escapeLike, findLineMatches } from './text';
 
 export interface TreeEntryView {
@@ -219,7 +219,7 @@ async function searchBlocks(
     batch.forEach((c, i) => {
       const read = texts[i];
       if (!read) return; // not in the generation
-      for (const hit of findLineMatches(read.text, query, max, unitsInBytes(read.text, c.length))) {
+      for (const hit of findLineMatches(read.text, query, max, read.text.length - unitsInLastBytes(read.text, c.tail))) {
         if (hit.line > 1 || c.line_start === null) {
           addResult(results, found, c.sha, read.paths, { ...hit, line: c.line + hit.line - 1 });
           continue;

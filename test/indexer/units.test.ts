@@ -2,7 +2,7 @@
 import { InvalidPathError, normalizeRepoPath } from '../../src/indexer';
 import { grammarOf, languageOf } from '../../src/indexer/languages';
 import { ancestorsOf, isSkippedPath } from '../../src/indexer/paths';
-import { BLOCK_CHARS, int4ArrayBinary, MAX_QUERY, queryKeys, repoKey, textBlocks, unitsInBytes, type TextBlock } from '../../src/indexer/blocks';
+import { BLOCK_CHARS, int4ArrayBinary, MAX_QUERY, queryKeys, repoKey, textBlocks, unitsInLastBytes, type TextBlock } from '../../src/indexer/blocks';
 import { escapeLike, findLineMatches, isBinary, wordSet } from '../../src/indexer/text';
 
 describe('normalizeRepoPath', () => {
@@ -198,11 +198,12 @@ describe('search blocks', () => {
     expect(int4ArrayBinary([])).toEqual(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 23]));
   });
 
-  it('counts UTF-8 bytes back into code units', () => {
-    expect(unitsInBytes('aé😀b', 1)).toBe(1);
-    expect(unitsInBytes('aé😀b', 3)).toBe(2);
-    expect(unitsInBytes('aé😀b', 7)).toBe(4);
-    expect(unitsInBytes('aé😀b', 99)).toBe(5);
+  it('counts the last UTF-8 bytes of a text back into code units', () => {
+    expect(unitsInLastBytes('aé😀b', 0)).toBe(0);
+    expect(unitsInLastBytes('aé😀b', 1)).toBe(1);
+    expect(unitsInLastBytes('aé😀b', 5)).toBe(3);
+    expect(unitsInLastBytes('aé😀b', 7)).toBe(4);
+    expect(unitsInLastBytes('aé😀b', 99)).toBe(5);
   });
 
   it('line matching ignores matches that start at or after `end`', () => {
