@@ -17,7 +17,7 @@ import { BlobReader, lsTree } from '../src/indexer/git';
 import { grammarOf, languageOf } from '../src/indexer/languages';
 import { isSkippedPath } from '../src/indexer/paths';
 import { extractSymbols } from '../src/indexer/symbols';
-import { wordSet } from '../src/indexer/text';
+import { queryKeys, repoKey, textBlocks } from '../src/indexer/blocks';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MAX_FILES = Number(process.env.BENCH_MAX_FILES ?? 14_000);
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     const mb = full.bytes / 1e6;
     const [{ symbols }] = await ds.query(`SELECT count(*)::int AS symbols FROM index_symbols WHERE repo_id = $1`, [repoId]);
     const [sizes] = await ds.query(
-      `SELECT pg_total_relation_size('index_blobs') AS blobs, pg_relation_size('index_blobs_words') AS gin,
+      `SELECT pg_total_relation_size('index_blobs') AS blobs, pg_total_relation_size('index_blocks') AS blocks, pg_relation_size('index_blocks_keys') AS gin,
               pg_total_relation_size('index_entries') AS entries, pg_total_relation_size('index_symbols') AS symbols`,
     );
     log('');
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     log(`  throughput: ${fmt(mb / fullS, 2)} MB/s wall, ${fmt(full.filesIndexed / fullS, 0)} files/s (${reports} progress reports)`);
     log(`  CPU: node ${fmt(cpuNode)} s (main + ${Math.min(4, os.availableParallelism())} parser threads), PostgreSQL ${fmt(cpuPg)} s → ${fmt(mb / (cpuNode + cpuPg), 2)} MB per CPU-second (per core)`);
     log(
-      `  storage: blobs ${fmt(Number(sizes.blobs) / 1e6)} MB (words GIN ${fmt(Number(sizes.gin) / 1e6)} MB), entries ${fmt(Number(sizes.entries) / 1e6)} MB, symbols ${fmt(Number(sizes.symbols) / 1e6)} MB`,
+      `  storage: blobs ${fmt(Number(sizes.blobs) / 1e6)} MB, search blocks ${fmt(Number(sizes.blocks) / 1e6)} MB (keys GIN ${fmt(Number(sizes.gin) / 1e6)} MB), entries ${fmt(Number(sizes.entries) / 1e6)} MB, symbols ${fmt(Number(sizes.symbols) / 1e6)} MB`,
     );
 
     if (process.env.BENCH_ONLY_FULL) return;
@@ -194,7 +194,8 @@ async function main(): Promise<void> {
       pushMs.push(Date.now() - t);
     }
     log('');
-    log(`1-file push → searchable over ${PUSHES} pushes (commit in the ${sources.length}-file repo, then indexCommit + searchCode): p50 ${ms(pct(pushMs, 50))}, p95 ${ms(pct(pushMs, 95))} (index alone p50 ${ms(pct(indexMs, 50))}; ${[...kinds].join(', ')})`);
+    if (PUSHES > 0)
+      log(`1-file push → searchable over ${PUSHES} pushes (commit in the ${sources.length}-file repo, then indexCommit + searchCode): p50 ${ms(pct(pushMs, 50))}, p95 ${ms(pct(pushMs, 95))} (index alone p50 ${ms(pct(indexMs, 50))}; ${[...kinds].join(', ')})`);
     kinds = new Set();
 
     // ── Search latency ─────────────────────────────────────────────────────────────────────────
@@ -220,10 +221,11 @@ async function main(): Promise<void> {
       'phrase (code snippet)': phrases.slice(0, Math.floor(QUERIES * 0.25)),
       'common word': ['function', 'return', 'export', 'const', 'import', 'string', 'number', 'prototype', 'undefined', 'length', 'this.', 'require('].slice(0, Math.max(4, Math.floor(QUERIES * 0.05))),
       'no match': Array.from({ length: Math.floor(QUERIES * 0.1) }, (_, i) => `zq${i}xv${crypto.randomBytes(3).toString('hex')}`),
-      'short (2 chars, scan)': ['=>', 'fn', 'if', '{}', '&&', 'ab', 'xy', 'q9', 'Zz', ');'].slice(0, Math.max(4, Math.floor(QUERIES * 0.05))),
+      'short (2 chars)': ['=>', 'fn', 'if', '{}', '&&', 'ab', 'xy', 'q9', 'Zz', ');'].slice(0, Math.max(4, Math.floor(QUERIES * 0.05))),
     };
     const all: number[] = [];
     const perClass: string[] = [];
+    const slowest: Array<{ q: string; ms: number }> = [];
     for (const [name, qs] of Object.entries(classes)) {
       const lat: number[] = [];
       let hits = 0;
@@ -233,6 +235,7 @@ async function main(): Promise<void> {
         const dt = Number(process.hrtime.bigint() - t) / 1e6;
         lat.push(dt);
         all.push(dt);
+        slowest.push({ q, ms: dt });
         if (r!.results.length) hits++;
       }
       perClass.push(`  ${name}: ${qs.length} queries, p50 ${ms(pct(lat, 50))}, p95 ${ms(pct(lat, 95))}, max ${ms(Math.max(...lat))}, ${hits} with results`);
@@ -240,6 +243,8 @@ async function main(): Promise<void> {
     log('');
     log(`search latency over ${all.length} queries (limit 50): p50 ${ms(pct(all, 50))}, p95 ${ms(pct(all, 95))}`);
     for (const l of perClass) log(l);
+    slowest.sort((a, b) => b.ms - a.ms);
+    log(`  slowest: ${slowest.slice(0, 6).map((s) => `${JSON.stringify(s.q)} ${ms(s.ms)}`).join(', ')}`);
     const symLat: number[] = [];
     for (const q of identifiers.slice(0, 100)) {
       const t = process.hrtime.bigint();
@@ -265,9 +270,16 @@ async function main(): Promise<void> {
     const totalMb = blobs.reduce((n, b) => n + b.text.length, 0) / 1e6;
     log(`  git ls-tree + cat-file --batch: ${fmt(readS, 2)} s → ${fmt(totalMb / readS)} MB/s`);
     const tw = Date.now();
-    for (const b of blobs) wordSet(b.text);
-    const wordsS = (Date.now() - tw) / 1000;
-    log(`  word sets (JS): ${fmt(wordsS, 2)} s → ${fmt(totalMb / wordsS)} MB/s`);
+    let blockCount = 0;
+    let keyCount = 0;
+    for (const b of blobs) {
+      for (const k of textBlocks(b.text)) {
+        blockCount++;
+        keyCount += k.keys.length;
+      }
+    }
+    const blocksS = (Date.now() - tw) / 1000;
+    log(`  search blocks and their trigram keys (JS): ${fmt(blocksS, 2)} s → ${fmt(totalMb / blocksS)} MB/s (${blockCount} blocks, ${keyCount} keys)`);
     const sample = blobs.filter((_, i) => i % 6 === 0);
     const sampleMb = sample.reduce((n, b) => n + b.text.length, 0) / 1e6;
     const tp = Date.now();
@@ -278,17 +290,16 @@ async function main(): Promise<void> {
     }
     const parseS = (Date.now() - tp) / 1000;
     log(`  tree-sitter (WASM) parse + tags query, in-process, 1/6 sample (${fmt(sampleMb)} MB): ${fmt(parseS, 2)} s → ${fmt(sampleMb / parseS, 2)} MB/s (${parsed} symbols)`);
-    const tt = Date.now();
-    await ds.query(`SELECT sum(array_length(show_trgm(words), 1)) FROM index_blobs WHERE repo_id = $1`, [repoId]);
-    const trgm_ms = Date.now() - tt;
-    log(`  PostgreSQL pg_trgm extraction over all word sets: ${fmt(Number(trgm_ms) / 1000, 2)} s → ${fmt(mb / (Number(trgm_ms) / 1000))} MB of content/s`);
-    log(`  PostgreSQL in the full build: ${fmt(cpuPg)} CPU-s (${fmt(mb / cpuPg, 2)} MB/CPU-s: heap + TOAST + words GIN inserts, b-trees, WAL)`);
+    log(`  PostgreSQL in the full build: ${fmt(cpuPg)} CPU-s (${fmt(mb / cpuPg, 2)} MB/CPU-s: heap + TOAST + block keys GIN inserts, b-trees, WAL)`);
 
-    const [plan] = await ds.query(
-      `EXPLAIN (ANALYZE, FORMAT JSON) WITH cand AS MATERIALIZED (SELECT sha FROM index_blobs WHERE repo_id = $1 AND words ILIKE '%createconnection%')
-       SELECT count(*) FROM cand`,
-      [repoId],
-    );
+    const [plan] = await ds.transaction(async (m) => {
+      await m.query('SET LOCAL enable_seqscan = off'); // as searchCode
+      return m.query(
+        `EXPLAIN (ANALYZE, FORMAT JSON) WITH cand AS MATERIALIZED (SELECT sha FROM index_blocks WHERE keys @> $2::int4[] AND (repo_id = $1) IS TRUE)
+         SELECT count(*) FROM cand`,
+        [repoId, [repoKey(repoId), ...queryKeys('createConnection')!.all]],
+      );
+    });
     const root = plan['QUERY PLAN'][0].Plan;
     const nodeTypes: string[] = [];
     const visit = (n: any) => {

@@ -10,7 +10,8 @@ import { grammarOf, languageOf, type GrammarId } from './languages';
 import { ancestorsOf, baseName, isSkippedPath, parentOf } from './paths';
 import { defaultThreads, inProcessExtractor, SymbolPool, type SymbolExtractor } from './symbol-pool';
 import type { ExtractedSymbol } from './symbols';
-import { isBinary, wordSet } from './text';
+import { insertBlocks, textBlocks, type TextBlock } from './blocks';
+import { isBinary } from './text';
 
 export interface IndexLimits {
   maxFiles: number;
@@ -103,7 +104,8 @@ interface FileRow {
 interface NewBlob {
   sha: string;
   content: string;
-  words: string;
+  /** Empty when the blob is already in the index (read again for its symbols). */
+  blocks: TextBlock[];
   grammar: GrammarId | null;
   symbols: ExtractedSymbol[];
 }
@@ -379,7 +381,7 @@ class Build {
     }
   }
 
-  /** Reads the new blobs of a batch and extracts their words and symbols. */
+  /** Reads the new blobs of a batch and extracts their search blocks and symbols. */
   private async prepare(batch: WorkItem[], reader: BlobReader, extractor: SymbolExtractor): Promise<Prepared> {
     const candidates = [...new Set(batch.filter((i) => i.size <= this.limits.maxFileBytes).map((i) => i.sha))];
     const known = new Map<string, string | null>();
@@ -413,7 +415,8 @@ class Build {
       const buf = data[i];
       if (isBinary(buf)) return blobs.set(sha, 'binary');
       const content = buf.toString('utf8');
-      const blob: NewBlob = { sha, content, words: wordSet(content), grammar: toRead.get(sha) ?? null, symbols: [] };
+      const blocks = known.has(sha) ? [] : textBlocks(content);
+      const blob: NewBlob = { sha, content, blocks, grammar: toRead.get(sha) ?? null, symbols: [] };
       blobs.set(sha, blob);
       if (blob.grammar) {
         parses.push(
@@ -458,11 +461,12 @@ class Build {
     try {
       if (p.blobs.length) {
         await db.query(
-          `INSERT INTO index_blobs (repo_id, sha, content, words, symbols_grammar)
-           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+          `INSERT INTO index_blobs (repo_id, sha, content, symbols_grammar)
+           SELECT $1, b.sha, convert_to(b.content, 'UTF8'), b.grammar FROM unnest($2::text[], $3::text[], $4::text[]) AS b(sha, content, grammar)
            ON CONFLICT (repo_id, sha) DO UPDATE SET symbols_grammar = coalesce(EXCLUDED.symbols_grammar, index_blobs.symbols_grammar)`,
-          [this.repoId, p.blobs.map((b) => b.sha), p.blobs.map((b) => b.content), p.blobs.map((b) => b.words), p.blobs.map((b) => b.grammar)],
+          [this.repoId, p.blobs.map((b) => b.sha), p.blobs.map((b) => b.content), p.blobs.map((b) => b.grammar)],
         );
+        await insertBlocks(db, this.repoId, p.blobs);
         const parsed = p.blobs.filter((b) => b.grammar);
         if (parsed.length) {
           await db.query(`DELETE FROM index_symbols WHERE repo_id = $1 AND sha = ANY($2::text[])`, [this.repoId, parsed.map((b) => b.sha)]);
@@ -574,7 +578,12 @@ class Build {
     await this.cleanup(this.gen.id, incrementalFromActive ? plan.oldShas : null);
     // A full build changes the tables' make-up a lot: refresh the planner's statistics now rather
     // than at autovacuum's next turn (a sample of 30,000 rows each; well under a second).
-    if (plan.kind === 'full') await db.query('ANALYZE index_blobs (repo_id, sha, words), index_entries, index_symbols');
+    if (plan.kind === 'full') {
+      await db.query('ANALYZE index_blobs (repo_id, sha), index_blocks (repo_id, sha), index_entries, index_symbols');
+      // Merge the search index's pending list (up to 4 MB of new keys, which every search scans)
+      // into the index now rather than at autovacuum's next turn. Only the index's owner may.
+      await db.query(`SELECT gin_clean_pending_list('index_blocks_keys')`).catch(() => undefined);
+    }
     return { commit: this.commit, kind: plan.kind, filesIndexed: files, filesChanged: plan.filesChanged, bytes };
   }
 

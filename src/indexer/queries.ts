@@ -4,7 +4,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { IndexNotFoundError, InvalidQueryError } from './errors';
 import { normalizeRepoPath } from './paths';
-import { escapeLike, findLineMatches, wordPatterns } from './text';
+import { MAX_QUERY, queryKeys, repoKey, unitsInLastBytes } from './blocks';
+import { escapeLike, findLineMatches } from './text';
 
 export interface TreeEntryView {
   name: string;
@@ -55,12 +56,15 @@ export interface SymbolsView {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
-export const MAX_QUERY = 200;
-/** Queries the trigram index cannot serve scan the files in path order for at most this long. */
+export { MAX_QUERY };
+/** One-character queries scan the files in path order for at most this long. */
 const SCAN_BUDGET_MS = 3_000;
 const SCAN_PAGE = 256;
-/** Candidate blobs confirmed per round trip (doubling up to 512). */
-const CANDIDATE_CHUNK = 32;
+/** Candidate blocks fetched from the cursor at a time (metadata only). */
+const CANDIDATE_PAGE = 256;
+/** Bytes of candidate blocks read in the first batch; each next batch doubles, up to MAX_READ. */
+const FIRST_READ = 64 * 1024;
+const MAX_READ = 1024 * 1024;
 
 interface Active {
   id: string;
@@ -123,7 +127,7 @@ export async function readFile(ds: DataSource, repoId: string, path: string): Pr
   const file = normalizeRepoPath(path);
   return withActive(ds, repoId, async (m, gen) => {
     const [row] = (await m.query(
-      `SELECT e.language, e.size, b.content FROM index_entries e
+      `SELECT e.language, e.size, convert_from(b.content, 'UTF8') AS content FROM index_entries e
          JOIN index_blobs b ON b.repo_id = $3 AND b.sha = e.sha
         WHERE e.generation_id = $1 AND e.path = $2 AND e.type = 'file' AND e.is_text`,
       [gen.id, file, repoId],
@@ -134,72 +138,166 @@ export async function readFile(ds: DataSource, repoId: string, path: string): Pr
 }
 
 /**
- * Literal, case-insensitive search, in two steps with fixed plans:
- * 1. candidates: a cursor over the blobs whose word set holds every word run of the query (the
- *    pg_trgm GIN index; the repo filter is applied after it, never through the primary key, so the
- *    plan does not depend on statistics); fetched a chunk at a time;
- * 2. each chunk's content is read by primary key, joined to the active generation's paths, and
- *    searched in JS (which confirms the candidate and finds the lines).
- * It stops as soon as `limit` lines are found, so frequent queries read little. Queries with no
- * trigram (fewer than three word characters) scan the active generation's text files in path
- * order, page by page, within a time budget. One result per matching line; results are sorted by
- * path and line among the files read.
+ * Literal, case-insensitive search (one result per matching line; results sorted by path and line
+ * among the text read). Queries of two or more characters go through the block index (blocks.ts):
+ * 1. candidates: a cursor over the repo's blocks whose keys hold all of the query's trigrams (the
+ *    GIN index, the only plan there is: the repo filter is applied after it, never through the
+ *    primary key, and sequential scans are off);
+ * 2. the candidates are read a batch at a time — the block's text only (and its overlap), with the
+ *    active generation's paths of its blob — and searched in JS, which confirms them and finds the
+ *    lines.
+ *    Batches grow from FIRST_READ to MAX_READ bytes, and the search stops as soon as `limit` lines
+ *    are found, so frequent queries read little.
+ * One-character queries (no trigram) scan the active generation's text files in path order, page
+ * by page, within a time budget.
  */
 export async function searchCode(ds: DataSource, repoId: string, q: string, limit?: number): Promise<SearchView | null> {
   const query = checkQuery(q);
   const max = checkLimit(limit);
-  const words = wordPatterns(query);
+  const keys = queryKeys(query);
   return withActive(ds, repoId, async (m, gen) => {
     const results: SearchResult[] = [];
-    const confirm = async (shas: string[]) => {
-      if (shas.length === 0) return;
-      // Content is confirmed here, not by ILIKE in PostgreSQL: ILIKE lower-cases each whole file
-      // (~40 MB/s) where the JS scan below runs at hundreds of MB/s. LATERAL … OFFSET 0 keeps both
-      // lookups per candidate on primary key / (generation, sha), whatever the statistics say
-      // about a generation that was just switched in.
-      const rows = (await m.query(
-        `SELECT e.path, b.content FROM unnest($3::text[]) AS c(sha)
-           CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = $1 AND sha = c.sha OFFSET 0) b
-           CROSS JOIN LATERAL (SELECT path FROM index_entries WHERE generation_id = $2 AND sha = c.sha AND is_text OFFSET 0) e
-          ORDER BY e.path`,
-        [repoId, gen.id, shas],
-      )) as Array<{ path: string; content: string }>;
-      for (const r of rows) for (const hit of findLineMatches(r.content, query, max)) results.push({ path: r.path, ...hit });
-    };
-
-    if (words.length > 0) {
-      // Word runs are ASCII-lower-cased like the word sets: LIKE (no case folding) is exact for
-      // ASCII and twice as fast; a run with other characters needs ILIKE.
-      const conds = words.map((w, i) => `words ${/^[\x00-\x7f]*$/.test(w) ? 'LIKE' : 'ILIKE'} $${i + 2}`).join(' AND ');
-      // Plan the cursor for all its rows: a fast-start plan would be a sequential scan of every word set.
-      await m.query(`SET LOCAL cursor_tuple_fraction = 1.0`);
-      await m.query(`DECLARE search_candidates NO SCROLL CURSOR FOR SELECT sha FROM index_blobs WHERE ${conds} AND (repo_id = $1) IS TRUE`, [
-        repoId,
-        ...words,
-      ]);
-      let chunk = CANDIDATE_CHUNK;
-      while (results.length < max) {
-        const rows = (await m.query(`FETCH ${chunk} FROM search_candidates`)) as Array<{ sha: string }>;
-        await confirm(rows.map((r) => r.sha));
-        if (rows.length < chunk) break;
-        chunk = Math.min(chunk * 2, 512);
-      }
-      await m.query('CLOSE search_candidates');
-    } else {
-      const deadline = Date.now() + SCAN_BUDGET_MS;
-      let after = '';
-      while (results.length < max && Date.now() < deadline) {
-        const page = (await m.query(
-          `SELECT path, sha FROM index_entries WHERE generation_id = $1 AND is_text AND path > $2 ORDER BY path LIMIT ${SCAN_PAGE}`,
-          [gen.id, after],
-        )) as Array<{ path: string; sha: string }>;
-        if (page.length === 0) break;
-        after = page[page.length - 1].path;
-        await confirm([...new Set(page.map((p) => p.sha))]);
-      }
-    }
+    if (keys) await searchBlocks(m, repoId, gen.id, query, keys, max, results);
+    else await scanFiles(m, repoId, gen.id, query, max, results);
     return { commit: gen.commit, results: sortResults(results).slice(0, max) };
   });
+}
+
+interface Candidate {
+  sha: string;
+  start: number;
+  length: number;
+  tail: number;
+  line: number;
+  line_start: number | null;
+}
+
+async function searchBlocks(
+  m: EntityManager,
+  repoId: string,
+  generationId: string,
+  query: string,
+  keys: NonNullable<ReturnType<typeof queryKeys>>,
+  max: number,
+  results: SearchResult[],
+): Promise<void> {
+  await m.query(`SET LOCAL enable_seqscan = off`);
+  const params: unknown[] = [repoId, [repoKey(repoId), ...keys.all]];
+  if (keys.any) params.push(keys.any);
+  await m.query(
+    `DECLARE search_blocks NO SCROLL CURSOR FOR
+       SELECT sha, start, length, tail, line, line_start FROM index_blocks
+        WHERE keys @> $2::int4[] ${keys.any ? 'AND keys && $3::int4[]' : ''} AND (repo_id = $1) IS TRUE`,
+    params,
+  );
+  const found = new Set<string>();
+  const queue: Candidate[] = [];
+  let queued = 0;
+  let exhausted = false;
+  let budget = FIRST_READ;
+  while (results.length < max) {
+    while (!exhausted && queued < budget) {
+      const rows = (await m.query(`FETCH ${CANDIDATE_PAGE} FROM search_blocks`)) as Candidate[];
+      if (rows.length < CANDIDATE_PAGE) exhausted = true;
+      for (const r of rows) queued += r.length + r.tail;
+      queue.push(...rows);
+    }
+    if (queue.length === 0) break;
+    const batch: Candidate[] = [];
+    let size = 0;
+    while (queue.length && (batch.length === 0 || size + queue[0].length + queue[0].tail <= budget)) {
+      const c = queue.shift()!;
+      batch.push(c);
+      size += c.length + c.tail;
+      queued -= c.length + c.tail;
+    }
+    // A match on the first line of a block that starts inside that line (cut for being too long)
+    // is that line's result only if the line has none earlier: such lines are read again from
+    // their start, up to the end of their earliest block with a match, once.
+    const cutLines = new Map<string, Candidate>();
+    const texts = await readRanges(m, repoId, generationId, batch);
+    batch.forEach((c, i) => {
+      const read = texts[i];
+      if (!read) return; // not in the generation
+      for (const hit of findLineMatches(read.text, query, max, read.text.length - unitsInLastBytes(read.text, c.tail))) {
+        if (hit.line > 1 || c.line_start === null) {
+          addResult(results, found, c.sha, read.paths, { ...hit, line: c.line + hit.line - 1 });
+          continue;
+        }
+        const key = `${c.sha}:${c.line}`;
+        const earlier = cutLines.get(key);
+        if (!found.has(key) && (!earlier || c.start < earlier.start)) cutLines.set(key, c);
+      }
+    });
+    const pending = [...cutLines].filter(([key]) => !found.has(key)).map(([, c]) => c);
+    if (pending.length) {
+      const lines = pending.map((c) => ({ ...c, start: c.line_start!, length: c.start + c.length - c.line_start! }));
+      const lineTexts = await readRanges(m, repoId, generationId, lines);
+      lines.forEach((c, i) => {
+        const read = lineTexts[i];
+        const [hit] = read ? findLineMatches(read.text, query, 1) : [];
+        if (hit) addResult(results, found, c.sha, read!.paths, { ...hit, line: c.line });
+      });
+    }
+    budget = Math.min(budget * 2, MAX_READ);
+  }
+  await m.query('CLOSE search_blocks');
+}
+
+/** One result per path of the blob, once per line (a long line's blocks may each find it). */
+function addResult(results: SearchResult[], found: Set<string>, sha: string, paths: string[], hit: Omit<SearchResult, 'path'>): void {
+  const key = `${sha}:${hit.line}`;
+  if (found.has(key)) return;
+  found.add(key);
+  for (const path of paths) results.push({ path, ...hit });
+}
+
+/**
+ * The text of byte ranges of blobs (each range and its tail), with the generation's paths of the
+ * blob; null for a blob the generation does not have.
+ */
+async function readRanges(
+  m: EntityManager,
+  repoId: string,
+  generationId: string,
+  ranges: Array<{ sha: string; start: number; length: number; tail: number }>,
+): Promise<Array<{ paths: string[]; text: string } | null>> {
+  // content is bytea stored uncompressed: substring fetches only the TOAST chunks of the range.
+  // LATERAL … OFFSET 0 keeps each lookup on an index, whatever the statistics say about a
+  // generation that was just switched in.
+  const rows = (await m.query(
+    `SELECT c.i, p.paths, t.text FROM unnest($3::text[], $4::int[], $5::int[]) WITH ORDINALITY AS c(sha, start, length, i)
+       CROSS JOIN LATERAL (SELECT array_agg(path) AS paths FROM index_entries WHERE generation_id = $2 AND sha = c.sha AND is_text) p
+       CROSS JOIN LATERAL (SELECT convert_from(substring(content FROM c.start + 1 FOR c.length), 'UTF8') AS text
+                             FROM index_blobs WHERE repo_id = $1 AND sha = c.sha AND p.paths IS NOT NULL OFFSET 0) t`,
+    [repoId, generationId, ranges.map((r) => r.sha), ranges.map((r) => r.start), ranges.map((r) => r.length + r.tail)],
+  )) as Array<{ i: string; paths: string[]; text: string }>;
+  const out: Array<{ paths: string[]; text: string } | null> = ranges.map(() => null);
+  for (const r of rows) out[Number(r.i) - 1] = { paths: r.paths, text: r.text };
+  return out;
+}
+
+/** Scans the generation's text files in path order, a page at a time, within SCAN_BUDGET_MS. */
+async function scanFiles(m: EntityManager, repoId: string, generationId: string, query: string, max: number, results: SearchResult[]): Promise<void> {
+  const deadline = Date.now() + SCAN_BUDGET_MS;
+  let after = '';
+  while (results.length < max && Date.now() < deadline) {
+    const page = (await m.query(
+      `SELECT path, sha FROM index_entries WHERE generation_id = $1 AND is_text AND path > $2 ORDER BY path LIMIT ${SCAN_PAGE}`,
+      [generationId, after],
+    )) as Array<{ path: string; sha: string }>;
+    if (page.length === 0) break;
+    after = page[page.length - 1].path;
+    // Content is matched here, not by ILIKE in PostgreSQL: ILIKE lower-cases each whole file
+    // (~40 MB/s) where the JS scan runs at hundreds of MB/s.
+    const rows = (await m.query(
+      `SELECT e.path, b.content FROM unnest($3::text[]) AS c(sha)
+         CROSS JOIN LATERAL (SELECT convert_from(content, 'UTF8') AS content FROM index_blobs WHERE repo_id = $1 AND sha = c.sha OFFSET 0) b
+         CROSS JOIN LATERAL (SELECT path FROM index_entries WHERE generation_id = $2 AND sha = c.sha AND is_text OFFSET 0) e`,
+      [repoId, generationId, [...new Set(page.map((p) => p.sha))]],
+    )) as Array<{ path: string; content: string }>;
+    for (const r of rows) for (const hit of findLineMatches(r.content, query, max)) results.push({ path: r.path, ...hit });
+  }
 }
 
 function sortResults(results: SearchResult[]): SearchResult[] {
@@ -257,12 +355,13 @@ function sortSymbols<T extends SymbolView & { lname: string }>(list: T[]): T[] {
   return list.sort((a, b) => cmp(a.lname, b.lname) || cmp(a.name, b.name) || cmp(a.path, b.path) || a.line - b.line);
 }
 
-/** Removes every generation, file row, blob and symbol of a repo. */
+/** Removes every generation, file row, blob, symbol and search block of a repo. */
 export async function deleteIndex(ds: DataSource, repoId: string): Promise<void> {
   if (typeof repoId !== 'string' || !UUID.test(repoId)) return;
   await ds.transaction(async (m) => {
     await m.query(`DELETE FROM index_generations WHERE repo_id = $1`, [repoId]);
     await m.query(`DELETE FROM index_blobs WHERE repo_id = $1`, [repoId]);
     await m.query(`DELETE FROM index_symbols WHERE repo_id = $1`, [repoId]);
+    await m.query(`DELETE FROM index_blocks WHERE repo_id = $1`, [repoId]);
   });
 }

@@ -14,6 +14,8 @@ import {
   searchCode,
   type IndexProgress,
 } from '../../src/indexer';
+import { BLOCK_CHARS, textBlocks } from '../../src/indexer/blocks';
+import { findLineMatches } from '../../src/indexer/text';
 import { EXPECTED_SYMBOLS, SOURCES, skippedFiles } from './fixtures';
 import { createRepoRow, git, openTestDb, Origin } from './helpers';
 
@@ -127,7 +129,7 @@ describe('a polyglot repository', () => {
     for (const q of ['Needle()', 'vendoredNeedle', 'distNeedle', 'minNeedle', 'bigneedle', 'binneedle']) expect(await allResults(repoId, q)).toEqual([]);
   });
 
-  it('answers short queries (no trigram) by a scan', async () => {
+  it('answers short queries: two characters through the index, one by a scan', async () => {
     expect(await allResults(repoId, 'Ü')).toEqual([]);
     expect(await allResults(repoId, 'ör')).toEqual(['docs/README.md:3:23']);
     expect(await allResults(repoId, '=>')).toEqual(['src/app.ts:6:50']);
@@ -441,6 +443,73 @@ describe('atomicity and resume', () => {
   });
 });
 
+describe('search over blocks', () => {
+  let repoId: string;
+  const files: Record<string, string> = {};
+  let seed = 11;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+
+  beforeAll(async () => {
+    const words = ['alpha', 'Beta', 'gamma_x', 'ärger', 'q9', '日本', '😀', 'needleLong', '+=', '=>'];
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) lines.push(`export const value${i} = compute(${i}, "${words[i % words.length]} ${i % 7}"); // ${words[rnd(words.length)]}`);
+    lines[1717] += ' uniqueNearTheMiddle';
+    files['src/big.ts'] = lines.join('\n') + '\n';
+    files['src/copy.ts'] = files['src/big.ts']; // one blob, two paths
+    // Lines too long for a block: cut, and searched as whole lines all the same.
+    const long1 = Array.from({ length: 9000 }, (_, i) => (i % 1500 === 777 ? 'needleLong' : `t${i % 97}`)).join(',');
+    const long2 = 'x'.repeat(3 * BLOCK_CHARS) + 'onlyLate 😀 ' + 'y'.repeat(2 * BLOCK_CHARS);
+    files['gen/long.js'] = `${long1}\n${long2}\nshort needleLong line\n`;
+    files['docs/uni.txt'] = Array.from({ length: 800 }, (_, i) => `${'é日😀'.repeat(i % 5)} Ärger ${i} ÉTÉ été`).join('\r\n');
+    repoId = await createRepoRow(ds);
+    const origin = new Origin().write(files);
+    const commit = origin.commit('blocks');
+    await indexCommit(ds, { repoId, gitDir: origin.clone({ bare: true }), commit });
+  });
+
+  /** Every match, by a scan of every file. */
+  const scan = (q: string) =>
+    Object.entries(files)
+      .flatMap(([p, content]) => findLineMatches(content, q, 1e9).map((m) => `${p}:${m.line}:${m.column}:${m.preview}`))
+      .sort();
+
+  async function check(q: string) {
+    const want = scan(q);
+    const got = (await searchCode(ds, repoId, q, 200))!.results.map((r) => `${r.path}:${r.line}:${r.column}:${r.preview}`);
+    if (want.length <= 200) expect([q, got.sort()]).toEqual([q, want]);
+    else {
+      expect([q, got.length]).toEqual([q, 200]);
+      expect(got.filter((r) => !want.includes(r))).toEqual([]);
+    }
+  }
+
+  it('finds what a scan of every file finds: across block ends, on cut lines, after multibyte text, in any case', async () => {
+    for (const q of ['needleLong', 'NEEDLELONG', 'onlyLate', 'onlylate 😀', 'uniqueNearTheMiddle', 'value1234 ', 'ÄRGER 3', 'été', 'ÉTÉ', '日本', '😀 ', 'q9', 'Q9 ', '+= 4', '=> 1")']) {
+      await check(q);
+    }
+    // Around every block end: queries that start before it and end after it, of 2 to 60 characters.
+    for (const content of Object.values(files)) {
+      let at = 0;
+      for (const b of textBlocks(content)) {
+        at += Buffer.from(content, 'utf8').subarray(b.start, b.start + b.length).toString('utf8').length;
+        for (const [before, after] of [[1, 1], [2, 3], [30, 30], [5, 55]]) {
+          const q = content.slice(Math.max(0, at - before), at + after);
+          if (q.length >= 2 && !/^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/.test(q)) await check(q);
+        }
+      }
+    }
+  });
+
+  it('a long line yields one result, at its first match, whichever of its blocks was read first', async () => {
+    const r = await searchCode(ds, repoId, 'needlelong', 200);
+    const onLong = r!.results.filter((x) => x.path === 'gen/long.js');
+    expect(onLong.map((x) => [x.line, x.column])).toEqual([
+      [1, files['gen/long.js'].indexOf('needleLong') + 1],
+      [3, 7],
+    ]);
+  });
+});
+
 describe('deletion', () => {
   it('deleteIndex and deleting the repo row remove every row of the index', async () => {
     const count = async (repoId: string) => {
@@ -448,6 +517,7 @@ describe('deletion', () => {
         `SELECT (SELECT count(*) FROM index_generations WHERE repo_id = $1)::int AS g,
                 (SELECT count(*) FROM index_blobs WHERE repo_id = $1)::int AS b,
                 (SELECT count(*) FROM index_symbols WHERE repo_id = $1)::int AS s,
+                (SELECT count(*) FROM index_blocks WHERE repo_id = $1)::int AS k,
                 (SELECT count(*) FROM index_entries e WHERE NOT EXISTS (SELECT 1 FROM index_generations g WHERE g.id = e.generation_id))::int AS orphans`,
         [repoId],
       );
@@ -460,13 +530,13 @@ describe('deletion', () => {
     const b = await createRepoRow(ds);
     await indexCommit(ds, { repoId: a, gitDir: clone, commit });
     await indexCommit(ds, { repoId: b, gitDir: clone, commit });
-    expect(await count(a)).toMatchObject({ g: 1, b: 2, s: 2 });
+    expect(await count(a)).toMatchObject({ g: 1, b: 2, s: 2, k: 2 });
 
     await deleteIndex(ds, a);
-    expect(await count(a)).toEqual({ g: 0, b: 0, s: 0, orphans: 0 });
+    expect(await count(a)).toEqual({ g: 0, b: 0, s: 0, k: 0, orphans: 0 });
     expect(await listTree(ds, a, '')).toBeNull();
 
     await ds.query(`DELETE FROM repos WHERE id = $1`, [b]);
-    expect(await count(b)).toEqual({ g: 0, b: 0, s: 0, orphans: 0 });
+    expect(await count(b)).toEqual({ g: 0, b: 0, s: 0, k: 0, orphans: 0 });
   });
 });

@@ -1,8 +1,9 @@
-// Pure pieces of the indexer: path rules, languages, the word-set patterns and line matching.
+// Pure pieces of the indexer: path rules, languages, word sets, search blocks and line matching.
 import { InvalidPathError, normalizeRepoPath } from '../../src/indexer';
 import { grammarOf, languageOf } from '../../src/indexer/languages';
 import { ancestorsOf, isSkippedPath } from '../../src/indexer/paths';
-import { escapeLike, findLineMatches, isBinary, wordPatterns, wordSet } from '../../src/indexer/text';
+import { BLOCK_CHARS, int4ArrayBinary, MAX_QUERY, queryKeys, repoKey, textBlocks, unitsInLastBytes, type TextBlock } from '../../src/indexer/blocks';
+import { escapeLike, findLineMatches, isBinary, wordSet } from '../../src/indexer/text';
 
 describe('normalizeRepoPath', () => {
   it.each([
@@ -74,15 +75,6 @@ describe('text', () => {
     expect(wordSet('!!!')).toBe(' ');
   });
 
-  it('word patterns keep only what pg_trgm can index, with proven boundaries', () => {
-    expect(wordPatterns('fooBar')).toEqual(['%foobar%']);
-    expect(wordPatterns('ab')).toEqual([]);
-    expect(wordPatterns('a.b')).toEqual(['% b%']);
-    expect(wordPatterns('foo.bar(')).toEqual(['%foo %', '% bar %']);
-    expect(wordPatterns('x_y')).toEqual(['% y%']);
-    expect(wordPatterns('%_')).toEqual([]);
-  });
-
   it('escapes LIKE metacharacters', () => expect(escapeLike('100%_a\\b')).toBe('100\\%\\_a\\\\b'));
 
   it('finds one match per line with 1-based code-point columns', () => {
@@ -102,5 +94,120 @@ describe('text', () => {
     expect(m.column).toBe(1001);
     expect(m.preview.length).toBe(300);
     expect(m.preview).toContain('needle');
+  });
+});
+
+describe('search blocks', () => {
+  const bytes = (s: string) => Buffer.from(s, 'utf8');
+  /** The text a search reads for a block, and its own part. */
+  const readBack = (content: string, b: TextBlock) => {
+    const all = bytes(content);
+    return { own: all.subarray(b.start, b.start + b.length).toString('utf8'), read: all.subarray(b.start, b.start + b.length + b.tail).toString('utf8') };
+  };
+  const has = (b: TextBlock, keys: number[]) => keys.every((k) => b.keys.includes(k));
+
+  it('cuts text into blocks of whole lines, with byte offsets, first lines and a tail of MAX_QUERY - 1 characters', () => {
+    const line = 'é'.repeat(10) + 'x'.repeat(88) + '\n'; // 99 characters, 109 bytes
+    const content = line.repeat(249);
+    const blocks = textBlocks(content);
+    // The first line end at or after BLOCK_CHARS characters closes a block: 83 lines of 99.
+    expect(blocks.map((b) => [b.start, b.length, b.line, b.lineStart])).toEqual([
+      [0, 83 * 109, 1, null],
+      [83 * 109, 83 * 109, 84, null],
+      [166 * 109, 83 * 109, 167, null],
+    ]);
+    expect(blocks.map((b) => readBack(content, b).own).join('')).toBe(content);
+    for (const b of blocks.slice(0, -1)) expect([...readBack(content, b).read].length - [...readBack(content, b).own].length).toBe(MAX_QUERY - 1);
+    expect(blocks[2].tail).toBe(0);
+    expect(textBlocks('')).toEqual([{ start: 0, length: 0, tail: 0, line: 1, lineStart: null, keys: new Int32Array(0) }]);
+  });
+
+  it('cuts a line too long for a block, never inside a surrogate pair, and remembers where it starts', () => {
+    const content = 'ab\n' + 'x'.repeat(BLOCK_CHARS - 2) + '😀' + 'y'.repeat(3 * BLOCK_CHARS) + '\nlast\n';
+    const blocks = textBlocks(content);
+    // The long line would make the first block too big: it ends before it; then the line is cut.
+    expect(blocks[0]).toMatchObject({ start: 0, length: 3, line: 1, lineStart: null });
+    expect(blocks[1]).toMatchObject({ start: 3, line: 2, lineStart: null });
+    expect(readBack(content, blocks[1]).own).toBe('x'.repeat(BLOCK_CHARS - 2) + '😀'); // the pair stays whole
+    expect(blocks.length).toBe(6);
+    for (const b of blocks.slice(2, -1)) expect(b).toMatchObject({ line: 2, lineStart: 3 });
+    expect(readBack(content, blocks[4]).own.endsWith('y\n')).toBe(true);
+    expect(blocks[5]).toMatchObject({ line: 3, lineStart: null });
+    expect(readBack(content, blocks[5]).own).toBe('last\n');
+    expect(blocks.map((b) => readBack(content, b).own).join('')).toBe(content);
+    for (const b of blocks) expect(readBack(content, b).read).not.toContain('\ufffd');
+  });
+
+  it('indexes every trigram of a match in the block where the match starts, case-folded as /…/i does', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const alphabet = 'abcXYZ01 _.(){}=\n\tñÑ€😀';
+    const chars = [...alphabet];
+    let content = '';
+    while (content.length < 5 * BLOCK_CHARS) content += rnd(40) === 0 ? 'z'.repeat(rnd(3 * BLOCK_CHARS)) : chars[rnd(chars.length)];
+    const blocks = textBlocks(content);
+    const units: Array<{ from: number; to: number; block: TextBlock }> = [];
+    let at = 0;
+    for (const b of blocks) {
+      const own = readBack(content, b).own;
+      units.push({ from: at, to: at + own.length, block: b });
+      at += own.length;
+    }
+    const flip = (s: string) => [...s].map((c) => (rnd(2) ? c.toUpperCase() : c.toLowerCase())).join('');
+    let checked = 0;
+    for (let i = 0; i < 3000; i++) {
+      const p = i < units.length ? units[i].to - 1 : rnd(content.length - 2); // every block end, then anywhere
+      let q = content.slice(p, p + 2 + rnd(60));
+      if ((q.charCodeAt(q.length - 1) & 0xfc00) === 0xd800) q = q.slice(0, -1);
+      if (q.length < 2 || (content.charCodeAt(p) & 0xfc00) === 0xdc00) continue;
+      q = flip(q);
+      if (!new RegExp(q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i').test(content.slice(p, p + q.length))) continue; // a fold /…/i does not apply
+      const block = units.find((u) => u.from <= p && p < u.to)!.block;
+      const keys = queryKeys(q)!;
+      expect(has(block, keys.all)).toBe(true);
+      if (keys.any) expect(keys.any.some((k) => block.keys.includes(k))).toBe(true);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(2500);
+  });
+
+  it('query keys: trigrams for three characters or more, any trigram ending with the two for two, none for one', () => {
+    expect(queryKeys('x')).toBeNull();
+    expect(queryKeys('ab')).toMatchObject({ all: [] });
+    expect(queryKeys('ab')!.any).toHaveLength(129);
+    expect(queryKeys('abcd')!.all).toHaveLength(2);
+    expect(queryKeys('aaaa')!.all).toHaveLength(1);
+    expect(queryKeys('FooBar')).toEqual(queryKeys('fOObAR'));
+    // Non-ASCII characters share one class: which of them /…/i folds together is Unicode's business.
+    expect(queryKeys('xÄÖÜ')).toEqual(queryKeys('xäöü'));
+    expect(queryKeys('xäöü')).toEqual(queryKeys('x日本語'));
+    // ASCII never matches non-ASCII without the u flag (the Kelvin sign is not a k): apart they stay.
+    expect(/k/i.test('\u212a')).toBe(false);
+    expect(queryKeys('ok\u212a')).not.toEqual(queryKeys('okk'));
+  });
+
+  it('repo keys are negative (apart from trigram keys) and one per repo', () => {
+    const a = '0f5d2b9e-3c1a-4e7b-9a55-1c2d3e4f5a6b';
+    expect(repoKey(a)).toBeLessThan(0);
+    expect(repoKey(a)).toBe(repoKey(a.toUpperCase()));
+    expect(repoKey(a)).not.toBe(repoKey('1f5d2b9e-3c1a-4e7b-9a55-1c2d3e4f5a6b'));
+  });
+
+  it('sends keys as a binary int4[]', () => {
+    expect(int4ArrayBinary([1, -2])).toEqual(Buffer.from([0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 4, 255, 255, 255, 254]));
+    expect(int4ArrayBinary([])).toEqual(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 23]));
+  });
+
+  it('counts the last UTF-8 bytes of a text back into code units', () => {
+    expect(unitsInLastBytes('aé😀b', 0)).toBe(0);
+    expect(unitsInLastBytes('aé😀b', 1)).toBe(1);
+    expect(unitsInLastBytes('aé😀b', 5)).toBe(3);
+    expect(unitsInLastBytes('aé😀b', 7)).toBe(4);
+    expect(unitsInLastBytes('aé😀b', 99)).toBe(5);
+  });
+
+  it('line matching ignores matches that start at or after `end`', () => {
+    expect(findLineMatches('ab\nxab\nab', 'AB', 10, 4)).toEqual([{ line: 1, column: 1, preview: 'ab' }]);
+    expect(findLineMatches('ab\nxab\nab', 'AB', 10, 5)).toHaveLength(2);
   });
 });
