@@ -97,7 +97,8 @@ export function webhookRoutes(deps: AppDeps): Router {
     const fullName = typeof payload.repository?.full_name === 'string' ? payload.repository.full_name.toLowerCase() : null;
     const repo = await repoOf(accountId, uuid, fullName);
     const change = repo && payload.push!.changes!.find((c) => c?.new?.type === 'branch' && c.new.name === repo.defaultBranch);
-    const commit = typeof change?.new?.target?.hash === 'string' ? change.new.target.hash : null;
+    const hash = change?.new?.target?.hash;
+    const commit = typeof hash === 'string' && /^[0-9a-f]{7,64}$/i.test(hash) ? hash : null; // else: fetch whatever the branch holds
     const outcome = !repo ? 'unknown_repo' : !change ? 'other_branch' : 'accepted';
     const isNew = await deps.deliveries.record({ requestUuid, accountId, repoId: repo?.id ?? null, eventKey, outcome, commit });
     if (!isNew) return answer(ctx, 200, 'duplicate');
