@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../src/config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/dev/postgres';
-import { freePort } from '../src/dev/processes';
+import { freePort, startSideBySide } from '../src/dev/processes';
 import { resolveTemporalCli } from '../src/dev/temporal-cli';
 import { startTemporalOnFreePort, type TemporalDevServer } from '../src/dev/temporal-server';
 
@@ -29,7 +29,7 @@ export const say = (line = '') => process.stdout.write(`${line}\n`);
 export async function startBenchServers(name: string, opts: { temporal?: boolean } = {}): Promise<BenchServers> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `lettuce-bench-${name}-`));
   fs.chmodSync(dir, 0o755);
-  const [pg, temporal] = await Promise.all([
+  const [pg, temporal] = await startSideBySide([
     freePort().then((port) => startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), port, password: crypto.randomBytes(12).toString('hex'), database: 'bench' })),
     opts.temporal === false
       ? null

@@ -82,3 +82,19 @@ export function livePidFromFile(file: string, expect: string): number | null {
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return null;
   return commandLineOf(pid).includes(expect) ? pid : null;
 }
+
+/**
+ * Starts servers side by side and waits for all of them. If one fails, the ones that did start
+ * (anything with a `stop()`) are stopped before its error is thrown, so no server outlives a
+ * failed start.
+ */
+export async function startSideBySide<T extends readonly unknown[]>(starts: { [K in keyof T]: Promise<T[K]> | T[K] }): Promise<T> {
+  const settled = await Promise.allSettled(starts as unknown as Array<Promise<unknown>>);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (!failed) return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
+  for (const s of settled) {
+    const server = s.status === 'fulfilled' ? (s.value as { stop?: () => Promise<void> } | null) : null;
+    await server?.stop?.().catch(() => undefined);
+  }
+  throw failed.reason;
+}

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startEmbeddedPostgres } from '../../src/dev/postgres';
-import { freePort } from '../../src/dev/processes';
+import { freePort, startSideBySide } from '../../src/dev/processes';
 import { resolveTemporalCli } from '../../src/dev/temporal-cli';
 import { startTemporalOnFreePort } from '../../src/dev/temporal-server';
 import { createDataSource, runMigrations } from '../../src/db/data-source';
@@ -21,7 +21,7 @@ export default async function globalSetup(): Promise<void> {
   const cliPath = await resolveTemporalCli({ log: (m) => process.stderr.write(`${m}\n`) });
 
   const quiet = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
-  const [pg, temporal, bundle, encryptedBundle] = await Promise.all([
+  const [pg, temporal, bundle, encryptedBundle] = await startSideBySide([
     process.env.TEST_DATABASE_URL
       ? null
       : freePort().then((port) =>
