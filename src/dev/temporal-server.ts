@@ -86,9 +86,8 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
  */
 export async function startTemporalOnFreePort(opts: Omit<TemporalDevServerOptions, 'port'>, attempts = 3): Promise<TemporalDevServer> {
   for (let attempt = 1; ; attempt++) {
-    const [port] = await Promise.all([freePort(), freePort()]);
     try {
-      return await startTemporalDevServer({ ...opts, port });
+      return await startTemporalDevServer({ ...opts, port: await freePort() });
     } catch (err) {
       if (attempt >= attempts) throw err;
     }

@@ -162,8 +162,9 @@ export class PushDispatcher {
       if (rows.length === 0) return { dispatched: 0, failed: 0 };
       const byRepo = new Map<string, Waiting[]>();
       for (const row of rows) {
-        const key = row.repo_id ?? '';
-        byRepo.set(key, [...(byRepo.get(key) ?? []), row]);
+        const group = byRepo.get(row.repo_id ?? '');
+        if (group) group.push(row);
+        else byRepo.set(row.repo_id ?? '', [row]);
       }
       const done: string[] = [];
       let failed = 0;

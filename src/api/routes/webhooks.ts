@@ -35,36 +35,38 @@ export function verifySignature(rawBody: Buffer, header: string | undefined, sec
   return crypto.timingSafeEqual(expected, Buffer.from(match[1], 'hex'));
 }
 
+/**
+ * `load` with what it found kept for `ttlMs` per argument list; a miss (null) is never kept, so
+ * something created a moment ago is found at once. At most 10,000 entries: a cache, not a registry.
+ */
+function cacheFound<A extends Array<string | null>, T>(ttlMs: number, load: (...args: A) => Promise<T | null>): (...args: A) => Promise<T | null> {
+  const kept = new Map<string, { value: T; until: number }>();
+  return async (...args) => {
+    const key = args.join('|');
+    const hit = kept.get(key);
+    if (hit && hit.until > Date.now()) return hit.value;
+    const value = await load(...args);
+    if (value === null) return null;
+    if (kept.size >= 10_000) kept.clear();
+    kept.set(key, { value, until: Date.now() + ttlMs });
+    return value;
+  };
+}
+
 export function webhookRoutes(deps: AppDeps): Router {
   const router = new Router({ prefix: '/v1/webhooks/bitbucket' });
-  const secrets = new Map<string, { secret: string; until: number }>();
-
-  async function secretOf(accountId: string): Promise<string | null> {
-    const cached = secrets.get(accountId);
-    if (cached && cached.until > Date.now()) return cached.secret;
+  const secretOf = cacheFound(SECRET_CACHE_MS, async (accountId: string) => {
     const rows: Array<{ webhook_secret: string }> = await deps.ds.query(`SELECT webhook_secret FROM accounts WHERE id = $1`, [accountId]);
-    if (!rows[0]) return null;
-    const secret = deps.box.open(rows[0].webhook_secret);
-    secrets.set(accountId, { secret, until: Date.now() + SECRET_CACHE_MS });
-    return secret;
-  }
-
-  const repos = new Map<string, { repo: PushTarget; until: number }>();
-  async function repoOf(accountId: string, uuid: string | null, fullName: string | null): Promise<PushTarget | null> {
-    const key = `${accountId}|${uuid}|${fullName}`;
-    const cached = repos.get(key);
-    if (cached && cached.until > Date.now()) return cached.repo;
+    return rows[0] ? deps.box.open(rows[0].webhook_secret) : null;
+  });
+  const repoOf = cacheFound(REPO_CACHE_MS, async (accountId: string, uuid: string | null, fullName: string | null): Promise<PushTarget | null> => {
     const rows: Array<{ id: string; default_branch: string }> = await deps.ds.query(
       `SELECT id, default_branch FROM repos WHERE account_id = $1 AND deleted_at IS NULL AND source = 'bitbucket'
          AND (bitbucket_uuid = $2 OR lower(name) = $3) LIMIT 1`,
       [accountId, uuid, fullName],
     );
-    if (!rows[0]) return null;
-    if (repos.size > 10_000) repos.clear(); // bounded: a cache, not a registry
-    const repo = { id: rows[0].id, defaultBranch: rows[0].default_branch };
-    repos.set(key, { repo, until: Date.now() + REPO_CACHE_MS });
-    return repo;
-  }
+    return rows[0] ? { id: rows[0].id, defaultBranch: rows[0].default_branch } : null;
+  });
 
   const answer = (ctx: Context, status: number, outcome: string, body: Record<string, unknown> = {}) => {
     webhookDeliveries.inc({ outcome });

@@ -11,10 +11,10 @@ export class DeliveryDispatch1764300000400 implements MigrationInterface {
   name = 'DeliveryDispatch1764300000400';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE webhook_deliveries ADD COLUMN IF NOT EXISTS commit text, ADD COLUMN IF NOT EXISTS dispatched_at timestamptz, ADD COLUMN IF NOT EXISTS task_queue_prefix text NOT NULL DEFAULT ''`);
+    await q.query(`ALTER TABLE webhook_deliveries ADD COLUMN commit text, ADD COLUMN dispatched_at timestamptz, ADD COLUMN task_queue_prefix text NOT NULL DEFAULT ''`);
     // Deliveries accepted before this migration were signalled before they were recorded.
-    await q.query(`UPDATE webhook_deliveries SET dispatched_at = received_at WHERE outcome = 'accepted' AND dispatched_at IS NULL`);
-    await q.query(`CREATE INDEX IF NOT EXISTS webhook_deliveries_undispatched ON webhook_deliveries (task_queue_prefix, received_at) WHERE outcome = 'accepted' AND dispatched_at IS NULL`);
+    await q.query(`UPDATE webhook_deliveries SET dispatched_at = received_at WHERE outcome = 'accepted'`);
+    await q.query(`CREATE INDEX webhook_deliveries_undispatched ON webhook_deliveries (task_queue_prefix, received_at) WHERE outcome = 'accepted' AND dispatched_at IS NULL`);
   }
 
   async down(q: QueryRunner): Promise<void> {
