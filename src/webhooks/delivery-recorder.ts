@@ -3,13 +3,14 @@
 // commit's worth of time rather than one per delivery. Each caller still waits for its own row's
 // commit, so an answer to Bitbucket always means the delivery is durable.
 import type { DataSource } from 'typeorm';
+import type { PushOutcome } from './push-payload';
 
 export interface DeliveryRecord {
   requestUuid: string;
   accountId: string;
   repoId: string | null;
   eventKey: string;
-  outcome: 'accepted' | 'unknown_repo' | 'other_branch';
+  outcome: PushOutcome | 'unknown_repo';
   commit: string | null;
 }
 
@@ -18,6 +19,9 @@ interface Waiting {
   resolve: (isNew: boolean) => void;
   reject: (err: unknown) => void;
 }
+
+/** Outcomes whose rows the PushDispatcher signals: the main branch moved, or it may have been renamed. */
+export const DISPATCHED_OUTCOMES: readonly string[] = ['accepted', 'other_branch'];
 
 const MAX_BATCH = 500;
 // One at a time: measured on the embedded PostgreSQL, one 32-row INSERT commits in ~3 ms
@@ -67,7 +71,7 @@ export class DeliveryRecorder {
     let accepted = false;
     for (const w of batch) {
       const isNew = inserted.delete(w.record.requestUuid); // a UUID twice in one batch: only the first is new
-      accepted ||= isNew && w.record.outcome === 'accepted';
+      accepted ||= isNew && DISPATCHED_OUTCOMES.includes(w.record.outcome);
       w.resolve(isNew);
     }
     if (accepted) this.onAccepted();

@@ -1,0 +1,197 @@
+// The repo workflow's state and message handlers (the shape of Temporal's safe-message-handlers
+// sample): signals only record what was asked, the workflow (repo.ts) decides what to do next.
+// Everything here is carried across continue-as-new. Deterministic: time is workflow time and
+// the jitter comes from the workflow's seeded Math.random.
+import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import { isFixedByReconnect } from '../src/failures';
+import type { V1Carried } from './repo-v1';
+import { deleteSignal, pushSignal, reauthorizedSignal, reindexSignal, statusQuery, type PushEvent, type RepoWorkflowStatus } from './repo-signals';
+
+export interface RepoCarried {
+  registered: boolean;
+  source: 'bitbucket' | 'url' | null;
+  lastIndexedCommit: string | null;
+  /** The error code the repo last failed with (null once an index succeeds). */
+  failedWith: string | null;
+  /** Waiting for a reconnect: the last failure was one only a reconnect fixes. */
+  parked: boolean;
+  pushPending: boolean;
+  reindexRequested: boolean;
+  webhookRecheck: boolean;
+  /** A push touched another branch (or deleted the main one): the main branch may have changed. */
+  mainBranchHint: boolean;
+  recentDeliveries: string[];
+  /** Heads pushes announced lately (a reconcile that finds one of them did not find a missed push). */
+  announced: string[];
+  /** Workflow time (epoch ms) the next reconcile is due; null = reconcile off. */
+  reconcileDueAt: number | null;
+  mainBranchCheckedAt: number;
+  reconcileIntervalMs: number;
+  /** Workflow time before which no background check runs (the git host answered 429). */
+  backoffUntil: number;
+}
+
+/** What the loop does next. */
+export type Work = 'delete' | 'continue-as-new' | 'requested' | 'check-hint' | 'reconcile';
+
+/** Pushes may re-read the main branch at most this often (CONTRACT §11). */
+export const MAIN_BRANCH_CHECK_EVERY_MS = 60_000;
+/** A reconcile this late (the service was down) is spread over the next interval instead of run at once with every other repo's. */
+const LATE_AFTER_MS = 60_000;
+const DEFAULT_RECONCILE_MS = 10 * 60_000;
+const KEEP_DELIVERIES = 200;
+const KEEP_ANNOUNCED = 20;
+
+export class RepoState implements RepoCarried {
+  registered: boolean;
+  source: 'bitbucket' | 'url' | null;
+  lastIndexedCommit: string | null;
+  failedWith: string | null;
+  parked: boolean;
+  pushPending: boolean;
+  reindexRequested: boolean;
+  webhookRecheck: boolean;
+  mainBranchHint: boolean;
+  recentDeliveries: string[];
+  announced: string[];
+  reconcileDueAt: number | null;
+  mainBranchCheckedAt: number;
+  reconcileIntervalMs: number;
+  backoffUntil: number;
+  deleteRequested = false;
+  /** What the Temporal UI's query shows. */
+  phase = 'starting';
+  lastError: string | null = null;
+
+  /** `carried` from this version, from the version before RepoState (repo-v1.ts), or none for a new repo. */
+  constructor(carried: Partial<RepoCarried & V1Carried> | undefined, reconcileIntervalMs: number | undefined) {
+    this.registered = carried?.registered ?? false;
+    this.source = carried?.source ?? null;
+    this.lastIndexedCommit = carried?.lastIndexedCommit ?? null;
+    this.failedWith = carried?.failedWith ?? null;
+    this.parked = carried?.parked ?? false;
+    this.pushPending = carried?.pushPending ?? (carried?.pendingPushes ?? 0) > 0;
+    this.reindexRequested = carried?.reindexRequested ?? !this.registered;
+    this.webhookRecheck = carried?.webhookRecheck ?? false;
+    this.mainBranchHint = carried?.mainBranchHint ?? false;
+    this.recentDeliveries = carried?.recentDeliveries ?? [];
+    this.announced = carried?.announced ?? [];
+    this.mainBranchCheckedAt = carried?.mainBranchCheckedAt ?? 0;
+    this.reconcileIntervalMs = carried?.reconcileIntervalMs ?? reconcileIntervalMs ?? DEFAULT_RECONCILE_MS;
+    this.backoffUntil = carried?.backoffUntil ?? 0;
+    this.reconcileDueAt = carried?.reconcileDueAt !== undefined ? carried.reconcileDueAt : this.nextReconcile();
+  }
+
+  installHandlers(): void {
+    setHandler(pushSignal, (event) => this.onPush(event));
+    setHandler(reindexSignal, () => {
+      this.reindexRequested = true;
+      this.webhookRecheck = true; // permissions may have changed since the hook last failed
+    });
+    setHandler(reauthorizedSignal, () => this.onReconnected());
+    setHandler(deleteSignal, () => void (this.deleteRequested = true));
+    setHandler(statusQuery, (): RepoWorkflowStatus => ({ phase: this.phase, pendingPushes: this.pushPending ? 1 : 0, lastIndexedCommit: this.lastIndexedCommit, lastError: this.lastError }));
+  }
+
+  private onPush(event: PushEvent): void {
+    if (this.recentDeliveries.includes(event.deliveryId)) return; // a redelivery that slipped past the API
+    remember(this.recentDeliveries, event.deliveryId, KEEP_DELIVERIES);
+    if (event.mainBranchMayHaveChanged) this.mainBranchHint = true;
+    if (event.mainBranchMoved === false) return;
+    if (event.commit) remember(this.announced, event.commit, KEEP_ANNOUNCED);
+    if (event.commit && event.commit === this.lastIndexedCommit) return;
+    this.pushPending = true;
+  }
+
+  /** A reconnect succeeded: what failed for want of it runs again, and the webhook is re-checked. */
+  private onReconnected(): void {
+    if (this.parked || isFixedByReconnect(this.failedWith)) this.reindexRequested = true;
+    this.parked = false;
+    this.webhookRecheck = true;
+  }
+
+  /** What was asked and can run now, if anything. A parked repo only moves for a re-index, a reconnect or a delete. */
+  private asked(): Work | null {
+    if (this.deleteRequested) return 'delete';
+    if (this.reindexRequested || (!this.parked && (this.pushPending || this.webhookRecheck))) return 'requested';
+    if (workflowInfo().continueAsNewSuggested) return 'continue-as-new';
+    return null;
+  }
+
+  /** Waits for the next thing to do: a message, a due reconcile, or a main-branch hint whose minute has passed. */
+  async nextWork(): Promise<Work> {
+    for (;;) {
+      const asked = this.asked();
+      if (asked) return asked;
+      const timed = this.parked ? null : this.nextTimedWork();
+      if (!timed) {
+        await condition(() => this.asked() !== null);
+        continue;
+      }
+      if (await condition(() => this.asked() !== null, Math.max(1, timed.at - Date.now()))) continue;
+      if (timed.work === 'reconcile' && Date.now() - timed.at > LATE_AFTER_MS) {
+        // The workers were down, so every repo's reconcile is due at once: spread them over an interval.
+        this.reconcileDueAt = Date.now() + Math.random() * this.reconcileIntervalMs;
+        continue;
+      }
+      return timed.work;
+    }
+  }
+
+  private nextTimedWork(): { work: Work; at: number } | null {
+    const hintAt = this.mainBranchHint ? this.mainBranchCheckedAt + MAIN_BRANCH_CHECK_EVERY_MS : null;
+    const next: { work: Work; at: number } | null =
+      hintAt !== null && (this.reconcileDueAt === null || hintAt <= this.reconcileDueAt) ? { work: 'check-hint', at: hintAt }
+      : this.reconcileDueAt !== null ? { work: 'reconcile', at: this.reconcileDueAt }
+      : null;
+    return next && { work: next.work, at: Math.max(next.at, this.backoffUntil) };
+  }
+
+  /** The git host is rate limiting: background checks wait it out, spread over up to a minute more. */
+  backOff(retryInMs: number): void {
+    this.backoffUntil = Date.now() + retryInMs + Math.random() * Math.min(retryInMs, 60_000);
+  }
+
+  /** Due at most one interval from now, jittered down to 3/4 of it so repos added together drift apart. */
+  private nextReconcile(): number | null {
+    return this.reconcileIntervalMs > 0 ? Date.now() + this.reconcileIntervalMs * (0.75 + 0.25 * Math.random()) : null;
+  }
+
+  /** An index run starts: it serves every push and request made so far. */
+  startRun(): void {
+    this.pushPending = false;
+    this.reindexRequested = false;
+  }
+
+  /** The remote was just looked at (a check or an index run): the next reconcile is an interval away. */
+  checked(intervalMs = this.reconcileIntervalMs): void {
+    this.reconcileIntervalMs = intervalMs;
+    this.mainBranchCheckedAt = Date.now();
+    this.mainBranchHint = false;
+    this.reconcileDueAt = this.nextReconcile();
+  }
+
+  indexed(commit: string): void {
+    this.lastIndexedCommit = commit;
+    this.failedWith = null;
+    this.lastError = null;
+    this.checked();
+  }
+
+  failed(code: string, message: string): void {
+    this.failedWith = code;
+    this.lastError = message;
+    this.parked = isFixedByReconnect(code);
+  }
+
+  /** Carried to the next run. */
+  carried(): RepoCarried {
+    const { registered, source, lastIndexedCommit, failedWith, parked, pushPending, reindexRequested, webhookRecheck, mainBranchHint, recentDeliveries, announced, reconcileDueAt, mainBranchCheckedAt, reconcileIntervalMs, backoffUntil } = this;
+    return { registered, source, lastIndexedCommit, failedWith, parked, pushPending, reindexRequested, webhookRecheck, mainBranchHint, recentDeliveries, announced, reconcileDueAt, mainBranchCheckedAt, reconcileIntervalMs, backoffUntil };
+  }
+}
+
+function remember(list: string[], value: string, keep: number): void {
+  list.push(value);
+  if (list.length > keep) list.splice(0, list.length - keep);
+}
