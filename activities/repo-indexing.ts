@@ -34,7 +34,8 @@ const GIT_TIMEOUT_MS = 15 * 60_000;
 export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
   const { ds, config } = deps;
   return {
-    async syncAndIndex(input: { repoId: string }): Promise<{ exists: boolean; commit: string }> {
+    /** Fetches the main branch's newest head and indexes it; `branch` is the main branch it fetched. */
+    async syncAndIndex(input: { repoId: string }): Promise<{ exists: boolean; commit: string; branch?: string }> {
       const ctx = Context.current();
       const repo = await findLiveRepo(ds, input.repoId);
       if (!repo) return { exists: false, commit: '' };
@@ -47,6 +48,7 @@ export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
       const sync = (branch: string | null) =>
         syncRepo({ ...remote, dir: repoDir(config.dataDir, repo.id), branch, timeoutMs: GIT_TIMEOUT_MS, signal: ctx.cancellationSignal });
       let head: string;
+      let branch: string;
       try {
         let synced: SyncResult;
         try {
@@ -59,6 +61,7 @@ export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
           synced = await sync(main.branch);
         }
         head = synced.head;
+        branch = synced.branch;
         if (repo.defaultBranch !== synced.branch) await ds.getRepository(Repo).update({ id: repo.id }, { defaultBranch: synced.branch });
       } catch (err) {
         if (!(err instanceof GitSyncError) || err.code === 'cancelled') throw err;
@@ -96,7 +99,7 @@ export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
         { id: repo.id },
         { status: 'ready', lastIndexedCommit: head, lastIndexedAt: new Date(), errorCode: null, errorMessage: null, progress: null },
       );
-      return { exists: true, commit: head };
+      return { exists: true, commit: head, branch };
     },
 
     async removeClone(input: { repoId: string }): Promise<void> {

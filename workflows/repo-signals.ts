@@ -9,6 +9,8 @@ export interface PushEvent {
   mainBranchMoved?: boolean;
   /** A push created or moved another branch, or deleted the main one: the repo's main branch may have changed. */
   mainBranchMayHaveChanged?: boolean;
+  /** The branches those pushes touched (the receiver's idea of the main branch may be a few seconds old). */
+  branches?: string[];
 }
 
 export const pushSignal = defineSignal<[PushEvent]>('push');

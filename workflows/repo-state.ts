@@ -10,6 +10,8 @@ import { deleteSignal, pushSignal, reauthorizedSignal, reindexSignal, statusQuer
 export interface RepoCarried {
   registered: boolean;
   source: 'bitbucket' | 'url' | null;
+  /** The main branch as the last check or index run found it (null until then). */
+  mainBranch: string | null;
   lastIndexedCommit: string | null;
   /** The error code the repo last failed with (null once an index succeeds). */
   failedWith: string | null;
@@ -45,6 +47,7 @@ const KEEP_ANNOUNCED = 20;
 export class RepoState implements RepoCarried {
   registered: boolean;
   source: 'bitbucket' | 'url' | null;
+  mainBranch: string | null;
   lastIndexedCommit: string | null;
   failedWith: string | null;
   parked: boolean;
@@ -67,6 +70,7 @@ export class RepoState implements RepoCarried {
   constructor(carried: Partial<RepoCarried & V1Carried> | undefined, reconcileIntervalMs: number | undefined) {
     this.registered = carried?.registered ?? false;
     this.source = carried?.source ?? null;
+    this.mainBranch = carried?.mainBranch ?? null;
     this.lastIndexedCommit = carried?.lastIndexedCommit ?? null;
     this.failedWith = carried?.failedWith ?? null;
     this.parked = carried?.parked ?? false;
@@ -97,7 +101,9 @@ export class RepoState implements RepoCarried {
     if (this.recentDeliveries.includes(event.deliveryId)) return; // a redelivery that slipped past the API
     remember(this.recentDeliveries, event.deliveryId, KEEP_DELIVERIES);
     if (event.mainBranchMayHaveChanged) this.mainBranchHint = true;
-    if (event.mainBranchMoved === false) return;
+    // A push the receiver took for another branch may be to the main branch it has not yet heard of.
+    const toMainBranch = event.mainBranchMoved !== false || (this.mainBranch !== null && (event.branches ?? []).includes(this.mainBranch));
+    if (!toMainBranch) return;
     if (event.commit) remember(this.announced, event.commit, KEEP_ANNOUNCED);
     if (event.commit && event.commit === this.lastIndexedCommit) return;
     this.pushPending = true;
@@ -124,11 +130,13 @@ export class RepoState implements RepoCarried {
       const asked = this.asked();
       if (asked) return asked;
       const timed = this.parked ? null : this.nextTimedWork();
+      // Wake for a message, or when one changes the timetable (a hint arrived, a reconnect unparked).
+      const woken = () => this.asked() !== null || !sameTime(this.parked ? null : this.nextTimedWork(), timed);
       if (!timed) {
-        await condition(() => this.asked() !== null);
+        await condition(woken);
         continue;
       }
-      if (await condition(() => this.asked() !== null, Math.max(1, timed.at - Date.now()))) continue;
+      if (await condition(woken, Math.max(1, timed.at - Date.now()))) continue;
       if (timed.work === 'reconcile' && Date.now() - timed.at > LATE_AFTER_MS) {
         // The workers were down, so every repo's reconcile is due at once: spread them over an interval.
         this.reconcileDueAt = Date.now() + Math.random() * this.reconcileIntervalMs;
@@ -163,19 +171,22 @@ export class RepoState implements RepoCarried {
     this.reindexRequested = false;
   }
 
-  /** The remote was just looked at (a check or an index run): the next reconcile is an interval away. */
-  checked(intervalMs = this.reconcileIntervalMs): void {
+  /** The remote's main branch was just listed: hints are answered, and the next reconcile is an interval away. */
+  checked(intervalMs = this.reconcileIntervalMs, mainBranch = this.mainBranch): void {
+    this.mainBranch = mainBranch;
     this.reconcileIntervalMs = intervalMs;
     this.mainBranchCheckedAt = Date.now();
     this.mainBranchHint = false;
     this.reconcileDueAt = this.nextReconcile();
   }
 
-  indexed(commit: string): void {
+  /** An index run fetched the main branch's newest head: the reconcile can wait another interval. */
+  indexed(commit: string, branch: string | undefined): void {
     this.lastIndexedCommit = commit;
+    this.mainBranch = branch ?? this.mainBranch;
     this.failedWith = null;
     this.lastError = null;
-    this.checked();
+    this.reconcileDueAt = this.nextReconcile();
   }
 
   failed(code: string, message: string): void {
@@ -186,9 +197,13 @@ export class RepoState implements RepoCarried {
 
   /** Carried to the next run. */
   carried(): RepoCarried {
-    const { registered, source, lastIndexedCommit, failedWith, parked, pushPending, reindexRequested, webhookRecheck, mainBranchHint, recentDeliveries, announced, reconcileDueAt, mainBranchCheckedAt, reconcileIntervalMs, backoffUntil } = this;
-    return { registered, source, lastIndexedCommit, failedWith, parked, pushPending, reindexRequested, webhookRecheck, mainBranchHint, recentDeliveries, announced, reconcileDueAt, mainBranchCheckedAt, reconcileIntervalMs, backoffUntil };
+    const { registered, source, mainBranch, lastIndexedCommit, failedWith, parked, pushPending, reindexRequested, webhookRecheck, mainBranchHint, recentDeliveries, announced, reconcileDueAt, mainBranchCheckedAt, reconcileIntervalMs, backoffUntil } = this;
+    return { registered, source, mainBranch, lastIndexedCommit, failedWith, parked, pushPending, reindexRequested, webhookRecheck, mainBranchHint, recentDeliveries, announced, reconcileDueAt, mainBranchCheckedAt, reconcileIntervalMs, backoffUntil };
   }
+}
+
+function sameTime(a: { work: Work; at: number } | null, b: { work: Work; at: number } | null): boolean {
+  return a === b || (a !== null && b !== null && a.work === b.work && a.at === b.at);
 }
 
 function remember(list: string[], value: string, keep: number): void {

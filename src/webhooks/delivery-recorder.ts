@@ -12,6 +12,8 @@ export interface DeliveryRecord {
   eventKey: string;
   outcome: PushOutcome | 'unknown_repo';
   commit: string | null;
+  /** For a push to another branch: that branch (it may have become the main branch). */
+  branch: string | null;
 }
 
 interface Waiting {
@@ -80,12 +82,12 @@ export class DeliveryRecorder {
   private async insert(records: DeliveryRecord[]): Promise<Set<string>> {
     const column = <K extends keyof DeliveryRecord>(key: K) => records.map((r) => r[key]);
     const rows: Array<{ request_uuid: string }> = await this.ds.query(
-      `INSERT INTO webhook_deliveries (request_uuid, account_id, repo_id, event_key, outcome, commit, task_queue_prefix, received_at)
-       SELECT u, a, r, e, o, c, $7, clock_timestamp()
-         FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[]) AS t(u, a, r, e, o, c)
+      `INSERT INTO webhook_deliveries (request_uuid, account_id, repo_id, event_key, outcome, commit, branch, task_queue_prefix, received_at)
+       SELECT u, a, r, e, o, c, b, $8, clock_timestamp()
+         FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[]) AS t(u, a, r, e, o, c, b)
        ON CONFLICT (request_uuid) DO NOTHING
        RETURNING request_uuid`,
-      [column('requestUuid'), column('accountId'), column('repoId'), column('eventKey'), column('outcome'), column('commit'), this.taskQueuePrefix],
+      [column('requestUuid'), column('accountId'), column('repoId'), column('eventKey'), column('outcome'), column('commit'), column('branch'), this.taskQueuePrefix],
     );
     return new Set(rows.map((r) => r.request_uuid));
   }

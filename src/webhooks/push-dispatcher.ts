@@ -20,6 +20,7 @@ interface Waiting {
   repo_id: string | null;
   outcome: string;
   commit: string | null;
+  branch: string | null;
   received_at: Date;
   account_id: string | null;
   name: string | null;
@@ -156,7 +157,7 @@ export class PushDispatcher {
   async dispatchWaiting(): Promise<{ dispatched: number; failed: number }> {
     return this.ds.transaction(async (m) => {
       const rows: Waiting[] = await m.query(
-        `SELECT d.request_uuid, d.repo_id, d.outcome, d.commit, d.received_at, r.account_id, r.name, (r.id IS NOT NULL AND r.deleted_at IS NULL) AS live
+        `SELECT d.request_uuid, d.repo_id, d.outcome, d.commit, d.branch, d.received_at, r.account_id, r.name, (r.id IS NOT NULL AND r.deleted_at IS NULL) AS live
            FROM webhook_deliveries d LEFT JOIN repos r ON r.id = d.repo_id
           WHERE d.task_queue_prefix = $1 AND d.outcome IN (${DISPATCHED_SQL}) AND d.dispatched_at IS NULL
           ORDER BY d.received_at
@@ -203,11 +204,14 @@ export class PushDispatcher {
  * holds now; one stale commit must not make it skip a newer one that arrived in the same batch.
  * Pushes to other branches add only the hint that the main branch may have changed.
  */
-export function pushEventOf(group: Array<{ request_uuid: string; outcome?: string; commit: string | null }>): PushEvent {
+export function pushEventOf(group: Array<{ request_uuid: string; outcome?: string; commit: string | null; branch?: string | null }>): PushEvent {
   const moved = group.filter((row) => (row.outcome ?? 'accepted') === 'accepted');
   const commits = new Set(moved.map((row) => row.commit));
   const event: PushEvent = { commit: commits.size === 1 ? moved[0].commit : null, deliveryId: group[group.length - 1].request_uuid };
   if (moved.length === 0) event.mainBranchMoved = false;
-  if (moved.length < group.length) event.mainBranchMayHaveChanged = true;
+  if (moved.length < group.length) {
+    event.mainBranchMayHaveChanged = true;
+    event.branches = [...new Set(group.map((row) => row.branch).filter((b): b is string => !!b))].slice(0, 10);
+  }
   return event;
 }

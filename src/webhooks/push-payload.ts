@@ -11,6 +11,11 @@ export interface PushSummary {
   outcome: PushOutcome;
   /** The main branch's new head, when the push named a plausible one. */
   commit: string | null;
+  /**
+   * For a hint, the branch that gave it. The workflow knows the main branch better than a receiver
+   * whose copy may be a few seconds old: a push to this branch may be a main-branch push after all.
+   */
+  branch: string | null;
 }
 
 interface RefState {
@@ -33,16 +38,17 @@ const isBranch = (ref: RefState | null | undefined): ref is RefState => ref?.typ
  * hints). In a push with several changes, the main branch's counts.
  */
 export function summarizePush(changes: readonly unknown[], mainBranch: string | null): PushSummary {
-  let hint = false;
+  let hint: string | null = null;
   for (const raw of changes) {
     if (!raw || typeof raw !== 'object') continue;
     const change = raw as PushChange;
     if (isBranch(change.new) && change.new.name === mainBranch) {
       const hash = change.new.target?.hash;
-      return { outcome: 'accepted', commit: typeof hash === 'string' && HASH.test(hash) ? hash : null };
+      return { outcome: 'accepted', commit: typeof hash === 'string' && HASH.test(hash) ? hash : null, branch: mainBranch };
     }
     // Another branch created or moved, or the main branch deleted: the main branch may have changed.
-    if (isBranch(change.new) || (change.new == null && isBranch(change.old) && (change.old.name === mainBranch || mainBranch === null))) hint = true;
+    if (isBranch(change.new)) hint ??= change.new.name as string;
+    else if (change.new == null && isBranch(change.old) && (change.old.name === mainBranch || mainBranch === null)) hint ??= change.old.name as string;
   }
-  return { outcome: hint ? 'other_branch' : 'other_ref', commit: null };
+  return { outcome: hint !== null ? 'other_branch' : 'other_ref', commit: null, branch: hint };
 }

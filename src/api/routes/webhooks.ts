@@ -96,8 +96,8 @@ export function webhookRoutes(deps: AppDeps): Router {
     const fullName = typeof payload.repository?.full_name === 'string' ? payload.repository.full_name.toLowerCase() : null;
     const repo = await repoOf(accountId, uuid, fullName);
     // Without a head to name, the workflow fetches whatever the main branch holds.
-    const push = repo ? summarizePush(payload.push!.changes!, repo.defaultBranch) : { outcome: 'unknown_repo' as const, commit: null };
-    const isNew = await deps.deliveries.record({ requestUuid, accountId, repoId: repo?.id ?? null, eventKey, outcome: push.outcome, commit: push.commit });
+    const push = repo ? summarizePush(payload.push!.changes!, repo.defaultBranch) : { outcome: 'unknown_repo' as const, commit: null, branch: null };
+    const isNew = await deps.deliveries.record({ requestUuid, accountId, repoId: repo?.id ?? null, eventKey, outcome: push.outcome, commit: push.commit, branch: push.outcome === 'other_branch' ? push.branch : null });
     if (!isNew) return answer(ctx, 200, 'duplicate');
     if (push.outcome === 'unknown_repo') return answer(ctx, 202, 'ignored', { reason: 'this repository is not added to Lettuce' });
     if (push.outcome !== 'accepted') return answer(ctx, 202, 'ignored', { reason: 'no push to the main branch' });
