@@ -34,8 +34,11 @@ const GIT_TIMEOUT_MS = 15 * 60_000;
 export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
   const { ds, config } = deps;
   return {
-    /** Fetches the main branch's newest head and indexes it; `branch` is the main branch it fetched. */
-    async syncAndIndex(input: { repoId: string }): Promise<{ exists: boolean; commit: string; branch?: string }> {
+    /**
+     * Fetches the main branch's newest head and indexes it; `branch` is the main branch it fetched,
+     * `reconcileIntervalMs` this worker's REPO_RECONCILE_INTERVAL (so turning it on reaches idle repos at their next push).
+     */
+    async syncAndIndex(input: { repoId: string }): Promise<{ exists: boolean; commit: string; branch?: string; reconcileIntervalMs?: number }> {
       const ctx = Context.current();
       const repo = await findLiveRepo(ds, input.repoId);
       if (!repo) return { exists: false, commit: '' };
@@ -99,7 +102,7 @@ export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
         { id: repo.id },
         { status: 'ready', lastIndexedCommit: head, lastIndexedAt: new Date(), errorCode: null, errorMessage: null, progress: null },
       );
-      return { exists: true, commit: head, branch };
+      return { exists: true, commit: head, branch, reconcileIntervalMs: config.repoReconcileIntervalMs };
     },
 
     async removeClone(input: { repoId: string }): Promise<void> {

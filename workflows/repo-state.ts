@@ -181,9 +181,10 @@ export class RepoState implements RepoCarried {
   }
 
   /** An index run fetched the main branch's newest head: the reconcile can wait another interval. */
-  indexed(commit: string, branch: string | undefined): void {
-    this.lastIndexedCommit = commit;
-    this.mainBranch = branch ?? this.mainBranch;
+  indexed(run: { commit: string; branch?: string; reconcileIntervalMs?: number }): void {
+    this.lastIndexedCommit = run.commit;
+    this.mainBranch = run.branch ?? this.mainBranch;
+    this.reconcileIntervalMs = run.reconcileIntervalMs ?? this.reconcileIntervalMs;
     this.failedWith = null;
     this.lastError = null;
     this.reconcileDueAt = this.nextReconcile();

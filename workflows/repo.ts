@@ -86,7 +86,7 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
     try {
       const result = await indexing.syncAndIndex.executeWithOptions({ summary: 'fetch the newest head and index it' }, [{ repoId }]);
       if (!result.exists) return false;
-      state.indexed(result.commit, result.branch);
+      state.indexed(result);
       show('ready', `ready at ${result.commit.slice(0, 12)}`);
     } catch (err) {
       await recordFailure(err);
