@@ -11,7 +11,7 @@ import { CODES_FIXED_BY_RECONNECT } from '../src/failures';
 import { Repo } from '../src/db/entities';
 import type { Logger } from '../src/logger';
 import { findLiveRepo } from '../src/repos/repo-store';
-import { ensureWebhook, removeWebhook } from '../src/repos/webhook-manager';
+import { ensureWebhook, removeWebhook } from '../src/webhooks/bitbucket-hooks';
 import type { SecretBox } from '../src/security/secret-box';
 
 const FRESH_METADATA_MS = 60_000;

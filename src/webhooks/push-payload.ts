@@ -4,6 +4,35 @@
 // `slug`. Only a change to the main branch moves the index; a change to another branch, or the
 // main branch's deletion, only hints that the main branch may have been renamed.
 
+/** What the receiver reads of a `repo:push` body: which repo, and its changes. */
+export interface PushDelivery {
+  repositoryUuid: string | null;
+  /** `repository.full_name`, lower-cased. */
+  fullName: string | null;
+  changes: readonly unknown[];
+}
+
+/**
+ * Reads a `repo:push` body; null when it is not one (not JSON, or no `push.changes` list). The
+ * whole body is parsed although only a few fields are read: a malformed body must be refused
+ * (CONTRACT §8), and V8's own parser is the cheapest complete check there is.
+ */
+export function readPushDelivery(raw: Buffer): PushDelivery | null {
+  let payload: { repository?: { uuid?: unknown; full_name?: unknown }; push?: { changes?: unknown } } | null;
+  try {
+    payload = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!payload || typeof payload !== 'object' || !Array.isArray(payload.push?.changes)) return null;
+  const { uuid, full_name: fullName } = payload.repository ?? {};
+  return {
+    repositoryUuid: typeof uuid === 'string' ? uuid : null,
+    fullName: typeof fullName === 'string' ? fullName.toLowerCase() : null,
+    changes: payload.push.changes,
+  };
+}
+
 /** The receiver's verdict on one push, also the delivery row's outcome. */
 export type PushOutcome = 'accepted' | 'other_branch' | 'other_ref';
 
