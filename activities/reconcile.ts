@@ -4,25 +4,15 @@
 // re-index. A check that finds nothing new writes nothing; a background check waits while the
 // host is rate limiting (see BackgroundGate) instead of adding to it.
 import type { DataSource } from 'typeorm';
-import type { BitbucketIntegration } from '../src/bitbucket/integration';
-import type { Config } from '../src/config';
 import { Repo } from '../src/db/entities';
 import { GitSyncError, mainBranchHead } from '../src/git/repo-sync';
 import type { Logger } from '../src/logger';
 import { incrementStoredCounter } from '../src/metrics';
 import { gitHostOf, type BackgroundGate } from '../src/repos/background-gate';
-import { remoteOf, repoGitFailure } from '../src/repos/git-access';
+import { remoteOf, repoGitFailure, type GitAccessDeps } from '../src/repos/git-access';
 import { findLiveRepo } from '../src/repos/repo-store';
-import type { SecretBox } from '../src/security/secret-box';
 
-export interface ReconcileDeps {
-  ds: DataSource;
-  box: SecretBox;
-  config: Config;
-  log: Logger;
-  bitbucket: BitbucketIntegration;
-  gate: BackgroundGate;
-}
+export type ReconcileDeps = GitAccessDeps & { log: Logger; gate: BackgroundGate };
 
 export interface MainBranchCheckInput {
   repoId: string;

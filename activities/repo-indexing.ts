@@ -2,27 +2,16 @@
 // the first time) and index it — incrementally when the previous commit is there. Heartbeats
 // carry progress and what a retry needs to resume; the repo row shows progress while indexing.
 import { Context } from '@temporalio/activity';
-import type { DataSource } from 'typeorm';
-import type { BitbucketIntegration } from '../src/bitbucket/integration';
-import type { Config } from '../src/config';
 import { Repo } from '../src/db/entities';
 import { GitSyncError, mainBranchHead, removeRepoDir, repoDir, syncRepo, type SyncResult } from '../src/git/repo-sync';
 import { indexCommit, type IndexProgress } from '../src/indexer';
 import type { Logger } from '../src/logger';
 import { indexBytes, indexDuration } from '../src/metrics';
 import { gitHostOf, type BackgroundGate } from '../src/repos/background-gate';
-import { remoteOf, repoGitFailure } from '../src/repos/git-access';
+import { remoteOf, repoGitFailure, type GitAccessDeps } from '../src/repos/git-access';
 import { findLiveRepo } from '../src/repos/repo-store';
-import type { SecretBox } from '../src/security/secret-box';
 
-export interface RepoIndexingDeps {
-  ds: DataSource;
-  box: SecretBox;
-  config: Config;
-  log: Logger;
-  bitbucket: BitbucketIntegration;
-  gate: BackgroundGate;
-}
+export type RepoIndexingDeps = GitAccessDeps & { log: Logger; gate: BackgroundGate };
 
 interface Heartbeat {
   phase: 'clone' | 'index';

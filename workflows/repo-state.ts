@@ -44,23 +44,32 @@ const DEFAULT_RECONCILE_MS = 10 * 60_000;
 const KEEP_DELIVERIES = 200;
 const KEEP_ANNOUNCED = 20;
 
-export class RepoState implements RepoCarried {
-  registered: boolean;
-  source: 'bitbucket' | 'url' | null;
-  mainBranch: string | null;
-  lastIndexedCommit: string | null;
-  failedWith: string | null;
-  parked: boolean;
-  pushPending: boolean;
-  reindexRequested: boolean;
-  webhookRecheck: boolean;
-  mainBranchHint: boolean;
-  recentDeliveries: string[];
-  announced: string[];
-  reconcileDueAt: number | null;
-  mainBranchCheckedAt: number;
-  reconcileIntervalMs: number;
-  backoffUntil: number;
+/** A repo the workflow has not seen yet: also the list of what is carried across continue-as-new. */
+const NEW_REPO: RepoCarried = {
+  registered: false,
+  source: null,
+  mainBranch: null,
+  lastIndexedCommit: null,
+  failedWith: null,
+  parked: false,
+  pushPending: false,
+  reindexRequested: true, // the first index
+  webhookRecheck: false,
+  mainBranchHint: false,
+  recentDeliveries: [],
+  announced: [],
+  reconcileDueAt: null,
+  mainBranchCheckedAt: 0,
+  reconcileIntervalMs: DEFAULT_RECONCILE_MS,
+  backoffUntil: 0,
+};
+
+// The class carries the fields of RepoCarried (declaration merging), set in the constructor.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface RepoState extends RepoCarried {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class RepoState {
   deleteRequested = false;
   /** What the Temporal UI's query shows. */
   phase = 'starting';
@@ -68,22 +77,14 @@ export class RepoState implements RepoCarried {
 
   /** `carried` from this version, from the version before RepoState (repo-v1.ts), or none for a new repo. */
   constructor(carried: Partial<RepoCarried & V1Carried> | undefined, reconcileIntervalMs: number | undefined) {
-    this.registered = carried?.registered ?? false;
-    this.source = carried?.source ?? null;
-    this.mainBranch = carried?.mainBranch ?? null;
-    this.lastIndexedCommit = carried?.lastIndexedCommit ?? null;
-    this.failedWith = carried?.failedWith ?? null;
-    this.parked = carried?.parked ?? false;
-    this.pushPending = carried?.pushPending ?? (carried?.pendingPushes ?? 0) > 0;
-    this.reindexRequested = carried?.reindexRequested ?? !this.registered;
-    this.webhookRecheck = carried?.webhookRecheck ?? false;
-    this.mainBranchHint = carried?.mainBranchHint ?? false;
-    this.recentDeliveries = carried?.recentDeliveries ?? [];
-    this.announced = carried?.announced ?? [];
-    this.mainBranchCheckedAt = carried?.mainBranchCheckedAt ?? 0;
-    this.reconcileIntervalMs = carried?.reconcileIntervalMs ?? reconcileIntervalMs ?? DEFAULT_RECONCILE_MS;
-    this.backoffUntil = carried?.backoffUntil ?? 0;
-    this.reconcileDueAt = carried?.reconcileDueAt !== undefined ? carried.reconcileDueAt : this.nextReconcile();
+    const known = Object.fromEntries(Object.entries(carried ?? {}).filter(([key, value]) => key in NEW_REPO && value !== undefined));
+    Object.assign(this, NEW_REPO, { recentDeliveries: [], announced: [], reconcileIntervalMs: reconcileIntervalMs ?? DEFAULT_RECONCILE_MS }, known);
+    if (carried && !('pushPending' in carried)) {
+      // Carried by repo-v1: a count of pending pushes, and no request unless it said so.
+      this.pushPending = (carried.pendingPushes ?? 0) > 0;
+      this.reindexRequested = carried.reindexRequested ?? !this.registered;
+    }
+    if (carried?.reconcileDueAt === undefined) this.reconcileDueAt = this.nextReconcile();
   }
 
   installHandlers(): void {
@@ -198,8 +199,7 @@ export class RepoState implements RepoCarried {
 
   /** Carried to the next run. */
   carried(): RepoCarried {
-    const { registered, source, mainBranch, lastIndexedCommit, failedWith, parked, pushPending, reindexRequested, webhookRecheck, mainBranchHint, recentDeliveries, announced, reconcileDueAt, mainBranchCheckedAt, reconcileIntervalMs, backoffUntil } = this;
-    return { registered, source, mainBranch, lastIndexedCommit, failedWith, parked, pushPending, reindexRequested, webhookRecheck, mainBranchHint, recentDeliveries, announced, reconcileDueAt, mainBranchCheckedAt, reconcileIntervalMs, backoffUntil };
+    return Object.fromEntries(Object.keys(NEW_REPO).map((key) => [key, this[key as keyof RepoCarried]])) as unknown as RepoCarried;
   }
 }
 

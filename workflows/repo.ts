@@ -79,7 +79,7 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
     }
   };
 
-  /** Fetches the newest head and indexes it; false when the repo row is gone. */
+  /** Fetches the newest head and indexes it; false when the repo row is gone (it is being deleted). */
   const index = async (): Promise<boolean> => {
     state.startRun();
     show('indexing', 'cloning and indexing');
@@ -99,13 +99,13 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
    * limit; one someone is waiting for does not. A lasting problem (the repo is gone, Bitbucket is
    * disconnected) is recorded and the answer is 'failed'; a passing one waits for the next check.
    */
-  const check = async (background: boolean): Promise<'moved' | 'unchanged' | 'failed' | 'gone'> => {
+  const check = async (background: boolean): Promise<'moved' | 'unchanged' | 'deferred' | 'failed' | 'gone'> => {
     try {
       const result = await remote.checkMainBranch.executeWithOptions({ summary: 'list the main branch on the remote' }, [{ repoId, announced: state.announced, background }]);
       if (result.outcome === 'repo_deleted') return 'gone';
       if (result.outcome === 'deferred') {
         state.backOff(result.retryInMs);
-        return 'unchanged';
+        return 'deferred';
       }
       state.checked(result.intervalMs, result.branch);
       return result.outcome;
@@ -134,6 +134,7 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
     await ensureWebhook();
   }
 
+  // The row disappears from reads the moment the API deletes a repo: 'gone' means a delete is under way.
   for (;;) {
     const work = await state.nextWork();
     if (work === 'delete') break;
@@ -146,17 +147,15 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
       if (!state.pushPending && !state.reindexRequested) continue;
       // A re-index someone asked for re-reads the main branch first: it may have been renamed.
       const seen = state.reindexRequested && state.lastIndexedCommit !== null ? await check(false) : 'moved';
-      if (seen === 'gone') return;
+      if (seen === 'gone') break;
       if (seen === 'failed') state.startRun();
-      else if (!(await index())) return;
+      else if (!(await index())) break;
       continue;
     }
     // A due reconcile, or a push that hinted at a new main branch: background work.
     const seen = await check(true);
-    if (seen === 'gone') return;
-    if (seen === 'moved' || (seen === 'unchanged' && worthRetrying())) {
-      if (!(await index())) return;
-    }
+    if (seen === 'gone') break;
+    if ((seen === 'moved' || (seen === 'unchanged' && worthRetrying())) && !(await index())) break;
   }
 
   show('pending', 'deleting');
