@@ -28,16 +28,16 @@ export function createRepoActivities(deps: RepoDeps) {
   const { ds } = deps;
   return {
     /**
-     * Confirms the repo row exists (the API commits it right after starting this workflow) and
-     * refreshes Bitbucket metadata. `exists: false` ends a workflow whose row never committed.
+     * Confirms the repo row exists (the API inserts it right after starting this workflow) and
+     * refreshes Bitbucket metadata. `exists: false` ends a workflow whose row never came.
      */
     async registerRepo(input: { repoId: string }): Promise<{ exists: boolean; source: 'bitbucket' | 'url' | null }> {
-      // The workflow starts inside the API's transaction, so this can run a few ms before the
-      // commit: look again often (it is one indexed read), for up to 10 s.
-      let repo: Repo | null = null;
-      for (let i = 0; i < 200 && !repo; i++) {
+      // The row is normally there by the time this runs; if not, it is a few ms away (one indexed
+      // read each time): look again soon, then less often, for up to 10 s.
+      let repo = await findLiveRepo(ds, input.repoId);
+      for (let waited = 0, pause = 5; !repo && waited < 10_000; waited += pause, pause = Math.min(pause * 2, 100)) {
+        await sleep(pause);
         repo = await findLiveRepo(ds, input.repoId);
-        if (!repo) await sleep(50);
       }
       if (!repo) return { exists: false, source: null };
       // A repo added a moment ago carries the metadata the API has just read from Bitbucket; one
@@ -61,7 +61,7 @@ export function createRepoActivities(deps: RepoDeps) {
     async ensureWebhook(input: { repoId: string }): Promise<{ status: 'active' | 'failed' | 'none' }> {
       const repo = await findLiveRepo(ds, input.repoId);
       if (!repo || repo.source !== 'bitbucket') return { status: 'none' };
-      Context.current().heartbeat();
+      if (!Context.current().info.isLocal) Context.current().heartbeat();
       return { status: (await ensureWebhook(repo, deps)).status };
     },
 

@@ -1,7 +1,8 @@
 // Adding a repo: resolve what the user named (a Bitbucket repo through the API with the account's
-// token, or a pasted URL through the URL policy and a git probe), then insert the row and start
-// its workflow in one transaction — a committed row always has a workflow, and adding the same
-// repo twice returns the first.
+// token, or a pasted URL through the URL policy and a git probe), then start its workflow and
+// insert its row — a committed row always has a workflow, and adding the same repo twice returns
+// the first. The workflow is reached through the RepoWorkflows port.
+import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { BitbucketApiError, NeedsReauthError, NotConnectedError } from '../bitbucket/errors';
 import { findInstallation, needsReauth } from '../bitbucket/installations';
@@ -11,8 +12,8 @@ import { Repo } from '../db/entities';
 import { GitSyncError, probeRemote } from '../git/repo-sync';
 import { parseRepoUrl, resolveAllowedHost, type ParsedRepoUrl } from '../git/url-policy';
 import type { SecretBox } from '../security/secret-box';
-import type { TemporalGateway } from '../temporal/gateway';
 import { encodeUrlCredentials } from './git-access';
+import type { RepoWorkflows } from './repo-workflows';
 
 export class AddRepoError extends Error {
   constructor(
@@ -29,7 +30,7 @@ export interface AddRepoDeps {
   box: SecretBox;
   config: Config;
   bitbucket: BitbucketIntegration;
-  temporal: TemporalGateway;
+  workflows: Pick<RepoWorkflows, 'startRepo'>;
 }
 
 type NewRepo = Pick<Repo, 'accountId' | 'source' | 'sourceKey' | 'name' | 'cloneUrl' | 'isPrivate' | 'defaultBranch'> &
@@ -43,20 +44,23 @@ function findBySourceKey(ds: DataSource, accountId: string, sourceKey: string): 
   return ds.getRepository(Repo).createQueryBuilder('r').where('r.account_id = :accountId AND r.source_key = :sourceKey AND r.deleted_at IS NULL', { accountId, sourceKey }).getOne();
 }
 
-async function insertAndStart(deps: AddRepoDeps, values: NewRepo): Promise<{ repo: Repo; created: boolean }> {
-  return deps.ds.transaction(async (m) => {
-    const result = await m.createQueryBuilder().insert().into(Repo).values(values).orIgnore().returning('id').execute();
-    const id: string | undefined = result.raw[0]?.id;
-    if (!id) {
-      const existing = await m.getRepository(Repo).createQueryBuilder('r').where('r.account_id = :a AND r.source_key = :k AND r.deleted_at IS NULL', { a: values.accountId, k: values.sourceKey }).getOneOrFail();
-      return { repo: existing, created: false };
-    }
-    const repo = await m.getRepository(Repo).findOneByOrFail({ id });
-    // Inside the transaction: if starting fails, the row is rolled back; if the commit fails after
-    // the start, the workflow finds no row and ends by itself.
-    await deps.temporal.startRepoWorkflow(repo);
-    return { repo, created: true };
-  });
+/**
+ * The workflow first, then the row: so a committed row always has a workflow, whatever crashes in
+ * between, and no transaction (nor a pooled connection) is held open across the call to Temporal,
+ * which under a burst of adds queued every request behind ten of them. A workflow whose row never
+ * comes — the API died in between, or the same repo was added by another request a moment
+ * before — finds none when it registers and ends by itself.
+ */
+async function startAndInsert(deps: AddRepoDeps, values: NewRepo): Promise<{ repo: Repo; created: boolean }> {
+  const id = crypto.randomUUID();
+  await deps.workflows.startRepo({ id, accountId: values.accountId, name: values.name });
+  const result = await deps.ds.createQueryBuilder().insert().into(Repo).values({ id, ...values }).orIgnore().returning('id').execute();
+  if (!result.raw[0]?.id) {
+    const existing = await findBySourceKey(deps.ds, values.accountId, values.sourceKey);
+    if (!existing) throw new Error(`${values.name} was added and deleted by other requests meanwhile`);
+    return { repo: existing, created: false };
+  }
+  return { repo: await deps.ds.getRepository(Repo).findOneByOrFail({ id }), created: true };
 }
 
 export async function addBitbucketRepo(deps: AddRepoDeps, accountId: string, fullName: string): Promise<{ repo: Repo; created: boolean }> {
@@ -78,7 +82,7 @@ export async function addBitbucketRepo(deps: AddRepoDeps, accountId: string, ful
   const https = meta.links?.clone?.find((c) => c.name === 'https')?.href;
   const cloneUrl = https ? stripUserinfo(https) : `${deps.config.bitbucketUrl}/${meta.full_name}.git`;
   const [ws, repoSlug] = meta.full_name.split('/');
-  return insertAndStart(deps, {
+  return startAndInsert(deps, {
     accountId,
     source: 'bitbucket',
     sourceKey: bitbucketSourceKey(ws, repoSlug),
@@ -123,7 +127,7 @@ export async function addUrlRepo(deps: AddRepoDeps, accountId: string, url: stri
   const existing = await findBySourceKey(deps.ds, accountId, parsedOnly.sourceKey);
   if (existing) return { repo: existing, created: false };
   const { parsed, defaultBranch } = await checkPastedUrl(deps, url);
-  return insertAndStart(deps, {
+  return startAndInsert(deps, {
     accountId,
     source: 'url',
     sourceKey: parsed.sourceKey,

@@ -7,13 +7,11 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
 import { pushDispatchFailures, pushDispatchLag } from '../metrics';
-import type { RepoMessage, RepoRef } from '../temporal/gateway';
+import type { RepoWorkflows } from '../repos/repo-workflows';
 import type { PushEvent } from '../../workflows/repo-signals';
 import { DISPATCHED_OUTCOMES } from './delivery-recorder';
 
-export interface PushSignaller {
-  signalRepo(repo: RepoRef, message: RepoMessage): Promise<void>;
-}
+export type PushSignaller = Pick<RepoWorkflows, 'signalRepo'>;
 
 interface Waiting {
   request_uuid: string;

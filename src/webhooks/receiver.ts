@@ -10,7 +10,7 @@ import { webhookDeliveries } from '../metrics';
 import type { SecretBox } from '../security/secret-box';
 import { readWebhookSecret } from './account-secret';
 import type { DeliveryRecorder } from './delivery-recorder';
-import { cacheFound } from './found-cache';
+import { cacheFound, type FoundCache } from './found-cache';
 import { readPushDelivery, summarizePush } from './push-payload';
 import { verifySignature } from './signature';
 
@@ -60,16 +60,16 @@ const INVALID_SIGNATURE = { status: 401, outcome: 'invalid_signature', code: 'in
 const MALFORMED = { status: 400, outcome: 'malformed', code: 'invalid_payload', message: 'The delivery is not a repo:push payload.' } as const;
 
 export class WebhookReceiver {
-  private readonly secretOf: (accountId: string) => Promise<crypto.KeyObject | null>;
-  private readonly repoOf: (accountId: string, uuid: string | null, fullName: string | null) => Promise<PushTarget | null>;
+  private readonly secrets: FoundCache<[accountId: string], crypto.KeyObject>;
+  private readonly repos: FoundCache<[accountId: string, uuid: string | null, fullName: string | null], PushTarget>;
 
   constructor(private readonly deps: ReceiverDeps) {
     // Kept as a KeyObject: the HMAC then starts from the imported key rather than the string.
-    this.secretOf = cacheFound(SECRET_CACHE_MS, async (accountId: string) => {
+    this.secrets = cacheFound(SECRET_CACHE_MS, async (accountId: string) => {
       const secret = await readWebhookSecret(deps.ds, deps.box, accountId);
       return secret === null ? null : crypto.createSecretKey(Buffer.from(secret, 'utf8'));
     });
-    this.repoOf = cacheFound(REPO_CACHE_MS, async (accountId: string, uuid: string | null, fullName: string | null) => {
+    this.repos = cacheFound(REPO_CACHE_MS, async (accountId: string, uuid: string | null, fullName: string | null) => {
       const rows: Array<{ id: string; default_branch: string | null }> = await deps.ds.query(
         `SELECT id, default_branch FROM repos WHERE account_id = $1 AND deleted_at IS NULL AND source = 'bitbucket'
            AND (bitbucket_uuid = $2 OR lower(name) = $3) LIMIT 1`,
@@ -81,14 +81,15 @@ export class WebhookReceiver {
 
   async receive(delivery: IncomingDelivery): Promise<ReceiverAnswer> {
     const { accountId } = delivery;
-    const secret = accountId ? await this.secretOf(accountId) : null;
+    const secret = accountId ? (this.secrets.peek(accountId) ?? (await this.secrets.load(accountId))) : null;
     if (!accountId || !secret || !verifySignature(delivery.body, delivery.signature, secret)) return answer(INVALID_SIGNATURE);
     const eventKey = delivery.eventKey ?? '';
     if (eventKey !== 'repo:push') return answer({ status: 202, outcome: 'ignored', reason: `event ${eventKey || '(none)'} is not handled` });
 
     const payload = readPushDelivery(delivery.body);
     if (!payload) return answer(MALFORMED);
-    const repo = await this.repoOf(accountId, payload.repositoryUuid, payload.fullName);
+    const { repositoryUuid, fullName } = payload;
+    const repo = this.repos.peek(accountId, repositoryUuid, fullName) ?? (await this.repos.load(accountId, repositoryUuid, fullName));
     // Without a head to name, the workflow fetches whatever the main branch holds.
     const push = repo ? summarizePush(payload.changes, repo.defaultBranch) : null;
     const isNew = await this.deps.deliveries.record({

@@ -24,8 +24,6 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const ACCEPTED = JSON.stringify({ outcome: 'accepted' });
 const DUPLICATE = JSON.stringify({ outcome: 'duplicate' });
 
-class BodyTooLarge extends Error {}
-
 /** The account segment of a webhook URL, or null when the URL is not a webhook's (Koa answers it then). */
 function accountSegment(url: string): string | null {
   if (!url.startsWith(PREFIX)) return null;
@@ -40,29 +38,33 @@ function accountSegment(url: string): string | null {
   }
 }
 
-/** The raw body, at most `limit` bytes; one chunk is used as it is, without a copy. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * The raw body, at most `limit` bytes, to `done` (null when it is larger). One chunk is used as it
+ * is, without a copy; callbacks rather than promises, since every promise costs this process an
+ * async hook (the Temporal client keeps AsyncLocalStorage on).
+ */
+function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | null) => void): void {
   if (Number(req.headers['content-length'] || 0) > limit) {
     req.resume(); // drain without buffering, so the client reads our answer
-    return Promise.reject(new BodyTooLarge());
+    done(null);
+    return;
   }
-  return new Promise((resolve, reject) => {
-    let first: Buffer | null = null;
-    let more: Buffer[] | null = null;
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.resume();
-        reject(new BodyTooLarge());
-      } else if (first === null) first = chunk;
-      else (more ??= [first]).push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0))));
-    req.once('error', reject);
-  });
+  let first: Buffer | null = null;
+  let more: Buffer[] | null = null;
+  let size = 0;
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.resume();
+      done(null);
+    } else if (first === null) first = chunk;
+    else (more ??= [first]).push(chunk);
+  };
+  const onEnd = () => done(more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0)));
+  req.on('data', onData);
+  req.once('end', onEnd);
 }
 
 function bodyOf(a: ReceiverAnswer): string {
@@ -95,29 +97,30 @@ export function webhookIntake(deps: { receiver: WebhookReceiver; log: Logger }):
     if (log.isLevelEnabled(level)) log[level]({ requestId, method: req.method, url: redactUrl(req.url ?? ''), status, ms: Math.round(seconds * 1000) }, 'request');
   };
 
-  const deliver = async (req: IncomingMessage, res: ServerResponse, accountId: string, requestId: string, started: bigint) => {
-    try {
-      const body = await readBody(req, BODY_LIMIT_BYTES);
-      const h = req.headers;
-      const answer = await receiver.receive({
-        accountId: isUuid(accountId) ? accountId : null,
-        body,
-        signature: h['x-hub-signature'] as string | undefined,
-        eventKey: h['x-event-key'] as string | undefined,
-        requestUuid: h['x-request-uuid'] as string | undefined,
-      });
-      send(req, res, requestId, started, answer.status, bodyOf(answer));
-    } catch (err) {
-      if (err instanceof BodyTooLarge) {
+  const deliver = (req: IncomingMessage, res: ServerResponse, accountId: string, requestId: string, started: bigint) => {
+    const failed = (err: unknown) => {
+      if (res.headersSent) return;
+      log.error({ requestId, err: sanitize(err) }, 'request failed');
+      send(req, res, requestId, started, 500, JSON.stringify({ error: { code: 'internal_error', message: 'Something went wrong on our side; try again.' } }));
+    };
+    readBody(req, BODY_LIMIT_BYTES, (body) => {
+      if (body === null) {
         const e = errors.payloadTooLarge(BODY_LIMIT_BYTES);
         // The unread rest of an oversized body would corrupt a reused connection.
         send(req, res, requestId, started, e.status, JSON.stringify({ error: { code: e.code, message: e.message } }), { Connection: 'close' });
         return;
       }
-      if (res.headersSent || (req.destroyed && !req.complete)) return; // answered already, or nobody left to answer
-      log.error({ requestId, err: sanitize(err) }, 'request failed');
-      send(req, res, requestId, started, 500, JSON.stringify({ error: { code: 'internal_error', message: 'Something went wrong on our side; try again.' } }));
-    }
+      const h = req.headers;
+      receiver
+        .receive({
+          accountId: isUuid(accountId) ? accountId : null,
+          body,
+          signature: h['x-hub-signature'] as string | undefined,
+          eventKey: h['x-event-key'] as string | undefined,
+          requestUuid: h['x-request-uuid'] as string | undefined,
+        })
+        .then((answer) => send(req, res, requestId, started, answer.status, bodyOf(answer)), failed);
+    });
   };
 
   return (req, res) => {
@@ -126,7 +129,7 @@ export function webhookIntake(deps: { receiver: WebhookReceiver; log: Logger }):
     const started = process.hrtime.bigint();
     const requestId = requestIdFor(req.headers['x-request-id'] as string | undefined);
     if (req.method === 'POST') {
-      void deliver(req, res, accountId, requestId, started);
+      deliver(req, res, accountId, requestId, started);
     } else if (req.method === 'OPTIONS') {
       res.writeHead(200, { Allow: 'POST', 'Content-Length': '0', 'X-Request-Id': requestId });
       res.end();
