@@ -72,6 +72,7 @@ async function timelineOf(client: Client, workflowId: string): Promise<Timeline>
   const tl: Partial<Timeline> = { register: 0, webhook: 0, registrationLocal: false, tasks: 0, taskQueued: 0, taskRun: 0, activityQueued: 0 };
   let taskScheduled = 0;
   let taskStarted = 0;
+  let localDone = 0;
   for (const e of history.events ?? []) {
     const id = String(e.eventId);
     const at = ms(e.eventTime);
@@ -88,12 +89,13 @@ async function timelineOf(client: Client, workflowId: string): Promise<Timeline>
     if (beforeIndex && e.activityTaskStartedEventAttributes) tl.activityQueued! += at - scheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId))!.at;
     if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { type: e.activityTaskScheduledEventAttributes.activityType!.name!, at });
     if (e.activityTaskStartedEventAttributes) started.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), at);
+    // A local activity's marker carries its completion time (the worker's clock, the same host):
+    // registration ran from the workflow task's start to then, the webhook check after it.
     const marker = e.markerRecordedEventAttributes;
     if (marker?.markerName === 'core_local_activity') {
-      const data = JSON.parse(Buffer.from(marker.details!.data!.payloads![0].data!).toString()) as { activity_type: string; complete_time: HistoryTime; original_schedule_time: HistoryTime };
-      const took = ms(data.complete_time) - ms(data.original_schedule_time);
-      if (data.activity_type === 'registerRepo') [tl.register, tl.registrationLocal] = [took, true];
-      if (data.activity_type === 'ensureWebhook' && !tl.webhook) tl.webhook = took;
+      const data = JSON.parse(Buffer.from(marker.details!.data!.payloads![0].data!).toString()) as { activity_type: string; complete_time: HistoryTime };
+      if (data.activity_type === 'registerRepo') [tl.register, tl.registrationLocal, localDone] = [ms(data.complete_time) - taskStarted, true, ms(data.complete_time)];
+      if (data.activity_type === 'ensureWebhook' && !tl.webhook) tl.webhook = ms(data.complete_time) - localDone;
     }
     if (e.activityTaskCompletedEventAttributes) {
       const sid = String(e.activityTaskCompletedEventAttributes.scheduledEventId);
@@ -169,12 +171,14 @@ async function main(): Promise<void> {
     // The service as deployed: API, control worker, indexing worker (the workers' metrics endpoints
     // tell when they are up). Then connect Bitbucket and add every repo at once.
     const svc = { url: `http://127.0.0.1:${port}` };
+    // BENCH_CPU_PROF=<dir>: the API and the control worker write V8 CPU profiles there.
+    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
     for (const [queue, metrics] of [['lettuce-control', controlMetrics], ['lettuce-indexing', indexingMetrics]] as const) {
       const address = `127.0.0.1:${metrics}`;
-      const worker = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address }, `http://${address}/metrics`);
+      const worker = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address }, `http://${address}/metrics`, { nodeArgs: queue === 'lettuce-control' ? prof : [] });
       stops.unshift(worker.stop);
     }
-    const api = await startNode('src/api/main.js', env, `${svc.url}/healthz`);
+    const api = await startNode('src/api/main.js', env, `${svc.url}/healthz`, { nodeArgs: prof });
     stops.unshift(api.stop);
     fake.setCallbackUrl(`${svc.url}/v1/integrations/bitbucket/callback`);
     const account = await json('POST', `${svc.url}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail: `owner-${crypto.randomBytes(3).toString('hex')}@bench.test` });
