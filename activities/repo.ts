@@ -28,12 +28,13 @@ export function createRepoActivities(deps: RepoDeps) {
   const { ds } = deps;
   return {
     /**
-     * Confirms the repo row exists (the API inserts it right after starting this workflow) and
-     * refreshes Bitbucket metadata. `exists: false` ends a workflow whose row never came.
+     * Confirms the repo row exists (the API commits it before it starts this workflow) and
+     * refreshes Bitbucket metadata. `exists: false` ends a workflow whose row is gone (deleted
+     * before the workflow began) or never came.
      */
     async registerRepo(input: { repoId: string }): Promise<{ exists: boolean; source: 'bitbucket' | 'url' | null }> {
-      // The row is normally there by the time this runs; if not, it is a few ms away (one indexed
-      // read each time): look again soon, then less often, for up to 10 s.
+      // An API of the version before started the workflow inside the transaction that inserts
+      // the row, a few ms before its commit: look again soon, then less often, for up to 10 s.
       let repo = await findLiveRepo(ds, input.repoId);
       for (let waited = 0, pause = 5; !repo && waited < 10_000; waited += pause, pause = Math.min(pause * 2, 100)) {
         await sleep(pause);

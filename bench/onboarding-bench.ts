@@ -17,7 +17,7 @@ import { bitbucketTokenCredentials } from '../src/git/credentials';
 import { syncRepo } from '../src/git/repo-sync';
 import { indexCommit } from '../src/indexer';
 import { startFakeBitbucket } from '../test/fakes/bitbucket/server';
-import { ADMIN_TOKEN, benchEnv, fmtMs, loadAverage, median, printReport, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { ADMIN_TOKEN, benchEnv, cpuSecondsOf, fmtMs, loadAverage, median, postgresPid, printReport, say, startBenchServers, startNode, type Row, runBench } from './support';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 50);
 const FILES_PER_REPO = Number(process.env.BENCH_FILES ?? 40);
@@ -49,7 +49,7 @@ interface Timeline {
   indexScheduled: number;
   indexStarted: number;
   indexCompleted: number;
-  /** registerRepo and ensureWebhook, scheduled → completed (activity tasks, or local activities inside a workflow task). */
+  /** registerRepo and ensureWebhook as activity tasks, scheduled → completed (0 when they ran as local activities, inside a workflow task). */
   register: number;
   webhook: number;
   registrationLocal: boolean;
@@ -72,7 +72,6 @@ async function timelineOf(client: Client, workflowId: string): Promise<Timeline>
   const tl: Partial<Timeline> = { register: 0, webhook: 0, registrationLocal: false, tasks: 0, taskQueued: 0, taskRun: 0, activityQueued: 0 };
   let taskScheduled = 0;
   let taskStarted = 0;
-  let localDone = 0;
   for (const e of history.events ?? []) {
     const id = String(e.eventId);
     const at = ms(e.eventTime);
@@ -89,14 +88,10 @@ async function timelineOf(client: Client, workflowId: string): Promise<Timeline>
     if (beforeIndex && e.activityTaskStartedEventAttributes) tl.activityQueued! += at - scheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId))!.at;
     if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { type: e.activityTaskScheduledEventAttributes.activityType!.name!, at });
     if (e.activityTaskStartedEventAttributes) started.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), at);
-    // A local activity's marker carries its completion time (the worker's clock, the same host):
-    // registration ran from the workflow task's start to then, the webhook check after it.
+    // Local activities leave a marker, recorded when their workflow task completes (the times
+    // inside the marker are not when they ran): their time is part of that task's running time.
     const marker = e.markerRecordedEventAttributes;
-    if (marker?.markerName === 'core_local_activity') {
-      const data = JSON.parse(Buffer.from(marker.details!.data!.payloads![0].data!).toString()) as { activity_type: string; complete_time: HistoryTime };
-      if (data.activity_type === 'registerRepo') [tl.register, tl.registrationLocal, localDone] = [ms(data.complete_time) - taskStarted, true, ms(data.complete_time)];
-      if (data.activity_type === 'ensureWebhook' && !tl.webhook) tl.webhook = ms(data.complete_time) - localDone;
-    }
+    if (marker?.markerName === 'core_local_activity' && JSON.parse(Buffer.from(marker.details!.data!.payloads![0].data!).toString()).activity_type === 'registerRepo') tl.registrationLocal = true;
     if (e.activityTaskCompletedEventAttributes) {
       const sid = String(e.activityTaskCompletedEventAttributes.scheduledEventId);
       const s = scheduled.get(sid)!;
@@ -137,6 +132,7 @@ async function main(): Promise<void> {
     }
 
     await fake.addRepo({ workspace: 'onboard', slug: 'solo', files: repoFiles(REPOS), owner: 'demo' });
+    await fake.addRepo({ workspace: 'onboard', slug: 'warm-up', files: repoFiles(REPOS + 1), owner: 'demo' });
     const [port, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort()]);
     const env = benchEnv(servers, {
       PORT: String(port),
@@ -173,12 +169,18 @@ async function main(): Promise<void> {
     const svc = { url: `http://127.0.0.1:${port}` };
     // BENCH_CPU_PROF=<dir>: the API and the control worker write V8 CPU profiles there.
     const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const pids: Record<string, number> = { PostgreSQL: postgresPid(servers), Temporal: servers.temporal!.pid };
     for (const [queue, metrics] of [['lettuce-control', controlMetrics], ['lettuce-indexing', indexingMetrics]] as const) {
       const address = `127.0.0.1:${metrics}`;
       const worker = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address }, `http://${address}/metrics`, { nodeArgs: queue === 'lettuce-control' ? prof : [] });
       stops.unshift(worker.stop);
+      pids[queue === 'lettuce-control' ? 'control worker' : 'indexing worker'] = worker.child.pid!;
     }
     const api = await startNode('src/api/main.js', env, `${svc.url}/healthz`, { nodeArgs: prof });
+    pids.API = api.child.pid!;
+    /** CPU seconds each process (and this one: the fake Bitbucket and the client) has used so far. */
+    const cpuNow = () => ({ ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)])), 'fake Bitbucket + client (this process)': process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 });
+    const cpuSince = (before: Record<string, number>) => Object.entries(cpuNow()).map(([name, s]) => `${name} ${((s - before[name]) * 1000).toFixed(0)} ms`).join(', ');
     stops.unshift(api.stop);
     fake.setCallbackUrl(`${svc.url}/v1/integrations/bitbucket/callback`);
     const account = await json('POST', `${svc.url}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail: `owner-${crypto.randomBytes(3).toString('hex')}@bench.test` });
@@ -188,8 +190,16 @@ async function main(): Promise<void> {
     const callback = await fetch(authorize.headers.get('location')!, { redirect: 'manual' });
     if (!callback.headers.get('location')?.includes('bitbucket=connected')) throw new Error(`connect failed: ${callback.headers.get('location')}`);
 
+    // One repo first, not measured: a service that has served a request (code paths compiled,
+    // connections open), as any running service has; then a quiet second, then all at once.
+    const warmUp = await json('POST', `${svc.url}/v1/repos`, token, { bitbucket: 'onboard/warm-up' });
+    for (let r = warmUp.body.repo; r.status !== 'ready' && r.status !== 'failed'; r = (await json('GET', `${svc.url}/v1/repos/${r.id}`, token)).body.repo) await new Promise((res) => setTimeout(res, 100));
+    await new Promise((res) => setTimeout(res, 1000));
+    const cpuAtAdd = cpuNow();
     const addStarted = Date.now();
     const added = await Promise.all(names.map(async (name) => ({ sentAt: Date.now(), ...(await json('POST', `${svc.url}/v1/repos`, token, { bitbucket: name })) })));
+    const postsMs = Date.now() - addStarted;
+    const cpuDuringPosts = cpuSince(cpuAtAdd);
     const bad = added.filter((a) => a.status !== 202);
     if (bad.length) throw new Error(`add failed: ${JSON.stringify(bad[0].body)}`);
     const ids = added.map((a) => a.body.repo.id as string);
@@ -200,6 +210,7 @@ async function main(): Promise<void> {
       if (Date.now() - addStarted > 15 * 60_000) throw new Error('not all repos got ready within 15 minutes');
       await new Promise((r) => setTimeout(r, 250));
     }
+    const cpuUntilReady = cpuSince(cpuAtAdd);
     const failed = repos.filter((r) => r.status !== 'ready');
     const hooks = names.reduce((n, name) => n + fake.hooksOf('onboard', name.split('/')[1]).length, 0);
 
@@ -232,7 +243,7 @@ async function main(): Promise<void> {
       `sent → workflow started ${fmtMs(tl.started - sentAt)}`,
       `started → first workflow task picked up ${fmtMs(tl.firstTaskStarted - tl.started)}`,
       `${tl.tasks} workflow task(s) before the clone: queued ${fmtMs(tl.taskQueued)}, running ${fmtMs(tl.taskRun)}`,
-      `registerRepo ${fmtMs(tl.register)} / ensureWebhook ${fmtMs(tl.webhook)} (${tl.registrationLocal ? 'local activities, inside the workflow task' : 'activity tasks'})`,
+      tl.registrationLocal ? 'registerRepo and ensureWebhook as local activities inside the first workflow task' : `registerRepo ${fmtMs(tl.register)} / ensureWebhook ${fmtMs(tl.webhook)} (activity tasks)`,
       `control activity tasks queued ${fmtMs(tl.activityQueued)}`,
       `clone+index scheduled → started ${fmtMs(tl.indexStarted - tl.indexScheduled)}`,
     ];
@@ -249,11 +260,15 @@ async function main(): Promise<void> {
       `  add request sent → workflow started: ${med((tl, i) => tl.started - added[i].sentAt)}; POST answered after ${fmtMs(median(posts))}`,
       `  workflow started → its first workflow task picked up by the control worker: ${med((tl) => tl.firstTaskStarted - tl.started)}`,
       `  workflow tasks before the clone was scheduled: ${med((tl) => tl.tasks).replace(' ms', '')}; queued ${med((tl) => tl.taskQueued)}, running ${med((tl) => tl.taskRun)}`,
-      `  registerRepo / ensureWebhook (hooks list + create on Bitbucket): ${med((tl) => tl.register)} / ${med((tl) => tl.webhook)}${timelines[0].registrationLocal ? ' (local activities, inside a workflow task)' : ' (activity tasks)'}`,
+      timelines[0].registrationLocal
+        ? '  registerRepo and ensureWebhook (hooks list + create on Bitbucket): local activities, their time inside the running time above'
+        : `  registerRepo / ensureWebhook (hooks list + create on Bitbucket): ${med((tl) => tl.register)} / ${med((tl) => tl.webhook)} (activity tasks)`,
       `  control activity tasks queued for a worker: ${med((tl) => tl.activityQueued)}`,
       `  add request sent → clone+index scheduled: ${med((tl, i) => tl.indexScheduled - added[i].sentAt)}`,
       `  clone+index waiting for one of the ${INDEX_SLOTS} indexing slots (capacity): ${med((tl) => tl.indexStarted - tl.indexScheduled)}`,
       `  clone+index run: ${med((tl) => tl.indexCompleted - tl.indexStarted)} (direct: ${fmtMs(median(perRepoDirect))})`,
+      `CPU used while the ${REPOS} POSTs were answered (${fmtMs(postsMs)}, 2 cores = ${(postsMs * 2).toFixed(0)} ms): ${cpuDuringPosts}.`,
+      `CPU used until all were ready: ${cpuUntilReady}.`,
       `One repo alone: ${stages(soloTl, soloSent, solo.ms).join('; ')}; clone+index run ${fmtMs(soloTl.indexCompleted - soloTl.indexStarted)}.`,
       `Load average (1/5/15 min) at the start: ${loadAtStart}; when all ${REPOS} were ready: ${loadDuring}; at the end: ${loadAverage()} (2 cores).`,
     ]);

@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
 import type { TemporalGateway } from '../temporal/gateway';
+import type { RepoStarter } from '../repos/repo-starter';
 import type { WebhookReceiver } from '../webhooks/receiver';
 
 /** Everything the HTTP layer needs, built once per process. */
@@ -17,4 +18,6 @@ export interface AppDeps {
   clock: () => Date;
   /** Verifies and records webhook deliveries; accepted pushes reach their workflows via the PushDispatcher. */
   receiver: WebhookReceiver;
+  /** Starts the workflows of repos just added (and any start that did not happen). */
+  starter: RepoStarter;
 }

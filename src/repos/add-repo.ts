@@ -1,19 +1,19 @@
 // Adding a repo: resolve what the user named (a Bitbucket repo through the API with the account's
-// token, or a pasted URL through the URL policy and a git probe), then start its workflow and
-// insert its row — a committed row always has a workflow, and adding the same repo twice returns
-// the first. The workflow is reached through the RepoWorkflows port.
-import crypto from 'node:crypto';
+// token, or a pasted URL through the URL policy and a git probe), insert its row and answer; its
+// workflow is started right after by the RepoStarter, which also makes any start that did not
+// happen. Adding the same repo twice returns the first.
 import type { DataSource } from 'typeorm';
 import { BitbucketApiError, NeedsReauthError, NotConnectedError } from '../bitbucket/errors';
-import { findInstallation, needsReauth } from '../bitbucket/installations';
+import { needsReauth } from '../bitbucket/installations';
 import type { BitbucketIntegration } from '../bitbucket/integration';
 import type { Config } from '../config';
-import { Repo } from '../db/entities';
+import { Repo, type ProviderInstallation } from '../db/entities';
 import { GitSyncError, probeRemote } from '../git/repo-sync';
 import { parseRepoUrl, resolveAllowedHost, type ParsedRepoUrl } from '../git/url-policy';
 import type { SecretBox } from '../security/secret-box';
 import { encodeUrlCredentials } from './git-access';
-import type { RepoWorkflows } from './repo-workflows';
+import { findBySourceKey, insertRepo } from './repo-store';
+import type { RepoStarter } from './repo-starter';
 
 export class AddRepoError extends Error {
   constructor(
@@ -30,7 +30,7 @@ export interface AddRepoDeps {
   box: SecretBox;
   config: Config;
   bitbucket: BitbucketIntegration;
-  workflows: Pick<RepoWorkflows, 'startRepo'>;
+  starter: Pick<RepoStarter, 'startSoon'>;
 }
 
 type NewRepo = Pick<Repo, 'accountId' | 'source' | 'sourceKey' | 'name' | 'cloneUrl' | 'isPrivate' | 'defaultBranch'> &
@@ -40,34 +40,31 @@ export function bitbucketSourceKey(workspace: string, slug: string): string {
   return `bitbucket:${workspace}/${slug}`.toLowerCase();
 }
 
-function findBySourceKey(ds: DataSource, accountId: string, sourceKey: string): Promise<Repo | null> {
-  return ds.getRepository(Repo).createQueryBuilder('r').where('r.account_id = :accountId AND r.source_key = :sourceKey AND r.deleted_at IS NULL', { accountId, sourceKey }).getOne();
-}
-
 /**
- * The workflow first, then the row: so a committed row always has a workflow, whatever crashes in
- * between, and no transaction (nor a pooled connection) is held open across the call to Temporal,
- * which under a burst of adds queued every request behind ten of them. A workflow whose row never
- * comes — the API died in between, or the same repo was added by another request a moment
- * before — finds none when it registers and ends by itself.
+ * The row, then the workflow: the row commits on its own (no transaction, and no pooled
+ * connection, held open across a call to Temporal, which under a burst of adds queued every
+ * request behind it) and the answer goes out; the starter starts the workflow and retries until
+ * it has, so a committed repo always gets its workflow.
  */
-async function startAndInsert(deps: AddRepoDeps, values: NewRepo): Promise<{ repo: Repo; created: boolean }> {
-  const id = crypto.randomUUID();
-  await deps.workflows.startRepo({ id, accountId: values.accountId, name: values.name });
-  const result = await deps.ds.createQueryBuilder().insert().into(Repo).values({ id, ...values }).orIgnore().returning('id').execute();
-  if (!result.raw[0]?.id) {
+async function insertAndStart(deps: AddRepoDeps, values: NewRepo): Promise<{ repo: Repo; created: boolean }> {
+  const repo = await insertRepo(deps.ds, { ...values, workflowStartedAt: null });
+  if (!repo) {
     const existing = await findBySourceKey(deps.ds, values.accountId, values.sourceKey);
     if (!existing) throw new Error(`${values.name} was added and deleted by other requests meanwhile`);
     return { repo: existing, created: false };
   }
-  return { repo: await deps.ds.getRepository(Repo).findOneByOrFail({ id }), created: true };
+  deps.starter.startSoon(repo);
+  return { repo, created: true };
 }
 
 export async function addBitbucketRepo(deps: AddRepoDeps, accountId: string, fullName: string): Promise<{ repo: Repo; created: boolean }> {
   const [workspace, slug] = fullName.split('/');
   const existing = await findBySourceKey(deps.ds, accountId, bitbucketSourceKey(workspace, slug));
   if (existing) return { repo: existing, created: false };
-  const installation = await findInstallation(deps.ds, accountId);
+  const [installation]: Array<Pick<ProviderInstallation, 'id' | 'meta'>> = await deps.ds.query(
+    `SELECT id, meta FROM provider_installations WHERE account_id = $1 AND provider = 'bitbucket'`,
+    [accountId],
+  );
   if (!installation) throw new NotConnectedError();
   if (needsReauth(installation)) throw new NeedsReauthError();
   let meta;
@@ -82,7 +79,7 @@ export async function addBitbucketRepo(deps: AddRepoDeps, accountId: string, ful
   const https = meta.links?.clone?.find((c) => c.name === 'https')?.href;
   const cloneUrl = https ? stripUserinfo(https) : `${deps.config.bitbucketUrl}/${meta.full_name}.git`;
   const [ws, repoSlug] = meta.full_name.split('/');
-  return startAndInsert(deps, {
+  return insertAndStart(deps, {
     accountId,
     source: 'bitbucket',
     sourceKey: bitbucketSourceKey(ws, repoSlug),
@@ -127,7 +124,7 @@ export async function addUrlRepo(deps: AddRepoDeps, accountId: string, url: stri
   const existing = await findBySourceKey(deps.ds, accountId, parsedOnly.sourceKey);
   if (existing) return { repo: existing, created: false };
   const { parsed, defaultBranch } = await checkPastedUrl(deps, url);
-  return startAndInsert(deps, {
+  return insertAndStart(deps, {
     accountId,
     source: 'url',
     sourceKey: parsed.sourceKey,

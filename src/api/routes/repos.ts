@@ -34,7 +34,7 @@ function toApiError(err: unknown): never {
 export function repoRoutes(deps: AppDeps): Router {
   const router = new Router({ prefix: '/v1/repos' });
   router.use(requireUser(deps));
-  const adding = { ds: deps.ds, box: deps.box, config: deps.config, bitbucket: deps.bitbucket, workflows: deps.temporal };
+  const adding = { ds: deps.ds, box: deps.box, config: deps.config, bitbucket: deps.bitbucket, starter: deps.starter };
 
   /** The caller's live repo, or 404 — another account's id looks exactly like a missing one. */
   async function ownRepo(ctx: Context): Promise<Repo> {
