@@ -20,7 +20,7 @@ interface CpuProfile {
 const CATEGORIES: Array<[string, RegExp]> = [
   ['idle', /^\(idle\) /],
   ['garbage collection', /^\(garbage collector\) /],
-  ['JSON.parse of the body (readPushDelivery)', /^readPushDelivery /],
+  ['reading the body: JSON checked, the fields built (readPushDelivery, json-scan)', /^readPushDelivery |dist\/src\/webhooks\/json-scan/],
   ['HMAC-SHA256 (node:crypto)', /node:internal\/crypto|^(Hmac|digest|update|timingSafeEqual) /],
   ['the receiver (src/webhooks, routes/webhooks)', /dist\/src\/webhooks\/|dist\/src\/api\/routes\/webhooks/],
   ['Koa, router, middleware', /node_modules\/(koa|@koa|koa-compose|delegates|statuses|type-is|mime-types|content-type|cookies|http-errors|on-finished|vary|accepts|encodeurl|destroy)\/|dist\/src\/api\/(middleware|body|app)\.js/],

@@ -3,6 +3,7 @@
 // `commits` or `links`), tags with null `tagger`/`date`, `truncated: true`, a `repository` without
 // `slug`. Only a change to the main branch moves the index; a change to another branch, or the
 // main branch's deletion, only hints that the main branch may have been renamed.
+import { NOT_JSON, scanJson, type Shape } from './json-scan';
 
 /** What the receiver reads of a `repo:push` body: which repo, and its changes. */
 export interface PushDelivery {
@@ -12,19 +13,23 @@ export interface PushDelivery {
   changes: readonly unknown[];
 }
 
+const REF: Shape = { keys: { type: {}, name: {}, target: { keys: { hash: {} } } } };
+/** The parts of a push body the receiver reads (summarizePush below); nothing else is built. */
+const PUSH_SHAPE: Shape = {
+  keys: {
+    repository: { keys: { uuid: {}, full_name: {} } },
+    push: { keys: { changes: { items: { keys: { new: REF, old: REF } } } } },
+  },
+};
+
 /**
- * Reads a `repo:push` body; null when it is not one (not JSON, or no `push.changes` list). The
- * whole body is parsed although only a few fields are read: a malformed body must be refused
- * (CONTRACT §8), and V8's own parser is the cheapest complete check there is.
+ * Reads a `repo:push` body; null when it is not one (not JSON, or no `push.changes` list). Every
+ * byte is checked — a malformed body must be refused (CONTRACT §8) — but only the fields read
+ * here are built (src/webhooks/json-scan.ts), not the commits, authors and links around them.
  */
 export function readPushDelivery(raw: Buffer): PushDelivery | null {
-  let payload: { repository?: { uuid?: unknown; full_name?: unknown }; push?: { changes?: unknown } } | null;
-  try {
-    payload = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return null;
-  }
-  if (!payload || typeof payload !== 'object' || !Array.isArray(payload.push?.changes)) return null;
+  const payload = scanJson(raw, PUSH_SHAPE) as { repository?: { uuid?: unknown; full_name?: unknown }; push?: { changes?: unknown } } | null | typeof NOT_JSON;
+  if (payload === NOT_JSON || !payload || typeof payload !== 'object' || !Array.isArray(payload.push?.changes)) return null;
   const { uuid, full_name: fullName } = payload.repository ?? {};
   return {
     repositoryUuid: typeof uuid === 'string' ? uuid : null,
