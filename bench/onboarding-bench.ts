@@ -8,7 +8,6 @@
 // time to ready beyond its clone, and where a repo's time goes, per stage, from each workflow's
 // history (workflow tasks queued and running, registration and the webhook, the wait for an
 // indexing slot). Figures only.
-import crypto from 'node:crypto';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { openDatabase } from '../src/db/data-source';
@@ -17,7 +16,7 @@ import { bitbucketTokenCredentials } from '../src/git/credentials';
 import { syncRepo } from '../src/git/repo-sync';
 import { indexCommit } from '../src/indexer';
 import { startFakeBitbucket } from '../test/fakes/bitbucket/server';
-import { ADMIN_TOKEN, benchEnv, cpuSecondsOf, fmtMs, loadAverage, median, postgresPid, printReport, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { connectedAccount, cpuSecondsOf, fmtMs, json, loadAverage, median, postgresPid, printReport, say, serviceEnv, startBenchServers, startNode, type Row, runBench } from './support';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 50);
 const FILES_PER_REPO = Number(process.env.BENCH_FILES ?? 40);
@@ -29,18 +28,6 @@ function repoFiles(n: number): Record<string, string> {
     files[`src/mod${i % 5}/file${i}.ts`] = `export interface Thing${i} { id: number; name: string }\n\nexport function make${i}(id: number): Thing${i} {\n  return { id, name: 'thing-${n}-${i}' };\n}\n`;
   }
   return files;
-}
-
-async function json(method: string, url: string, token: string | null, body?: unknown): Promise<{ status: number; body: any; ms: number }> {
-  const started = performance.now();
-  const res = await fetch(url, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-    redirect: 'manual',
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, ms: performance.now() - started };
 }
 
 interface Timeline {
@@ -134,15 +121,7 @@ async function main(): Promise<void> {
     await fake.addRepo({ workspace: 'onboard', slug: 'solo', files: repoFiles(REPOS), owner: 'demo' });
     await fake.addRepo({ workspace: 'onboard', slug: 'warm-up', files: repoFiles(REPOS + 1), owner: 'demo' });
     const [port, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort()]);
-    const env = benchEnv(servers, {
-      PORT: String(port),
-      CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      BITBUCKET_APP_CLIENT_ID: fake.clientId,
-      BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
-      BITBUCKET_URL: fake.siteUrl,
-      BITBUCKET_API_URL: fake.apiUrl,
-      GIT_ALLOW_PRIVATE_HOSTS: 'true',
-    });
+    const env = serviceEnv(servers, fake, port);
 
     // Baseline: the same clones and indexes, directly, two at a time.
     const ds = await openDatabase(servers.pg.url);
@@ -182,13 +161,7 @@ async function main(): Promise<void> {
     const cpuNow = () => ({ ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)])), 'fake Bitbucket + client (this process)': process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 });
     const cpuSince = (before: Record<string, number>) => Object.entries(cpuNow()).map(([name, s]) => `${name} ${((s - before[name]) * 1000).toFixed(0)} ms`).join(', ');
     stops.unshift(api.stop);
-    fake.setCallbackUrl(`${svc.url}/v1/integrations/bitbucket/callback`);
-    const account = await json('POST', `${svc.url}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail: `owner-${crypto.randomBytes(3).toString('hex')}@bench.test` });
-    const token = account.body.token as string;
-    const install = await json('POST', `${svc.url}/v1/integrations/bitbucket/install`, token);
-    const authorize = await fetch(install.body.authorizeUrl, { redirect: 'manual' });
-    const callback = await fetch(authorize.headers.get('location')!, { redirect: 'manual' });
-    if (!callback.headers.get('location')?.includes('bitbucket=connected')) throw new Error(`connect failed: ${callback.headers.get('location')}`);
+    const { token } = await connectedAccount(svc.url, fake);
 
     // One repo first, not measured: a service that has served a request (code paths compiled,
     // connections open), as any running service has; then a quiet second, then all at once.

@@ -190,3 +190,42 @@ export function postgresPid(servers: BenchServers): number {
 export function loadAverage(): string {
   return os.loadavg().map((l) => l.toFixed(2)).join(' / ');
 }
+
+/** One JSON request to the service as a client sends it (bearer token, no redirects), timed. */
+export async function json(method: string, url: string, token: string | null, body?: unknown): Promise<{ status: number; body: any; ms: number }> {
+  const started = performance.now();
+  const res = await fetch(url, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, ms: performance.now() - started };
+}
+
+/** The service's environment for a bench against the fake Bitbucket, its API on `port`. */
+export function serviceEnv(servers: BenchServers, fake: { clientId: string; clientSecret: string; siteUrl: string; apiUrl: string }, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return benchEnv(servers, {
+    PORT: String(port),
+    CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    BITBUCKET_APP_CLIENT_ID: fake.clientId,
+    BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
+    BITBUCKET_URL: fake.siteUrl,
+    BITBUCKET_API_URL: fake.apiUrl,
+    GIT_ALLOW_PRIVATE_HOSTS: 'true',
+    ...extra,
+  });
+}
+
+/** A new account with Bitbucket connected through the fake's consent (auto-approve): its token and id. */
+export async function connectedAccount(apiUrl: string, fake: { setCallbackUrl(url: string): void }): Promise<{ token: string; accountId: string }> {
+  fake.setCallbackUrl(`${apiUrl}/v1/integrations/bitbucket/callback`);
+  const account = await json('POST', `${apiUrl}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail: `owner-${crypto.randomBytes(3).toString('hex')}@bench.test` });
+  const token = account.body.token as string;
+  const install = await json('POST', `${apiUrl}/v1/integrations/bitbucket/install`, token);
+  const authorize = await fetch(install.body.authorizeUrl, { redirect: 'manual' });
+  const callback = await fetch(authorize.headers.get('location')!, { redirect: 'manual' });
+  if (!callback.headers.get('location')?.includes('bitbucket=connected')) throw new Error(`connect failed: ${callback.headers.get('location')}`);
+  return { token, accountId: account.body.account.id as string };
+}

@@ -20,7 +20,7 @@ import { openDatabase } from '../src/db/data-source';
 import { freePort } from '../src/dev/processes';
 import { startFakeBitbucket, type FakeBitbucket } from '../test/fakes/bitbucket/server';
 import { summarizeCpuProfile } from './cpu-profile';
-import { ADMIN_TOKEN, benchEnv, cpuSecondsOf, fmtMs, loadAverage, median, postgresPid, printReport, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { connectedAccount, cpuSecondsOf, fmtMs, json, loadAverage, median, postgresPid, printReport, say, serviceEnv, startBenchServers, startNode, type Row, runBench } from './support';
 import { measureCosts, measureInsertCosts } from './webhook-costs';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 50);
@@ -82,17 +82,6 @@ async function hammer(url: string, deliveries: Delivery[], seconds: number): Pro
   });
 }
 
-async function json(method: string, url: string, token: string | null, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-    redirect: 'manual',
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
 /** Waits until the dispatcher has signalled every accepted push (at most 2 minutes). */
 async function drain(ds: DataSource): Promise<void> {
   for (let waited = 0; waited < 120_000; waited += 100) {
@@ -147,14 +136,7 @@ async function main(): Promise<void> {
     const names = await setUpRepos(fake);
     const [apiPort, httpPort, koaPort, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const env = benchEnv(servers, {
-      PORT: String(apiPort),
-      CODEWAZE_PUBLIC_URL: apiUrl,
-      BITBUCKET_APP_CLIENT_ID: fake.clientId,
-      BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
-      BITBUCKET_URL: fake.siteUrl,
-      BITBUCKET_API_URL: fake.apiUrl,
-      GIT_ALLOW_PRIVATE_HOSTS: 'true',
+    const env = serviceEnv(servers, fake, apiPort, {
       REPO_RECONCILE_INTERVAL: '0', // only a delivered push can move a repo to its new head
       LOG_LEVEL: 'info',
     });
@@ -176,14 +158,7 @@ async function main(): Promise<void> {
     stops.unshift(() => stopWorkers?.() ?? Promise.resolve());
     let api = await startNode('src/api/main.js', env, `${apiUrl}/healthz`);
     stops.unshift(() => api.stop());
-    fake.setCallbackUrl(`${apiUrl}/v1/integrations/bitbucket/callback`);
-    const account = await json('POST', `${apiUrl}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail: 'bench@example.test' });
-    const token = account.body.token as string;
-    const accountId = account.body.account.id as string;
-    const install = await json('POST', `${apiUrl}/v1/integrations/bitbucket/install`, token);
-    const authorize = await fetch(install.body.authorizeUrl, { redirect: 'manual' });
-    const callback = await fetch(authorize.headers.get('location')!, { redirect: 'manual' });
-    if (!callback.headers.get('location')?.includes('bitbucket=connected')) throw new Error(`connect failed: ${callback.headers.get('location')}`);
+    const { token, accountId } = await connectedAccount(apiUrl, fake);
     for (let i = 0; i < names.length; i += 10) {
       const added = await Promise.all(names.slice(i, i + 10).map((name) => json('POST', `${apiUrl}/v1/repos`, token, { bitbucket: name })));
       const bad = added.find((a) => a.status !== 202);
