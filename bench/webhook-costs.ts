@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import client from 'prom-client';
 import type { DataSource } from 'typeorm';
-import { redactUrl } from '../src/logger';
+import { createLogger, redactUrl } from '../src/logger';
 import { DeliveryRecorder } from '../src/webhooks/delivery-recorder';
 import { readPushDelivery } from '../src/webhooks/push-payload';
 import { verifySignature } from '../src/webhooks/signature';
@@ -42,9 +42,10 @@ export async function measureCosts(body: Buffer, secret: string, url: string): P
   const costs: Cost[] = [];
 
   // The access line the Koa middleware wrote for every request (a child logger, then the line),
-  // to a file descriptor as pino writes stdout (synchronously).
+  // with the service's logger (its redaction of credential keys at any depth, its mixin) writing
+  // to a file descriptor as it writes stdout (synchronously).
   const devNull = fs.openSync('/dev/null', 'w');
-  const log = pino({ level: 'info', base: { service: 'lettuce' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: devNull, sync: true }));
+  const log = createLogger('info', pino.destination({ fd: devNull, sync: true }));
   const logged = await perCall(20_000, () => log.child({ requestId: crypto.randomUUID() }).info({ method: 'POST', url: redactUrl(url), status: 202, ms: 3 }, 'request'));
   costs.push({ what: 'access log line per delivery (pino child + JSON line + write); now debug for 2xx', before: logged, after: 0 });
 
