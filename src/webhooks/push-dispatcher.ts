@@ -30,7 +30,7 @@ interface WaitingGroup {
 export interface DispatcherOptions {
   /** How often waiting rows left by another process (or a failed signal) are looked for. */
   sweepMs?: number;
-  /** Deliveries claimed per round. */
+  /** Deliveries claimed per round; a round that claims this many is followed by the next at once (a backlog waits). */
   batch?: number;
   /** Signals in flight at once. */
   concurrency?: number;
@@ -70,7 +70,7 @@ export class PushDispatcher {
     opts: DispatcherOptions = {},
   ) {
     this.sweepMs = opts.sweepMs ?? 5_000;
-    this.batch = opts.batch ?? 5_000;
+    this.batch = opts.batch ?? 20_000;
     this.concurrency = opts.concurrency ?? 16;
     this.minRoundMs = opts.minRoundMs ?? 1000;
   }
@@ -115,7 +115,7 @@ export class PushDispatcher {
       } else {
         backoffMs = 0;
         if (result.dispatched === 0 && !this.woken) await this.pause(this.sweepMs, true);
-        else await this.pause(roundStarted + this.minRoundMs - Date.now(), false);
+        else if (result.dispatched < this.batch) await this.pause(roundStarted + this.minRoundMs - Date.now(), false);
       }
     }
   }
