@@ -99,9 +99,13 @@ export function webhookIntake(deps: { receiver: WebhookReceiver; log: Logger }):
 
   const deliver = (req: IncomingMessage, res: ServerResponse, accountId: string, requestId: string, started: bigint) => {
     const failed = (err: unknown) => {
-      if (res.headersSent) return;
       log.error({ requestId, err: sanitize(err) }, 'request failed');
-      send(req, res, requestId, started, 500, JSON.stringify({ error: { code: 'internal_error', message: 'Something went wrong on our side; try again.' } }));
+      if (res.headersSent || res.destroyed) return;
+      try {
+        send(req, res, requestId, started, 500, JSON.stringify({ error: { code: 'internal_error', message: 'Something went wrong on our side; try again.' } }));
+      } catch {
+        res.destroy(); // nothing more can be said on this connection
+      }
     };
     readBody(req, BODY_LIMIT_BYTES, (body) => {
       if (body === null) {
@@ -119,7 +123,8 @@ export function webhookIntake(deps: { receiver: WebhookReceiver; log: Logger }):
           eventKey: h['x-event-key'] as string | undefined,
           requestUuid: h['x-request-uuid'] as string | undefined,
         })
-        .then((answer) => send(req, res, requestId, started, answer.status, bodyOf(answer)), failed);
+        .then((answer) => send(req, res, requestId, started, answer.status, bodyOf(answer)))
+        .catch(failed);
     });
   };
 
