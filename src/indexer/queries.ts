@@ -4,7 +4,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { IndexNotFoundError, InvalidQueryError } from './errors';
 import { normalizeRepoPath } from './paths';
-import { MAX_QUERY, queryKeys, repoKey, unitsInLastBytes } from './blocks';
+import { MAX_QUERY, queryKeys, unitsInLastBytes } from './blocks';
+import { bucketOf, intersect, listOf, union } from './postings';
 import { escapeLike, findLineMatches } from './text';
 
 export interface TreeEntryView {
@@ -60,7 +61,7 @@ export { MAX_QUERY };
 /** One-character queries scan the files in path order for at most this long. */
 const SCAN_BUDGET_MS = 3_000;
 const SCAN_PAGE = 256;
-/** Candidate blocks fetched from the cursor at a time (metadata only). */
+/** Candidate blocks whose rows are fetched at a time (metadata only). */
 const CANDIDATE_PAGE = 256;
 /** Bytes of candidate blocks read in the first batch; each next batch doubles, up to MAX_READ. */
 const FIRST_READ = 64 * 1024;
@@ -139,13 +140,14 @@ export async function readFile(ds: DataSource, repoId: string, path: string): Pr
 
 /**
  * Literal, case-insensitive search (one result per matching line; results sorted by path and line
- * among the text read). Queries of two or more characters go through the block index (blocks.ts):
- * 1. candidates: a cursor over the repo's blocks whose keys hold all of the query's trigrams (the
- *    GIN index, the only plan there is: the repo filter is applied after it, never through the
- *    primary key, and sequential scans are off);
+ * among the text read). Queries of two or more characters go through the search index (blocks.ts,
+ * postings.ts):
+ * 1. candidates: in each of the repo's segments, the blocks whose posting lists hold all of the
+ *    query's trigrams (one bucket row per trigram and segment, intersected here);
  * 2. the candidates are read a batch at a time — the block's text only (and its overlap), with the
  *    active generation's paths of its blob — and searched in JS, which confirms them and finds the
- *    lines.
+ *    lines. Blocks of blobs the generation does not have (a build in progress, or postings whose
+ *    blocks are gone) drop out.
  *    Batches grow from FIRST_READ to MAX_READ bytes, and the search stops as soon as `limit` lines
  *    are found, so frequent queries read little.
  * One-character queries (no trigram) scan the active generation's text files in path order, page
@@ -172,33 +174,65 @@ interface Candidate {
   line_start: number | null;
 }
 
-async function searchBlocks(
-  m: EntityManager,
-  repoId: string,
-  generationId: string,
-  query: string,
-  keys: NonNullable<ReturnType<typeof queryKeys>>,
-  max: number,
-  results: SearchResult[],
-): Promise<void> {
-  await m.query(`SET LOCAL enable_seqscan = off`);
-  const params: unknown[] = [repoId, [repoKey(repoId), ...keys.all]];
-  if (keys.any) params.push(keys.any);
-  await m.query(
-    `DECLARE search_blocks NO SCROLL CURSOR FOR
-       SELECT sha, start, length, tail, line, line_start FROM index_blocks
-        WHERE keys @> $2::int4[] ${keys.any ? 'AND keys && $3::int4[]' : ''} AND (repo_id = $1) IS TRUE`,
-    params,
-  );
+type QueryKeys = NonNullable<ReturnType<typeof queryKeys>>;
+
+/** (segment, block) of every block holding the query's keys, segment by segment. */
+async function candidateBlocks(m: EntityManager, repoId: string, keys: QueryKeys): Promise<{ segments: string[]; ordinals: number[] }> {
+  const segments = (await m.query(`SELECT id, bucket_bits FROM index_segments WHERE repo_id = $1 ORDER BY id`, [repoId])) as Array<{ id: string; bucket_bits: number }>;
+  const wanted = [...keys.all, ...(keys.any ?? [])];
+  const segIds: string[] = [];
+  const buckets: number[] = [];
+  for (const seg of segments) {
+    for (const b of new Set(wanted.map((k) => bucketOf(k, seg.bucket_bits)))) {
+      segIds.push(seg.id);
+      buckets.push(b);
+    }
+  }
+  const rows = (await m.query(
+    `SELECT w.s AS segment_id, w.b AS bucket, p.keys, p.ends, p.postings FROM unnest($1::bigint[], $2::int[]) AS w(s, b)
+       CROSS JOIN LATERAL (SELECT keys, ends, postings FROM index_postings WHERE segment_id = w.s AND bucket = w.b OFFSET 0) p`,
+    [segIds, buckets],
+  )) as Array<{ segment_id: string; bucket: number; keys: number[]; ends: number[]; postings: Buffer }>;
+  const bySegment = new Map<string, Map<number, (typeof rows)[number]>>();
+  for (const r of rows) {
+    if (!bySegment.has(r.segment_id)) bySegment.set(r.segment_id, new Map());
+    bySegment.get(r.segment_id)!.set(r.bucket, r);
+  }
+  const out = { segments: [] as string[], ordinals: [] as number[] };
+  for (const seg of segments) {
+    const rowsOf = bySegment.get(seg.id);
+    if (!rowsOf) continue;
+    const list = (k: number) => {
+      const row = rowsOf.get(bucketOf(k, seg.bucket_bits));
+      return row ? listOf(row, k) : [];
+    };
+    const lists = keys.all.map(list);
+    if (keys.any) lists.push(union(keys.any.map(list)));
+    for (const o of intersect(lists)) {
+      out.segments.push(seg.id);
+      out.ordinals.push(o);
+    }
+  }
+  return out;
+}
+
+async function searchBlocks(m: EntityManager, repoId: string, generationId: string, query: string, keys: QueryKeys, max: number, results: SearchResult[]): Promise<void> {
+  const candidates = await candidateBlocks(m, repoId, keys);
+  let next = 0; // the next candidate whose block is not fetched yet
   const found = new Set<string>();
   const queue: Candidate[] = [];
   let queued = 0;
-  let exhausted = false;
   let budget = FIRST_READ;
   while (results.length < max) {
-    while (!exhausted && queued < budget) {
-      const rows = (await m.query(`FETCH ${CANDIDATE_PAGE} FROM search_blocks`)) as Candidate[];
-      if (rows.length < CANDIDATE_PAGE) exhausted = true;
+    while (next < candidates.ordinals.length && queued < budget) {
+      const end = Math.min(candidates.ordinals.length, next + CANDIDATE_PAGE);
+      const rows = (await m.query(
+        `SELECT b.sha, b.start, b.length, b.tail, b.line, b.line_start FROM unnest($1::bigint[], $2::int[]) WITH ORDINALITY AS c(s, o, i)
+           CROSS JOIN LATERAL (SELECT sha, start, length, tail, line, line_start FROM index_blocks WHERE segment_id = c.s AND ordinal = c.o OFFSET 0) b
+          ORDER BY c.i`,
+        [candidates.segments.slice(next, end), candidates.ordinals.slice(next, end)],
+      )) as Candidate[];
+      next = end;
       for (const r of rows) queued += r.length + r.tail;
       queue.push(...rows);
     }
@@ -241,7 +275,6 @@ async function searchBlocks(
     }
     budget = Math.min(budget * 2, MAX_READ);
   }
-  await m.query('CLOSE search_blocks');
 }
 
 /** One result per path of the blob, once per line (a long line's blocks may each find it). */
@@ -355,7 +388,7 @@ function sortSymbols<T extends SymbolView & { lname: string }>(list: T[]): T[] {
   return list.sort((a, b) => cmp(a.lname, b.lname) || cmp(a.name, b.name) || cmp(a.path, b.path) || a.line - b.line);
 }
 
-/** Removes every generation, file row, blob, symbol and search block of a repo. */
+/** Removes every generation, file row, blob, symbol, search block and segment of a repo. */
 export async function deleteIndex(ds: DataSource, repoId: string): Promise<void> {
   if (typeof repoId !== 'string' || !UUID.test(repoId)) return;
   await ds.transaction(async (m) => {
@@ -363,5 +396,6 @@ export async function deleteIndex(ds: DataSource, repoId: string): Promise<void>
     await m.query(`DELETE FROM index_blobs WHERE repo_id = $1`, [repoId]);
     await m.query(`DELETE FROM index_symbols WHERE repo_id = $1`, [repoId]);
     await m.query(`DELETE FROM index_blocks WHERE repo_id = $1`, [repoId]);
+    await m.query(`DELETE FROM index_segments WHERE repo_id = $1`, [repoId]);
   });
 }
