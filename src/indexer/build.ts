@@ -38,7 +38,7 @@ export interface IndexCommitInput {
   signal?: AbortSignal;
   /** Parse worker threads (default: the cores, at most 4). The process keeps its pool between builds. */
   threads?: number;
-  /** Files per batch (one transaction and one progress report each); default 1,000. */
+  /** Files per batch (one transaction and one progress report each); default 2,000. */
   batchFiles?: number;
 }
 
@@ -51,7 +51,7 @@ export interface IndexCommitResult {
 }
 
 /** A batch closes at this many files or bytes of blobs read (each batch is one search segment). */
-const BATCH_FILES = 1_000;
+const BATCH_FILES = 2_000;
 const BATCH_BYTES = 16 * 1024 * 1024;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -144,7 +144,7 @@ async function startGeneration(
 /** Processes every work item not yet in the generation, batch by batch: one prepared while the previous one is written. */
 async function fill(store: GenerationStore, gen: GenerationRow, plan: Plan, input: IndexCommitInput, limits: IndexLimits, commit: string): Promise<void> {
   const { signal } = input;
-  const existing = await store.existing(gen);
+  const existing = await store.existing(gen, plan.items.map((i) => i.path));
   const todo = plan.items.filter((i) => existing.files.get(i.path) !== i.sha);
   const filesTotal = plan.items.length;
   let filesDone = plan.items.length - todo.length;
@@ -158,7 +158,15 @@ async function fill(store: GenerationStore, gen: GenerationRow, plan: Plan, inpu
   if (todo.length === 0) return;
 
   const deps = { reader: new BlobReader(input.gitDir, signal), pool: parsePool(input.threads), knownBlobs: store.knownBlobs, maxFileBytes: limits.maxFileBytes };
-  const write = async (p: PreparedBatch) => {
+  // Blobs this build wrote, with the grammar of their symbols: the next batch was prepared before
+  // the previous one committed, so it may hold the same blob again as new.
+  const written = new Map<string, string | null>();
+  const write = async (prepared: PreparedBatch) => {
+    const p: PreparedBatch = { ...prepared, blobs: [] };
+    for (const b of prepared.blobs) {
+      if (!written.has(b.sha)) p.blobs.push(b);
+      else if (b.grammar && written.get(b.sha) !== b.grammar) p.blobs.push({ ...b, isNew: false, blocks: [] });
+    }
     // Running totals for the early limit checks; finish() recounts from the rows.
     let bytes = 0;
     for (const f of p.files) if (f.isText) bytes += f.size;
@@ -177,6 +185,7 @@ async function fill(store: GenerationStore, gen: GenerationRow, plan: Plan, inpu
       for (const d of dirs) existing.dirs.delete(d);
       throw err;
     }
+    for (const b of p.blobs) if (b.isNew || b.grammar) written.set(b.sha, b.grammar);
     textBytes += bytes;
     filesDone += p.done;
     await input.onProgress?.(progress());

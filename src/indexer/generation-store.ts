@@ -26,7 +26,7 @@ export interface GenerationRow {
 
 const COLUMNS = 'id, commit, kind, base_commit, base_generation_id, file_count, text_bytes';
 
-/** What a building generation already holds (copied rows, or batches of an earlier attempt). */
+/** What a building generation already holds of a plan's paths (copied rows, or batches of an earlier attempt). */
 export interface Existing {
   files: Map<string, string>;
   dirs: Set<string>;
@@ -102,23 +102,28 @@ export class GenerationStore {
     return row;
   }
 
-  async existing(gen: GenerationRow): Promise<Existing> {
+  /**
+   * What the generation holds of `paths` (and of their ancestor directories), with its file count
+   * and text bytes: only the rows a build can touch are read, not a big repo's every row.
+   */
+  async existing(gen: GenerationRow, paths: string[]): Promise<Existing> {
     const out: Existing = { files: new Map(), dirs: new Set(), fileCount: 0, textBytes: 0 };
-    const rows = (await this.db.query(`SELECT path, type, sha, size, is_text FROM index_entries WHERE generation_id = $1`, [gen.id])) as Array<{
-      path: string;
-      type: string;
-      sha: string | null;
-      size: string | null;
-      is_text: boolean;
-    }>;
+    const dirs = new Set<string>();
+    for (const p of paths) for (const d of ancestorsOf(p)) dirs.add(d);
+    const rows = (await this.db.query(`SELECT path, type, sha FROM index_entries WHERE generation_id = $1 AND path = ANY($2::text[])`, [
+      gen.id,
+      [...paths, ...dirs],
+    ])) as Array<{ path: string; type: string; sha: string | null }>;
     for (const r of rows) {
       if (r.type === 'dir') out.dirs.add(r.path);
-      else {
-        out.files.set(r.path, r.sha ?? '');
-        out.fileCount++;
-        if (r.is_text) out.textBytes += Number(r.size ?? 0);
-      }
+      else out.files.set(r.path, r.sha ?? '');
     }
+    const [totals] = (await this.db.query(
+      `SELECT count(*) FILTER (WHERE type = 'file')::int AS files, coalesce(sum(size) FILTER (WHERE is_text), 0)::bigint AS bytes FROM index_entries WHERE generation_id = $1`,
+      [gen.id],
+    )) as Array<{ files: number; bytes: string }>;
+    out.fileCount = totals.files;
+    out.textBytes = Number(totals.bytes);
     return out;
   }
 

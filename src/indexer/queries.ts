@@ -5,7 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { IndexNotFoundError, InvalidQueryError } from './errors';
 import { normalizeRepoPath } from './paths';
 import { MAX_QUERY, queryKeys, unitsInLastBytes } from './blocks';
-import { bucketOf, intersect, listOf, union } from './postings';
+import { bucketOf, decodeList, intersect, union } from './postings';
 import { escapeLike, findLineMatches } from './text';
 
 export interface TreeEntryView {
@@ -176,39 +176,36 @@ interface Candidate {
 
 type QueryKeys = NonNullable<ReturnType<typeof queryKeys>>;
 
-/** (segment, block) of every block holding the query's keys, segment by segment. */
+/**
+ * (segment, block) of every block holding the query's keys, segment by segment. PostgreSQL cuts
+ * each key's list out of its bucket row, so only the lists travel.
+ */
 async function candidateBlocks(m: EntityManager, repoId: string, keys: QueryKeys): Promise<{ segments: string[]; ordinals: number[] }> {
   const segments = (await m.query(`SELECT id, bucket_bits FROM index_segments WHERE repo_id = $1 ORDER BY id`, [repoId])) as Array<{ id: string; bucket_bits: number }>;
-  const wanted = [...keys.all, ...(keys.any ?? [])];
-  const segIds: string[] = [];
-  const buckets: number[] = [];
+  const wanted = [...new Set([...keys.all, ...(keys.any ?? [])])];
+  const want = { segments: [] as string[], buckets: [] as number[], keys: [] as number[] };
   for (const seg of segments) {
-    for (const b of new Set(wanted.map((k) => bucketOf(k, seg.bucket_bits)))) {
-      segIds.push(seg.id);
-      buckets.push(b);
+    for (const k of wanted) {
+      want.segments.push(seg.id);
+      want.buckets.push(bucketOf(k, seg.bucket_bits));
+      want.keys.push(k);
     }
   }
   const rows = (await m.query(
-    `SELECT w.s AS segment_id, w.b AS bucket, p.keys, p.ends, p.postings FROM unnest($1::bigint[], $2::int[]) AS w(s, b)
-       CROSS JOIN LATERAL (SELECT keys, ends, postings FROM index_postings WHERE segment_id = w.s AND bucket = w.b OFFSET 0) p`,
-    [segIds, buckets],
-  )) as Array<{ segment_id: string; bucket: number; keys: number[]; ends: number[]; postings: Buffer }>;
-  const bySegment = new Map<string, Map<number, (typeof rows)[number]>>();
-  for (const r of rows) {
-    if (!bySegment.has(r.segment_id)) bySegment.set(r.segment_id, new Map());
-    bySegment.get(r.segment_id)!.set(r.bucket, r);
-  }
+    `SELECT w.s AS segment_id, w.k AS key, substring(x.postings FROM coalesce(x.ends[x.pos - 1], 0) + 1 FOR x.ends[x.pos] - coalesce(x.ends[x.pos - 1], 0)) AS list
+       FROM unnest($1::bigint[], $2::int[], $3::int[]) AS w(s, b, k)
+       CROSS JOIN LATERAL (SELECT postings, ends, array_position(keys, w.k) AS pos FROM index_postings WHERE segment_id = w.s AND bucket = w.b OFFSET 0) x
+      WHERE x.pos IS NOT NULL`,
+    [want.segments, want.buckets, want.keys],
+  )) as Array<{ segment_id: string; key: number; list: Buffer }>;
+  const lists = new Map<string, number[]>();
+  for (const r of rows) lists.set(`${r.segment_id}:${r.key}`, decodeList(r.list, 0, r.list.length));
   const out = { segments: [] as string[], ordinals: [] as number[] };
   for (const seg of segments) {
-    const rowsOf = bySegment.get(seg.id);
-    if (!rowsOf) continue;
-    const list = (k: number) => {
-      const row = rowsOf.get(bucketOf(k, seg.bucket_bits));
-      return row ? listOf(row, k) : [];
-    };
-    const lists = keys.all.map(list);
-    if (keys.any) lists.push(union(keys.any.map(list)));
-    for (const o of intersect(lists)) {
+    const list = (k: number) => lists.get(`${seg.id}:${k}`) ?? [];
+    const all = keys.all.map(list);
+    if (keys.any) all.push(union(keys.any.map(list)));
+    for (const o of intersect(all)) {
       out.segments.push(seg.id);
       out.ordinals.push(o);
     }
