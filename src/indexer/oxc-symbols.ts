@@ -26,11 +26,19 @@ interface OxcResult {
 
 type ParseSync = (filename: string, source: string, options?: Record<string, unknown>) => OxcResult;
 
-let parseSync: ParseSync | null = null;
+let parseSync: ParseSync | null | undefined;
 
-function parser(): ParseSync {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  parseSync ??= (require('oxc-parser') as { parseSync: ParseSync }).parseSync;
+/** oxc's parseSync, or null (said once) when it cannot be loaded: tree-sitter then does TS/JS too. */
+function parser(): ParseSync | null {
+  if (parseSync === undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      parseSync = (require('oxc-parser') as { parseSync: ParseSync }).parseSync;
+    } catch (err) {
+      parseSync = null;
+      process.emitWarning(`oxc-parser could not be loaded (it needs Node.js >= 20.19): TypeScript/JavaScript symbols come from tree-sitter (${(err as Error).message})`);
+    }
+  }
   return parseSync;
 }
 
@@ -44,9 +52,11 @@ function fileNameFor(grammar: GrammarId, path: string | undefined): string {
 
 const MAX_NAME = 200;
 
-/** Definitions in `content` by oxc, or null when the file has syntax errors. */
+/** Definitions in `content` by oxc, or null when the file has syntax errors (or oxc is not available). */
 export function oxcSymbols(grammar: GrammarId, content: string, path?: string): ExtractedSymbol[] | null {
-  const result = parser()(fileNameFor(grammar, path), content, {});
+  const parse = parser();
+  if (!parse) return null;
+  const result = parse(fileNameFor(grammar, path), content, {});
   if (result.errors.length) return null;
   const out: ExtractedSymbol[] = [];
   const lines = lineStarts(content);
