@@ -18,9 +18,12 @@ function dense(key: number): number {
   return ((key >>> 16) & 0xff) * CLASSES * CLASSES + ((key >>> 8) & 0xff) * CLASSES + (key & 0xff);
 }
 
-/** The bucket of a key among 2^bits (Fibonacci hashing). */
+/** The multiplier of Fibonacci hashing (2^32 / φ); the search computes bucketOf in SQL with it too. */
+export const FIB_HASH = 0x9e3779b1;
+
+/** The bucket of a key among 2^bits: the top `bits` bits of key × FIB_HASH (mod 2^32). */
 export function bucketOf(key: number, bits: number): number {
-  return bits === 0 ? 0 : Math.imul(key, 0x9e3779b1) >>> (32 - bits);
+  return bits === 0 ? 0 : Math.imul(key, FIB_HASH) >>> (32 - bits);
 }
 
 export interface BucketRow {
