@@ -299,6 +299,10 @@ async function main(): Promise<void> {
       say(
         `1-file push → searchable through the service (API + workers in-process, fake Bitbucket, signed repo:push; from the delivery until GET /search finds it), ${SERVICE_PUSHES} pushes in the ${service.files}-file repo: p50 ${fmtMs(pct(service.pushMs, 50))}, p95 ${fmtMs(pct(service.pushMs, 95))} (added → ready with the first index: ${fmt(service.firstIndexMs / 1000)} s)`,
       );
+      const ph = service.phases;
+      say(
+        `  medians per push (${ph.indexRun.length} matched in the workflow's history): delivery → push signal in the workflow ${fmtMs(pct(ph.signalled, 50))}, → syncAndIndex scheduled ${fmtMs(pct(ph.indexScheduled, 50))} (the workflow's wait for a burst), queued ${fmtMs(pct(ph.indexQueued, 50))}, fetch + index ${fmtMs(pct(ph.indexRun, 50))} (indexCommit alone above), completed → found by GET /search ${fmtMs(pct(ph.afterIndex, 50))}`,
+      );
     }
 
     // ── Scale line: ~500 MB, in a process of its own ───────────────────────────────────────────

@@ -58,7 +58,7 @@ export function commitCorpus(dir: string, sources: SourceFile[], copies = 1): st
   }
   git(path.dirname(dir), 'init', '-q', '-b', 'main', dir);
   git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', 'corpus');
+  git(dir, '-c', 'gc.auto=0', 'commit', '-q', '-m', 'corpus'); // no background repack during the measurements
   return git(dir, 'rev-parse', 'HEAD');
 }
 
@@ -67,7 +67,7 @@ function ticks(stat: string): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-/** CPU seconds (user + system) of PostgreSQL: the postmaster and its children, from /proc. */
+/** CPU seconds (user + system) of PostgreSQL: the postmaster, its live children and those it reaped (closed connections), from /proc. */
 export function postgresCpu(pgdata: string): number {
   try {
     const pid = Number(fs.readFileSync(path.join(pgdata, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -77,7 +77,11 @@ export function postgresCpu(pgdata: string): number {
       try {
         const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
         const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (Number(p) === pid || ppid === pid) sum += ticks(stat);
+        if (ppid === pid) sum += ticks(stat);
+        if (Number(p) === pid) {
+          const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          sum += ticks(stat) + Number(f[13]) + Number(f[14]);
+        }
       } catch {
         /* gone */
       }

@@ -4,6 +4,7 @@
 // delivers the signed repo:push webhook; the time runs from just before the delivery until the
 // API's search finds the new text in that file.
 import crypto from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { benchConfig, ADMIN_TOKEN, type BenchServers } from './support';
 import { freePort } from '../src/dev/processes';
 import { createLogger } from '../src/logger';
@@ -26,6 +27,52 @@ export interface ServicePushResult {
   files: number;
   firstIndexMs: number;
   pushMs: number[];
+  /** Per push, from the repo workflow's history: where the time went (ms). */
+  phases: { signalled: number[]; indexScheduled: number[]; indexQueued: number[]; indexRun: number[]; afterIndex: number[] };
+}
+
+interface PushTimes {
+  delivered: number;
+  searchable: number;
+}
+
+/** Splits each push's time at the workflow's events: signal received, syncAndIndex scheduled, started, completed. */
+async function phasesOf(address: string, workflowId: string, pushes: PushTimes[]): Promise<ServicePushResult['phases']> {
+  const connection = await Connection.connect({ address });
+  try {
+    const history = await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory();
+    const t = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;
+    const signals: number[] = [];
+    const runs: Array<{ scheduled: number; started: number; completed: number }> = [];
+    const byId = new Map<string, { scheduled: number; started: number; completed: number }>();
+    for (const e of history.events ?? []) {
+      if (e.workflowExecutionSignaledEventAttributes?.signalName === 'push') signals.push(t(e));
+      const sched = e.activityTaskScheduledEventAttributes;
+      if (sched?.activityType?.name === 'syncAndIndex') {
+        const run = { scheduled: t(e), started: NaN, completed: NaN };
+        byId.set(String(e.eventId), run);
+        runs.push(run);
+      }
+      const started = e.activityTaskStartedEventAttributes;
+      if (started && byId.has(String(started.scheduledEventId))) byId.get(String(started.scheduledEventId))!.started = t(e);
+      const done = e.activityTaskCompletedEventAttributes;
+      if (done && byId.has(String(done.scheduledEventId))) byId.get(String(done.scheduledEventId))!.completed = t(e);
+    }
+    const out: ServicePushResult['phases'] = { signalled: [], indexScheduled: [], indexQueued: [], indexRun: [], afterIndex: [] };
+    for (const p of pushes) {
+      const signal = signals.find((s) => s >= p.delivered - 5);
+      const run = signal === undefined ? undefined : runs.find((r) => r.scheduled >= signal && r.completed <= p.searchable + 5);
+      if (signal === undefined || !run) continue;
+      out.signalled.push(signal - p.delivered);
+      out.indexScheduled.push(run.scheduled - signal);
+      out.indexQueued.push(run.started - run.scheduled);
+      out.indexRun.push(run.completed - run.started);
+      out.afterIndex.push(p.searchable - run.completed);
+    }
+    return out;
+  } finally {
+    await connection.close();
+  }
 }
 
 /** Adds the corpus as a Bitbucket repo, waits until it is ready, then times `pushes` 1-file pushes. */
@@ -47,7 +94,7 @@ export async function servicePushes(servers: BenchServers, files: Record<string,
       BITBUCKET_API_URL: fake.apiUrl,
       GIT_ALLOW_PRIVATE_HOSTS: 'true',
     });
-    const log = createLogger('warn');
+    const log = createLogger('error');
     installWorkerRuntime({ log });
     const svc = await startService({ config, log, host: '127.0.0.1' });
     stops.unshift(() => svc.stop());
@@ -76,11 +123,13 @@ export async function servicePushes(servers: BenchServers, files: Record<string,
 
     const paths = Object.keys(files);
     const pushMs: number[] = [];
+    const times: PushTimes[] = [];
     for (let i = 0; i < pushes; i++) {
       const rel = paths[(i * 7919 + 13) % paths.length];
       const tokenText = `servicePush${crypto.randomBytes(5).toString('hex')}`;
       await fake.commit('bench', 'corpus', { [rel]: `${files[rel]}\n// ${tokenText}\n` }, { message: `push ${i}` });
       const t = performance.now();
+      const delivered = Date.now();
       const [delivery] = await fake.deliverPush('bench', 'corpus');
       if (delivery?.status !== 202) throw new Error(`push ${i}: the delivery was answered ${delivery?.status}`);
       for (;;) {
@@ -90,8 +139,10 @@ export async function servicePushes(servers: BenchServers, files: Record<string,
         await new Promise((res) => setTimeout(res, 5));
       }
       pushMs.push(performance.now() - t);
+      times.push({ delivered, searchable: Date.now() });
     }
-    return { files: paths.length, firstIndexMs, pushMs };
+    const phases = await phasesOf(config.temporal.address, `repo:${id}`, times);
+    return { files: paths.length, firstIndexMs, pushMs, phases };
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
   }

@@ -52,7 +52,7 @@ export interface IndexCommitResult {
 
 /** A batch closes at this many files or bytes of blobs read (each batch is one search segment). */
 const BATCH_FILES = 2_000;
-const BATCH_BYTES = 16 * 1024 * 1024;
+const BATCH_BYTES = 8 * 1024 * 1024;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -39,24 +39,23 @@ export function int4ArrayBinary(values: ArrayLike<number>): Buffer {
 class TupleEncoder {
   private parts: Buffer[] = [];
   private size = 0;
-  private readonly chunks: Buffer[] = [];
 
   constructor() {
     this.push(HEADER);
   }
 
-  row(values: readonly CopyValue[]): void {
+  /** Adds a row; returns a chunk once CHUNK bytes are pending. */
+  row(values: readonly CopyValue[]): Buffer | null {
     const head = Buffer.allocUnsafe(2);
     head.writeInt16BE(values.length, 0);
     this.push(head);
     for (const v of values) this.value(v);
-    if (this.size >= CHUNK) this.flush();
+    return this.size >= CHUNK ? this.flush() : null;
   }
 
-  finish(): Buffer[] {
+  finish(): Buffer | null {
     this.push(TRAILER);
-    this.flush();
-    return this.chunks;
+    return this.flush();
   }
 
   private value(v: CopyValue): void {
@@ -87,26 +86,32 @@ class TupleEncoder {
     this.size += b.length;
   }
 
-  private flush(): void {
-    if (this.parts.length) this.chunks.push(Buffer.concat(this.parts, this.size));
+  private flush(): Buffer | null {
+    const chunk = this.parts.length ? Buffer.concat(this.parts, this.size) : null;
     this.parts = [];
     this.size = 0;
+    return chunk;
   }
 }
 
-/** Runs `COPY table (columns) FROM STDIN (FORMAT binary)` with `rows` on the runner's connection (inside its transaction). */
-export async function copyRows(db: QueryRunner, table: string, columns: readonly string[], rows: Iterable<readonly CopyValue[]>): Promise<number> {
+/** The COPY stream of `rows`, encoded as the connection takes it (a batch's bytes are not copied whole). */
+function* encode(rows: readonly (readonly CopyValue[])[]): Generator<Buffer> {
   const encoder = new TupleEncoder();
-  let count = 0;
   for (const r of rows) {
-    encoder.row(r);
-    count++;
+    const chunk = encoder.row(r);
+    if (chunk) yield chunk;
   }
-  if (count === 0) return 0;
+  const last = encoder.finish();
+  if (last) yield last;
+}
+
+/** Runs `COPY table (columns) FROM STDIN (FORMAT binary)` with `rows` on the runner's connection (inside its transaction). */
+export async function copyRows(db: QueryRunner, table: string, columns: readonly string[], rows: readonly (readonly CopyValue[])[]): Promise<number> {
+  if (rows.length === 0) return 0;
   // TypeORM's PostgresQueryRunner keeps the pg client it holds as `databaseConnection`.
   const client = (db as unknown as { databaseConnection?: { query: (s: unknown) => NodeJS.WritableStream } }).databaseConnection;
   if (!client) throw new Error('copyRows needs a connected query runner');
   const sink = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN (FORMAT binary)`));
-  await pipeline(Readable.from(encoder.finish()), sink);
-  return count;
+  await pipeline(Readable.from(encode(rows)), sink);
+  return rows.length;
 }

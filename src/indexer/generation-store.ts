@@ -41,12 +41,19 @@ export class GenerationStore {
     readonly repoId: string,
   ) {}
 
-  /** Runs `fn` holding the repo's advisory lock: one build of a repo at a time. */
+  /**
+   * Runs `fn` holding the repo's advisory lock: one build of a repo at a time. The build's commits
+   * do not wait for their WAL flush (synchronous_commit off): a crash of PostgreSQL can lose at
+   * most its last ones, which the activity's retry redoes — the activity records the new head with
+   * a synchronous commit after them, which flushes them too.
+   */
   async locked<T>(fn: () => Promise<T>): Promise<T> {
     await this.db.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_NAMESPACE, this.repoId]);
+    await this.db.query('SET synchronous_commit = off');
     try {
       return await fn();
     } finally {
+      await this.db.query('RESET synchronous_commit').catch(() => undefined);
       await this.db.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, this.repoId]).catch(() => undefined);
     }
   }
