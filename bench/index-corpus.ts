@@ -57,8 +57,9 @@ export function commitCorpus(dir: string, sources: SourceFile[], copies = 1): st
     }
   }
   git(path.dirname(dir), 'init', '-q', '-b', 'main', dir);
+  git(dir, 'config', 'gc.auto', '0'); // no background repack during the measurements
   git(dir, 'add', '-A');
-  git(dir, '-c', 'gc.auto=0', 'commit', '-q', '-m', 'corpus'); // no background repack during the measurements
+  git(dir, 'commit', '-q', '-m', 'corpus');
   return git(dir, 'rev-parse', 'HEAD');
 }
 
