@@ -5,23 +5,12 @@
 // API's search finds the new text in that file.
 import crypto from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { benchConfig, ADMIN_TOKEN, type BenchServers } from './support';
+import { benchConfig, connectedAccount, eventTime, fakeBitbucketEnv, requestJson, type BenchServers } from './support';
 import { freePort } from '../src/dev/processes';
 import { createLogger } from '../src/logger';
 import { startService } from '../src/service';
 import { installWorkerRuntime } from '../src/temporal/runtime';
 import { startFakeBitbucket } from '../test/fakes/bitbucket/server';
-
-async function json(method: string, url: string, token: string | null, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-    redirect: 'manual',
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 export interface ServicePushResult {
   files: number;
@@ -41,7 +30,7 @@ async function phasesOf(address: string, workflowId: string, pushes: PushTimes[]
   const connection = await Connection.connect({ address });
   try {
     const history = await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory();
-    const t = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;
+    const t = eventTime;
     const signals: number[] = [];
     const runs: Array<{ scheduled: number; started: number; completed: number }> = [];
     const byId = new Map<string, { scheduled: number; started: number; completed: number }>();
@@ -85,35 +74,22 @@ export async function servicePushes(servers: BenchServers, files: Record<string,
     fake.addWorkspace({ slug: 'bench', members: [{ nickname: 'bench', administrator: true }] });
     await fake.addRepo({ workspace: 'bench', slug: 'corpus', files, owner: 'bench' });
     const port = await freePort();
-    const config = benchConfig(servers, {
-      PORT: String(port),
-      CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      BITBUCKET_APP_CLIENT_ID: fake.clientId,
-      BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
-      BITBUCKET_URL: fake.siteUrl,
-      BITBUCKET_API_URL: fake.apiUrl,
-      GIT_ALLOW_PRIVATE_HOSTS: 'true',
-    });
+    const config = benchConfig(servers, fakeBitbucketEnv(fake, port));
     const log = createLogger('error');
     installWorkerRuntime({ log });
     const svc = await startService({ config, log, host: '127.0.0.1' });
     stops.unshift(() => svc.stop());
     const url = svc.url!;
     fake.setCallbackUrl(`${url}/v1/integrations/bitbucket/callback`);
-    const account = await json('POST', `${url}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail: 'owner@bench.test' });
-    const token = account.body.token as string;
-    const install = await json('POST', `${url}/v1/integrations/bitbucket/install`, token);
-    const authorize = await fetch(install.body.authorizeUrl, { redirect: 'manual' });
-    const callback = await fetch(authorize.headers.get('location')!, { redirect: 'manual' });
-    if (!callback.headers.get('location')?.includes('bitbucket=connected')) throw new Error(`connect failed: ${callback.headers.get('location')}`);
+    const token = await connectedAccount(url, 'owner@bench.test');
 
     const addedAt = Date.now();
-    const added = await json('POST', `${url}/v1/repos`, token, { bitbucket: 'bench/corpus' });
+    const added = await requestJson('POST', `${url}/v1/repos`, token, { bitbucket: 'bench/corpus' });
     if (added.status !== 202) throw new Error(`add failed: ${JSON.stringify(added.body)}`);
     const id = added.body.repo.id as string;
     const head = await fake.headOf('bench', 'corpus');
     for (;;) {
-      const r = (await json('GET', `${url}/v1/repos/${id}`, token)).body.repo;
+      const r = (await requestJson('GET', `${url}/v1/repos/${id}`, token)).body.repo;
       if (r.status === 'ready' && r.lastIndexedCommit === head && r.webhook?.status === 'active') break;
       if (r.status === 'failed') throw new Error(`the corpus repo failed: ${JSON.stringify(r.error)}`);
       if (Date.now() - addedAt > 10 * 60_000) throw new Error('the corpus repo was not ready within 10 minutes');
@@ -133,7 +109,7 @@ export async function servicePushes(servers: BenchServers, files: Record<string,
       const [delivery] = await fake.deliverPush('bench', 'corpus');
       if (delivery?.status !== 202) throw new Error(`push ${i}: the delivery was answered ${delivery?.status}`);
       for (;;) {
-        const found = await json('GET', `${url}/v1/repos/${id}/search?q=${tokenText}&limit=5`, token);
+        const found = await requestJson('GET', `${url}/v1/repos/${id}/search?q=${tokenText}&limit=5`, token);
         if (found.status === 200 && found.body.results?.some((r: { path: string }) => r.path === rel)) break;
         if (performance.now() - t > 60_000) throw new Error(`push ${i}: ${tokenText} not searchable after 60 s`);
         await new Promise((res) => setTimeout(res, 5));
