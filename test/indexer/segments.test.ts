@@ -4,6 +4,7 @@
 import type { DataSource } from 'typeorm';
 import { indexCommit, searchCode } from '../../src/indexer';
 import { textBlocks } from '../../src/indexer/blocks';
+import { closeParsePools } from '../../src/indexer/parse-pool';
 import { bucketOf, decodeList, encodeSegment, intersect, listOf, union } from '../../src/indexer/postings';
 import { createRepoRow, openTestDb, Origin } from './helpers';
 
@@ -44,7 +45,10 @@ describe('segments of a repo', () => {
   beforeAll(async () => {
     ds = await openTestDb();
   });
-  afterAll(() => ds?.destroy());
+  afterAll(async () => {
+    await ds?.destroy();
+    await closeParsePools();
+  });
 
   it('a run of 1-file pushes is merged and search answers from the newest head', async () => {
     const repoId = await createRepoRow(ds);
