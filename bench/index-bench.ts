@@ -301,7 +301,7 @@ async function main(): Promise<void> {
       );
       const ph = service.phases;
       say(
-        `  medians per push (${ph.indexRun.length} matched in the workflow's history): delivery → push signal in the workflow ${fmtMs(pct(ph.signalled, 50))}, → syncAndIndex scheduled ${fmtMs(pct(ph.indexScheduled, 50))} (the workflow's wait for a burst), queued ${fmtMs(pct(ph.indexQueued, 50))}, fetch + index ${fmtMs(pct(ph.indexRun, 50))} (indexCommit alone above), completed → found by GET /search ${fmtMs(pct(ph.afterIndex, 50))}`,
+        `  medians per push (${ph.indexRun.length} matched in the workflow's history): delivery → push signal in the workflow ${fmtMs(pct(ph.signalled, 50))}, → syncAndIndex scheduled ${fmtMs(pct(ph.indexScheduled, 50))} (the workflow's wait for a burst), queued ${fmtMs(pct(ph.indexQueued, 50))}, syncAndIndex (git fetch + index + the repo row) ${fmtMs(pct(ph.indexRun, 50))}, its completion − found by GET /search ${fmtMs(-pct(ph.afterIndex, 50))}`,
       );
     }
 

@@ -16,7 +16,7 @@ export interface ServicePushResult {
   files: number;
   firstIndexMs: number;
   pushMs: number[];
-  /** Per push, from the repo workflow's history: where the time went (ms). */
+  /** Per push, from the repo workflow's history: where the time went (ms; afterIndex < 0: found before the activity reported completion). */
   phases: { signalled: number[]; indexScheduled: number[]; indexQueued: number[]; indexRun: number[]; afterIndex: number[] };
 }
 
@@ -49,8 +49,10 @@ async function phasesOf(address: string, workflowId: string, pushes: PushTimes[]
     }
     const out: ServicePushResult['phases'] = { signalled: [], indexScheduled: [], indexQueued: [], indexRun: [], afterIndex: [] };
     for (const p of pushes) {
-      const signal = signals.find((s) => s >= p.delivered - 5);
-      const run = signal === undefined ? undefined : runs.find((r) => r.scheduled >= signal && r.completed <= p.searchable + 5);
+      // The index is searchable once its generation is switched in, a little before the activity
+      // reports completion: the run is the first one scheduled after the push's signal.
+      const signal = signals.find((s) => s >= p.delivered - 50);
+      const run = signal === undefined ? undefined : runs.find((r) => r.scheduled >= signal);
       if (signal === undefined || !run) continue;
       out.signalled.push(signal - p.delivered);
       out.indexScheduled.push(run.scheduled - signal);

@@ -111,16 +111,19 @@ export class GenerationStore {
 
   /**
    * What the generation holds of `paths` (and of their ancestor directories), with its file count
-   * and text bytes: only the rows a build can touch are read, not a big repo's every row.
+   * and text bytes: an incremental build reads only the rows it can touch, not a big repo's every
+   * row copied from the base.
    */
   async existing(gen: GenerationRow, paths: string[]): Promise<Existing> {
     const out: Existing = { files: new Map(), dirs: new Set(), fileCount: 0, textBytes: 0 };
-    const dirs = new Set<string>();
-    for (const p of paths) for (const d of ancestorsOf(p)) dirs.add(d);
-    const rows = (await this.db.query(`SELECT path, type, sha FROM index_entries WHERE generation_id = $1 AND path = ANY($2::text[])`, [
-      gen.id,
-      [...paths, ...dirs],
-    ])) as Array<{ path: string; type: string; sha: string | null }>;
+    // A full generation holds only what its build wrote (nothing yet when it is new): all of it.
+    let rows: Array<{ path: string; type: string; sha: string | null }>;
+    if (gen.kind === 'full') rows = (await this.db.query(`SELECT path, type, sha FROM index_entries WHERE generation_id = $1`, [gen.id])) as typeof rows;
+    else {
+      const dirs = new Set<string>();
+      for (const p of paths) for (const d of ancestorsOf(p)) dirs.add(d);
+      rows = (await this.db.query(`SELECT path, type, sha FROM index_entries WHERE generation_id = $1 AND path = ANY($2::text[])`, [gen.id, [...paths, ...dirs]])) as typeof rows;
+    }
     for (const r of rows) {
       if (r.type === 'dir') out.dirs.add(r.path);
       else out.files.set(r.path, r.sha ?? '');
