@@ -141,7 +141,7 @@ export class ParsePool {
 
   async close(): Promise<void> {
     this.fail(new Error('parse pool closed'));
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map((w) => w.terminate().catch(() => undefined)));
   }
 
   private send(requests: readonly ParseRequest[], bytes: number): Promise<ParseResult[]> {
@@ -165,9 +165,12 @@ export class ParsePool {
     });
   }
 
+  /** Fails what is pending and every later job; a pool with a dead worker stops the others (the next build starts a new pool). */
   private fail(err: Error): void {
+    const first = this.failure === null;
     this.failure ??= err;
     for (const p of this.pending.values()) p.reject(this.failure);
     this.pending.clear();
+    if (first) for (const w of this.workers) void w.terminate().catch(() => undefined);
   }
 }
