@@ -67,6 +67,9 @@ describe('reconcile', () => {
     const missedBefore = await missedPushes();
     const sha = await fake.commit('acme', 'api', { 'src/lost.ts': 'export const lost = true;\n' }); // no deliverPush: every delivery lost
     await waitForRepo(svc, token, repo.id, isReadyAt(sha), within(INTERVAL_S + 10));
+    // Counted at the check after the one that found it (a delivery merely late by then is not blamed), once.
+    await waitFor(async () => ((await missedPushes()) > missedBefore ? true : undefined), within(INTERVAL_S * 2 + 10));
+    await sleep(within(INTERVAL_S * 2));
     expect(await missedPushes()).toBe(missedBefore + 1);
     expect((await svc.request('GET', `/v1/repos/${repo.id}/search?q=lost`, { token })).body.results).toEqual([expect.objectContaining({ path: 'src/lost.ts' })]);
   });
