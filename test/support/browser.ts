@@ -55,7 +55,7 @@ export function ensureChromium(): string {
     if (!findChromium()) {
       process.stderr.write("Installing Debian's chromium for the browser tests (apt-get install chromium)...\n");
       const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-      const run = spawnSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium'], { env, encoding: 'utf8', timeout: 9 * 60_000 });
+      const run = spawnSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-liberation'], { env, encoding: 'utf8', timeout: 9 * 60_000 });
       if (run.status !== 0) throw new Error(`${INSTALL_HINT} (apt-get install chromium failed: ${(run.stderr || run.stdout || '').trim().split('\n').slice(-2).join(' ')})`);
     }
   } finally {
@@ -136,19 +136,50 @@ export async function openBrowser(opts: { suite: string }): Promise<BrowserSessi
 export async function tabTo(page: Page, target: Locator, max = 60): Promise<number> {
   for (let presses = 1; presses <= max; presses++) {
     await page.keyboard.press('Tab');
-    if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) return presses;
+    if (await target.evaluate((el) => el === el.ownerDocument.activeElement).catch(() => false)) return presses;
   }
   throw new Error(`${max} presses of Tab never reached ${target}`);
 }
 
+// Code that runs in the page is given as text: the tests' type check has no DOM library.
+
 /** What the page keeps: its URL, local and session storage, cookies. */
-export function browserState(page: Page) {
-  return page.evaluate(() => ({
+export function browserState(page: Page): Promise<{ url: string; localStorage: Record<string, string>; sessionStorage: Record<string, string>; cookie: string }> {
+  return page.evaluate(`({
     url: location.href,
     localStorage: Object.fromEntries(Object.entries(localStorage)),
     sessionStorage: Object.fromEntries(Object.entries(sessionStorage)),
     cookie: document.cookie,
-  }));
+  })`);
+}
+
+/** Starts recording every text the element at `selector` shows, in order (read with `recorded`). */
+export function recordTexts(page: Page, selector: string): Promise<void> {
+  return page.evaluate(`(() => {
+    const seen = (window.__recorded = []);
+    const take = () => {
+      const text = document.querySelector(${JSON.stringify(selector)})?.textContent?.trim();
+      if (text && seen[seen.length - 1] !== text) seen.push(text);
+    };
+    take();
+    new MutationObserver(take).observe(document.body, { subtree: true, childList: true, characterData: true });
+  })()`);
+}
+
+export const recorded = (page: Page): Promise<string[]> => page.evaluate('window.__recorded');
+
+/** Waits until the address bar has no query left. */
+export const waitForNoQuery = (page: Page) => page.waitForFunction('location.search === ""');
+
+
+/**
+ * Controls without an accessible name on the page (from Chromium's accessibility tree, as
+ * Playwright's ARIA snapshot shows it): a button, link, field or tab a screen reader cannot name.
+ */
+export async function unnamedControls(page: Page): Promise<string[]> {
+  const snapshot = await page.locator('body').ariaSnapshot();
+  const roles = 'button|link|textbox|searchbox|tab|combobox|checkbox|radio|slider|spinbutton|switch|menuitem|option|progressbar|dialog|tabpanel';
+  return snapshot.split('\n').filter((line) => new RegExp(`^\\s*- (${roles})(?: \\[[^\\]]*\\])*:?$`).test(line));
 }
 
 /** Console errors and page errors of our own pages (the fake Bitbucket's pages are not ours). */

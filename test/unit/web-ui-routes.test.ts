@@ -64,18 +64,18 @@ describe('the web UI routes', () => {
     for (const bad of ['/ui/missing-0000.js', '/ui/..%2Fui%2Findex.html', '/ui/%2e%2e%2fpackage.json', '/ui/index.html', '/ui/']) {
       const res = await fetch(url + bad);
       expect([bad, res.status]).toEqual([bad, 404]);
-      expect((await res.json()).error.code).toBe('not_found');
+      expect(((await res.json()) as any).error.code).toBe('not_found');
     }
   });
 
   it('leaves other methods and the API alone', async () => {
     const post = await fetch(`${url}/repos`, { method: 'POST', body: 'api-token=x' });
     expect(post.status).toBe(405);
-    expect((await post.json()).error.code).toBe('method_not_allowed');
+    expect(((await post.json()) as any).error.code).toBe('method_not_allowed');
     const head = await fetch(`${url}/repos`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     const unknown = await fetch(`${url}/v1/nothing-here`);
-    expect([unknown.status, (await unknown.json()).error.code]).toEqual([404, 'not_found']);
+    expect([unknown.status, ((await unknown.json()) as any).error.code]).toEqual([404, 'not_found']);
   });
 });
 
@@ -85,7 +85,7 @@ it('WEB_UI=false: / and /repos answer the JSON 404 of any unknown route', async 
     for (const route of ['/', '/repos', '/repos?bitbucket=connected', '/ui/app.js']) {
       const res = await fetch(url + route);
       expect([route, res.status, res.headers.get('content-type')]).toEqual([route, 404, 'application/json; charset=utf-8']);
-      expect((await res.json()).error.code).toBe('not_found');
+      expect(((await res.json()) as any).error.code).toBe('not_found');
     }
   } finally {
     await close();

@@ -202,7 +202,7 @@ function ResultList(props: { results: Results; fileUrl: (p: string, l?: number) 
   return (
     <div class="results">
       <h2 aria-live="polite">
-        {items.length === 0 ? 'No' : items.length} {r.kind === 'search' ? 'matches' : 'symbols'} for “{r.q}”
+        {items.length === 0 ? 'No' : items.length} {r.kind === 'search' ? (items.length === 1 ? 'match' : 'matches') : items.length === 1 ? 'symbol' : 'symbols'} for “{r.q}”
       </h2>
       <ul>
         {items.map((it) => (

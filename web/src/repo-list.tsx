@@ -88,7 +88,7 @@ function RepoRow(props: { repo: RepoView; status: BitbucketStatusView | null; on
       <td>
         <span class={`webhook webhook-${r.webhook.status}`}>{webhookLabel(r)}</span>
       </td>
-      <td>
+      <td class="nowrap">
         {r.lastIndexedCommit && r.lastIndexedAt ? (
           <>
             <code title={r.lastIndexedCommit}>{r.lastIndexedCommit.slice(0, 7)}</code> <Time iso={r.lastIndexedAt} />
@@ -108,7 +108,7 @@ function RepoRow(props: { repo: RepoView; status: BitbucketStatusView | null; on
             Use a git URL…
           </button>
         )}
-        {!moving && !reconnectFixes && (
+        {!moving && (
           <button type="button" aria-label={`Re-index ${r.name}`} onClick={reindex}>
             Re-index
           </button>
