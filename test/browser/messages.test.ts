@@ -126,6 +126,7 @@ it('adds a private repo by pasting its git URL with credentials, which never sho
   await dialog.getByLabel('Username').fill('x-token-auth');
   await dialog.getByLabel('Password or access token').fill(secret);
   await b.shot('add-repo-url');
+  expect(await unnamedControls(page)).toEqual([]);
   await dialog.getByRole('button', { name: 'Add repo' }).click();
   await dialog.waitFor({ state: 'detached' });
   const name = `${new URL(fake.siteUrl).host}/acme/worker-py`;
@@ -185,6 +186,7 @@ it("the page's Content-Security-Policy blocks inline scripts, inline handlers an
     button.setAttribute('onclick', 'window.__handlerRan = true');
     document.body.append(button);
     button.click();
+    button.remove();
     setTimeout(() => resolve({ inlineRan: !!window.__inlineRan, handlerRan: !!window.__handlerRan, violations }), 200);
   })`);
   expect(outcome).toEqual({ inlineRan: false, handlerRan: false, violations: expect.arrayContaining(['script-src-elem', 'script-src-attr']) });

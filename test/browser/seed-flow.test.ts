@@ -103,6 +103,7 @@ it('connects Bitbucket with the keyboard: Connect → Grant access → green toa
   await page.getByRole('tab', { name: 'Bitbucket' }).click();
   await page.getByText(`Connected as ${DEMO.displayName}`).waitFor();
   await b.shot('bitbucket-tab-connected');
+  expect(await unnamedControls(page)).toEqual([]);
 });
 
 it('adds a repo from the Add-repo dialog with the keyboard: filter, then Enter on the repo', async () => {
@@ -114,6 +115,7 @@ it('adds a repo from the Add-repo dialog with the keyboard: filter, then Enter o
   // The filter has the focus as soon as the list is there.
   await page.waitForFunction('document.activeElement?.id === "picker-filter"');
   await b.shot('add-repo-dialog');
+  expect(await unnamedControls(page)).toEqual([]);
   const listed = await dialog.getByRole('listitem').allTextContents();
   expect(listed.map((t) => t.replace(/(private|public|added).*$/, ''))).toEqual([DEMO.repos.api, DEMO.repos.contributorOnly, DEMO.repos.worker, DEMO.repos.hello, DEMO.repos.public]);
   await page.keyboard.type('ACME/');
@@ -132,6 +134,7 @@ it('adds a repo from the Add-repo dialog with the keyboard: filter, then Enter o
 it('shows the repo move pending → indexing (n of m files) → ready without a reload, with its webhook and last commit', async () => {
   await row().locator('.status', { hasText: /indexing \(\d+ of \d+ files\)/ }).waitFor({ timeout: 60_000 });
   await b.shot('repo-indexing');
+  expect(await unnamedControls(page)).toEqual([]);
   await row().locator('.status', { hasText: 'ready' }).waitFor({ timeout: 90_000 });
   const head = (await fake.headOf('acme', 'api'))!;
   await row().getByText(head.slice(0, 7)).waitFor();
@@ -174,6 +177,7 @@ it('browses the repo in the navigator: tree, file with line numbers, literal sea
   expect(marks.length).toBeGreaterThan(0);
   expect(marks.every((m) => m.toLowerCase() === 'not found')).toBe(true);
   await b.shot('navigator-search');
+  expect(await unnamedControls(page)).toEqual([]);
   await page.getByRole('link', { name: /^src\/routes\.ts:11/ }).click();
   await page.locator('#L11.target').waitFor();
   expect(new URL(page.url()).searchParams.get('line')).toBe('11');
@@ -209,6 +213,7 @@ it('disconnects (owner, after a confirmation), then reconnects from the Bitbucke
   const confirm = page.getByRole('dialog', { name: 'Disconnect Bitbucket?' });
   await confirm.waitFor();
   await b.shot('disconnect-confirm');
+  expect(await unnamedControls(page)).toEqual([]);
   await confirm.getByRole('button', { name: 'Disconnect' }).click();
   await page.getByRole('status').filter({ hasText: 'Bitbucket disconnected' }).waitFor();
   await page.getByRole('button', { name: 'Connect Bitbucket →' }).waitFor();
