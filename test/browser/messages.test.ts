@@ -24,12 +24,13 @@ let expectedConsole: (e: ConsoleEntry) => boolean = () => false;
 let consoleFrom = 0;
 
 beforeAll(async () => {
+  // The browser first: without Chromium the suite stops at once, with the sentence saying how to get it.
+  b = await openBrowser({ suite: 'messages' });
+  page = b.page;
   ({ fake, svc, stop } = await startFakeAndService({ reachable: true }));
   fake.setAuthorizeMode('consent-page');
   bare = await startTestService({ workers: false });
   ({ token: owner, accountId } = await createAccount(svc, 'Acme'));
-  b = await openBrowser({ suite: 'messages' });
-  page = b.page;
 }, 180_000);
 
 afterAll(async () => {
@@ -39,10 +40,11 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  consoleFrom = b.console.length;
+  consoleFrom = b?.console.length ?? 0;
   expectedConsole = () => false;
 });
 afterEach(async () => {
+  if (!b || !svc) return; // the set-up failed: its error is the one to read
   const fresh = b.console.slice(consoleFrom);
   expect([...errorsOf(fresh, svc.url), ...errorsOf(fresh, bare.url)].filter((e) => !expectedConsole(e))).toEqual([]);
   if (page.url().startsWith(svc.url)) expect(await unnamedControls(page)).toEqual([]);

@@ -32,6 +32,9 @@ let webhookSecrets: string[] = [];
 const BULK = Object.fromEntries(Array.from({ length: 2400 }, (_, i) => [`src/generated/module-${String(i).padStart(4, '0')}.ts`, `export const value${i} = ${i};\n`]));
 
 beforeAll(async () => {
+  // The browser first: without Chromium the suite stops at once, with the sentence saying how to get it.
+  b = await openBrowser({ suite: 'seed-flow' });
+  page = b.page;
   const sink = new Writable({
     write(chunk, _enc, done) {
       logText += chunk.toString();
@@ -42,8 +45,6 @@ beforeAll(async () => {
   fake.setAuthorizeMode('consent-page');
   await fake.commit('acme', 'api', BULK, { message: 'Generated modules' });
   ({ token } = await createAccount(svc, 'Acme'));
-  b = await openBrowser({ suite: 'seed-flow' });
-  page = b.page;
   page.on('framenavigated', (frame) => {
     if (frame === page.mainFrame() && frame.url().startsWith(svc.url)) visited.push(frame.url());
   });
@@ -61,6 +62,7 @@ const row = () => page.locator(`tr[data-repo="${API_REPO}"]`);
  * token only in session storage and nothing else kept.
  */
 afterEach(async () => {
+  if (!b || !svc) return; // the set-up failed: its error is the one to read
   expect(errorsOf(b.console, svc.url)).toEqual([]);
   const state = await browserState(page);
   if (state.url.startsWith(svc.url)) {
