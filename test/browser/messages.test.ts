@@ -1,12 +1,13 @@
 // What the UI tells people, in a real browser against the real service and the fake Bitbucket:
 // each of the OAuth callback's error toasts (CONTRACT §5, §12) once and gone from the address bar,
 // a member's view of Disconnect, a server without a consumer (greyed-out Connect with the reason),
-// a private repo added by pasting a git URL with credentials, and proof that the page's CSP blocks
-// inline scripts and framing. Screenshots in test-output/browser/messages/.
+// a private repo added by pasting a git URL with credentials, a disconnected private Bitbucket repo
+// switched to a git URL, and proof that the page's CSP blocks inline scripts and framing. Screenshots in test-output/browser/messages/.
 import type { Page } from 'playwright-core';
 import { DEMO } from '../fakes/bitbucket/seed';
-import { startFakeAndService, type FakeBitbucket } from '../support/bitbucket';
+import { connect, startFakeAndService, type FakeBitbucket } from '../support/bitbucket';
 import { browserState, errorsOf, openBrowser, unnamedControls, waitForNoQuery, type BrowserSession, type ConsoleEntry } from '../support/browser';
+import { waitForRepo } from '../support/repos';
 import { ADMIN_TOKEN, createAccount, startTestService, type TestService } from '../support/service';
 
 jest.setTimeout(120_000);
@@ -199,4 +200,39 @@ it("the page's Content-Security-Policy blocks inline scripts, inline handlers an
   await framer.setContent(`<iframe src="${svc.url}/repos"></iframe>`);
   expect((await blocked).type()).toBe('error');
   await framer.close();
+});
+
+it('after a disconnect, a private Bitbucket repo that failed is switched to a git URL with credentials', async () => {
+  // Connected (through the API: the browser part starts after the disconnect).
+  fake.setAuthorizeMode('auto-approve');
+  if (!(await svc.request('GET', '/v1/integrations/bitbucket', { token: owner })).body.connected) await connect(svc, owner);
+  fake.setAuthorizeMode('consent-page');
+  const added = await svc.request('POST', '/v1/repos', { token: owner, body: { bitbucket: DEMO.repos.hello } });
+  expect(added.status).toBe(202);
+  const id = added.body.repo.id;
+  await waitForRepo(svc, owner, id, (r) => r.status === 'ready', 60_000);
+  expect((await svc.request('DELETE', '/v1/integrations/bitbucket', { token: owner })).status).toBe(204);
+  expect((await svc.request('POST', `/v1/repos/${id}/reindex`, { token: owner })).status).toBe(202);
+  const { repo: failed } = await waitForRepo(svc, owner, id, (r) => r.status === 'failed', 60_000);
+  expect(['not_connected', 'needs_reauth']).toContain(failed.error.code);
+
+  await page.goto(`${svc.url}/repos`);
+  const row = page.locator(`tr[data-repo="${DEMO.repos.hello}"]`);
+  await row.getByRole('button', { name: `Use a git URL with credentials for ${DEMO.repos.hello}` }).click();
+  const dialog = page.getByRole('dialog', { name: `Clone ${DEMO.repos.hello} from a git URL` });
+  expect(await dialog.getByLabel('Git URL', { exact: true }).inputValue()).toBe(`${fake.siteUrl}/demo/hello-ts.git`);
+  const secret = fake.issueTokens(DEMO.user).access_token;
+  await dialog.getByLabel('Username').fill('x-token-auth');
+  await dialog.getByLabel('Password or access token').fill(secret);
+  await b.shot('switch-to-url');
+  expect(await unnamedControls(page)).toEqual([]);
+  await dialog.getByRole('button', { name: 'Switch and re-index' }).click();
+  await page.getByRole('status').filter({ hasText: `${DEMO.repos.hello} now clones from its git URL` }).waitFor();
+  // A URL repo is named after its URL.
+  const switched = page.locator(`tr[data-repo="${new URL(fake.siteUrl).host}/demo/hello-ts"]`);
+  await switched.getByText('git URL · private').waitFor();
+  await switched.locator('.status', { hasText: 'ready' }).waitFor({ timeout: 60_000 });
+  expect(await row.count()).toBe(0);
+  await b.shot('switched-ready');
+  expect(await page.content()).not.toContain(secret);
 });

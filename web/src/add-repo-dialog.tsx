@@ -4,7 +4,8 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { BitbucketStatusView, PickerView, RepoView } from '../../src/api/shapes';
 import { api, ApiError } from './api';
 import { ConnectButton } from './bitbucket';
-import { composeGitUrl, GitUrlFields, useGitUrl } from './git-url';
+import { FieldError } from './field-error';
+import { GitUrlFields, useGitUrlForm } from './git-url';
 import { NEEDS_REAUTH, NOT_CONFIGURED } from './messages';
 import { Modal } from './modal';
 import { Tabs } from './tabs';
@@ -108,11 +109,7 @@ function BitbucketPicker(props: { status: BitbucketStatusView | null; onAdded: (
       <p class="hint" aria-live="polite">
         {shown.length === picker.repos.length ? `${picker.repos.length} repos` : `${shown.length} of ${picker.repos.length} repos`}
       </p>
-      {addError && (
-        <p class="field-error" role="alert">
-          {addError}
-        </p>
-      )}
+      <FieldError error={addError} />
       {shown.length === 0 ? (
         <p class="picker-empty">No repo matches “{filter.trim()}”.</p>
       ) : (
@@ -140,36 +137,15 @@ function BitbucketPicker(props: { status: BitbucketStatusView | null; onAdded: (
 }
 
 function UrlForm(props: { onAdded: (repo: RepoView) => void }) {
-  const [value, setValue] = useGitUrl();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const composed = composeGitUrl(value);
-    if ('error' in composed) return setError(composed.error);
-    setBusy(true);
-    setError(null);
-    try {
-      const { repo } = await api.addRepo({ url: composed.url });
-      setValue({ url: '', username: '', password: '' });
-      props.onAdded(repo);
-    } catch (err) {
-      setError((err as Error).message);
-      setBusy(false);
-    }
-  };
+  const form = useGitUrlForm('', async (url) => props.onAdded((await api.addRepo({ url })).repo));
   return (
-    <form method="post" class="url-form" onSubmit={submit}>
+    <form method="post" class="url-form" onSubmit={form.submit}>
       <p class="hint">Any public repo over https, http or git. For a private one, give a username and a password or access token below.</p>
-      <GitUrlFields idPrefix="add-url" value={value} onChange={setValue} autofocus />
-      {error && (
-        <p class="field-error" role="alert">
-          {error}
-        </p>
-      )}
+      <GitUrlFields idPrefix="add-url" value={form.value} onChange={form.setValue} autofocus />
+      <FieldError error={form.error} />
       <div class="modal-actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {busy ? 'Adding…' : 'Add repo'}
+        <button type="submit" class="primary" disabled={form.busy}>
+          {form.busy ? 'Adding…' : 'Add repo'}
         </button>
       </div>
     </form>

@@ -26,8 +26,28 @@ export function composeGitUrl(input: GitUrlInput): { url: string } | { error: st
   return { url: u.toString() };
 }
 
-export function useGitUrl(initialUrl = '') {
-  return useState<GitUrlInput>({ url: initialUrl, username: '', password: '' });
+/**
+ * The state of a form around GitUrlFields: `submit` composes the URL and hands it to `send`; a
+ * failure (the API's sentence) shows under the form.
+ */
+export function useGitUrlForm(initialUrl: string, send: (url: string) => Promise<void>) {
+  const [value, setValue] = useState<GitUrlInput>({ url: initialUrl, username: '', password: '' });
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const composed = composeGitUrl(value);
+    if ('error' in composed) return setError(composed.error);
+    setBusy(true);
+    setError(null);
+    try {
+      await send(composed.url);
+    } catch (err) {
+      setError((err as Error).message);
+      setBusy(false);
+    }
+  };
+  return { value, setValue, error, busy, submit };
 }
 
 export function GitUrlFields(props: { idPrefix: string; value: GitUrlInput; onChange: (v: GitUrlInput) => void; autofocus?: boolean }) {

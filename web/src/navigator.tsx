@@ -4,6 +4,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { FileView, RepoView, SearchView, SymbolsView, TreeEntryView } from '../../src/api/shapes';
+import { FieldError } from './field-error';
 import { api, ApiError } from './api';
 import { usePoll } from './poll';
 import { onLinkClick, reposUrl } from './route';
@@ -105,11 +106,7 @@ function SearchForm(props: { id: string; label: string; button: string; hint: st
         <input id={props.id} type="search" value={q} placeholder={props.hint} autocomplete="off" spellcheck={false} onInput={(e) => setQ(e.currentTarget.value)} />
         <button type="submit">{props.button}</button>
       </div>
-      {error && (
-        <p class="field-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FieldError error={error} />
     </form>
   );
 }

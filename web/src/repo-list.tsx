@@ -3,7 +3,8 @@
 import { useState } from 'preact/hooks';
 import type { BitbucketStatusView, RepoView } from '../../src/api/shapes';
 import { api, startBitbucketInstall } from './api';
-import { composeGitUrl, GitUrlFields, useGitUrl } from './git-url';
+import { FieldError } from './field-error';
+import { GitUrlFields, useGitUrlForm } from './git-url';
 import { FIXED_BY_RECONNECT, statusLabel, webhookLabel } from './messages';
 import { Confirm, Modal } from './modal';
 import { onLinkClick, reposUrl } from './route';
@@ -97,7 +98,8 @@ function RepoRow(props: { repo: RepoView; status: BitbucketStatusView | null; on
           <span class="sub">not yet</span>
         )}
       </td>
-      <td class="row-actions">
+      <td>
+        <div class="row-actions">
         {reconnectFixes && props.status?.configured && (
           <button type="button" aria-label={`Reconnect Bitbucket for ${r.name}`} onClick={() => startBitbucketInstall().catch(toastError)}>
             Reconnect →
@@ -116,6 +118,7 @@ function RepoRow(props: { repo: RepoView; status: BitbucketStatusView | null; on
         <button type="button" class="danger" aria-label={`Delete ${r.name}`} onClick={props.onDelete}>
           Delete
         </button>
+        </div>
       </td>
     </tr>
   );
@@ -123,39 +126,23 @@ function RepoRow(props: { repo: RepoView; status: BitbucketStatusView | null; on
 
 /** PATCH /v1/repos/{id}: the way back for a private Bitbucket repo after a disconnect. */
 function SwitchToUrlDialog(props: { repo: RepoView; onSwitched: (repo: RepoView) => void; onClose: () => void }) {
-  const [value, setValue] = useGitUrl(props.repo.cloneUrl);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const composed = composeGitUrl(value);
-    if ('error' in composed) return setError(composed.error);
-    setBusy(true);
-    try {
-      const { repo } = await api.switchToUrl(props.repo.id, composed.url);
-      toast({ kind: 'success', text: `${props.repo.name} now clones from its git URL` });
-      props.onSwitched(repo);
-      props.onClose();
-    } catch (err) {
-      setError((err as Error).message);
-      setBusy(false);
-    }
-  };
+  const form = useGitUrlForm(props.repo.cloneUrl, async (url) => {
+    const { repo } = await api.switchToUrl(props.repo.id, url);
+    toast({ kind: 'success', text: `${props.repo.name} now clones from its git URL` });
+    props.onSwitched(repo);
+    props.onClose();
+  });
   return (
     <Modal title={`Clone ${props.repo.name} from a git URL`} onClose={props.onClose}>
-      <form method="post" onSubmit={submit}>
+      <form method="post" onSubmit={form.submit}>
         <p class="hint">Lettuce stops using Bitbucket's authorization for this repo and clones it with these credentials instead.</p>
-        <GitUrlFields idPrefix="switch-url" value={value} onChange={setValue} />
-        {error && (
-          <p class="field-error" role="alert">
-            {error}
-          </p>
-        )}
+        <GitUrlFields idPrefix="switch-url" value={form.value} onChange={form.setValue} />
+        <FieldError error={form.error} />
         <div class="modal-actions">
           <button type="button" onClick={props.onClose}>
             Cancel
           </button>
-          <button type="submit" class="primary" disabled={busy}>
+          <button type="submit" class="primary" disabled={form.busy}>
             Switch and re-index
           </button>
         </div>

@@ -1,5 +1,6 @@
 // Sign in with an API token: checked with GET /v1/me, then kept in this tab's session storage.
 import { useState } from 'preact/hooks';
+import { FieldError } from './field-error';
 import { api, ApiError } from './api';
 import { session } from './session';
 
@@ -46,11 +47,7 @@ export function SignIn(props: { reason: string | null; onSignedIn: () => void })
           Your operator gives you a token when they create your account (<code>POST /v1/admin/accounts</code>). It stays in this browser tab only and is
           forgotten when the tab closes.
         </p>
-        {error && (
-          <p class="field-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FieldError error={error} />
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

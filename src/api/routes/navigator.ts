@@ -10,7 +10,6 @@ import { parseQuery } from '../body';
 import type { AppDeps } from '../deps';
 import { ApiError, errors } from '../errors';
 import { isUuid } from '../ids';
-import type { FileView, SearchView, SymbolsView, TreeView } from '../shapes';
 
 const limit = z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50);
 const pathQuery = z.object({ path: z.string().max(4096, 'must be at most 4096 characters').default('') });
@@ -53,7 +52,7 @@ export function navigatorRoutes(deps: AppDeps): Router {
   router.get('/tree', async (ctx) => {
     const id = await repoId(ctx);
     const { path } = parseQuery(ctx, pathQuery);
-    ctx.body = await answer<TreeView>(() => listTree(deps.ds, id, repoPath(path)));
+    ctx.body = await answer(() => listTree(deps.ds, id, repoPath(path)));
   });
 
   router.get('/file', async (ctx) => {
@@ -61,19 +60,19 @@ export function navigatorRoutes(deps: AppDeps): Router {
     const { path } = parseQuery(ctx, pathQuery);
     const normalized = repoPath(path);
     if (!normalized) throw errors.invalidRequest('path: must name a file.');
-    ctx.body = await answer<FileView>(() => readFile(deps.ds, id, normalized));
+    ctx.body = await answer(() => readFile(deps.ds, id, normalized));
   });
 
   router.get('/search', async (ctx) => {
     const id = await repoId(ctx);
     const q = parseQuery(ctx, searchQuery);
-    ctx.body = await answer<SearchView>(() => searchCode(deps.ds, id, q.q, q.limit));
+    ctx.body = await answer(() => searchCode(deps.ds, id, q.q, q.limit));
   });
 
   router.get('/symbols', async (ctx) => {
     const id = await repoId(ctx);
     const q = parseQuery(ctx, symbolsQuery);
-    ctx.body = await answer<SymbolsView>(() => findSymbols(deps.ds, id, q.q, q.limit));
+    ctx.body = await answer(() => findSymbols(deps.ds, id, q.q, q.limit));
   });
 
   return router;
