@@ -71,8 +71,25 @@ async function dismissToasts() {
   for (const close of await page.getByRole('button', { name: 'Dismiss' }).all()) await close.click();
 }
 
-it('Cancel on Bitbucket: "Bitbucket access was denied"', async () => {
+it('a token Lettuce does not know is refused at sign-in, and a 401 later returns to sign-in', async () => {
+  expectedConsole = (e) => /status of 401/.test(e.text); // Chromium logs every 401 answer
+  await page.goto(svc.url);
+  await page.getByLabel('API token').fill('not-a-real-token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Lettuce does not know that token' }).waitFor();
+  expect((await browserState(page)).sessionStorage).toEqual({});
+  await b.shot('sign-in-refused');
+  // A token that stops working (revoked, or another server's) mid-session.
   await signIn(page, svc.url, owner);
+  await page.evaluate(`sessionStorage.setItem('lettuce.apiToken', 'revoked-token')`);
+  await page.goto(`${svc.url}/repos?tab=bitbucket`);
+  await page.getByText('Your session has ended: sign in with your API token again.').waitFor();
+  expect(new URL(page.url()).pathname).toBe('/');
+  expect((await browserState(page)).sessionStorage).toEqual({});
+  await signIn(page, svc.url, owner);
+});
+
+it('Cancel on Bitbucket: "Bitbucket access was denied"', async () => {
   await connectAndDecide('Cancel');
   await alertWith('Bitbucket access was denied').waitFor();
   await waitForNoQuery(page);

@@ -100,24 +100,24 @@ function RepoRow(props: { repo: RepoView; status: BitbucketStatusView | null; on
       </td>
       <td>
         <div class="row-actions">
-        {reconnectFixes && props.status?.configured && (
-          <button type="button" aria-label={`Reconnect Bitbucket for ${r.name}`} onClick={() => startBitbucketInstall().catch(toastError)}>
-            Reconnect →
+          {reconnectFixes && props.status?.configured && (
+            <button type="button" aria-label={`Reconnect Bitbucket for ${r.name}`} onClick={() => startBitbucketInstall().catch(toastError)}>
+              Reconnect →
+            </button>
+          )}
+          {reconnectFixes && r.isPrivate && (
+            <button type="button" aria-label={`Use a git URL with credentials for ${r.name}`} onClick={props.onSwitch}>
+              Use a git URL…
+            </button>
+          )}
+          {!moving && (
+            <button type="button" aria-label={`Re-index ${r.name}`} onClick={reindex}>
+              Re-index
+            </button>
+          )}
+          <button type="button" class="danger" aria-label={`Delete ${r.name}`} onClick={props.onDelete}>
+            Delete
           </button>
-        )}
-        {reconnectFixes && r.isPrivate && (
-          <button type="button" aria-label={`Use a git URL with credentials for ${r.name}`} onClick={props.onSwitch}>
-            Use a git URL…
-          </button>
-        )}
-        {!moving && (
-          <button type="button" aria-label={`Re-index ${r.name}`} onClick={reindex}>
-            Re-index
-          </button>
-        )}
-        <button type="button" class="danger" aria-label={`Delete ${r.name}`} onClick={props.onDelete}>
-          Delete
-        </button>
         </div>
       </td>
     </tr>
