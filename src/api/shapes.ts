@@ -1,6 +1,7 @@
 // The answers of the routes a client reads (CONTRACT §4–§7), as TypeScript types. The routes build
 // their bodies against these, and the web UI (web/) imports them, so both sides share one definition.
-// Types only and no imports: the browser's type check reads this file, and nothing here may reach Node.
+// Types only: the browser's type check reads this file, so it imports nothing that needs Node.
+import type { RequiredScope } from '../bitbucket/scopes';
 
 export type Role = 'owner' | 'member';
 
@@ -22,7 +23,7 @@ export interface MeView {
 }
 
 /** The scopes Lettuce's OAuth consumer must have (CONTRACT §5). */
-export type BitbucketScope = 'account' | 'team' | 'project' | 'repository' | 'repository:write' | 'webhook';
+export type BitbucketScope = RequiredScope;
 
 /** GET /v1/integrations/bitbucket */
 export interface BitbucketStatusView {
@@ -32,7 +33,7 @@ export interface BitbucketStatusView {
   bitbucketUser: { uuid: string; displayName: string } | null;
   connectedAt: string | null;
   /** The consumer's scopes the grant lacks; `[]` when complete or not connected. */
-  missingScopes?: BitbucketScope[];
+  missingScopes: BitbucketScope[];
 }
 
 /** POST /v1/integrations/bitbucket/install */

@@ -1,5 +1,6 @@
 // What the UI tells people, in a real browser against the real service and the fake Bitbucket:
 // each of the OAuth callback's error toasts (CONTRACT §5, §12) once and gone from the address bar,
+// the banner naming a permission the grant lacks,
 // a member's view of Disconnect, a server without a consumer (greyed-out Connect with the reason),
 // a private repo added by pasting a git URL with credentials, a disconnected private Bitbucket repo
 // switched to a git URL, and proof that the page's CSP blocks inline scripts and framing. Screenshots in test-output/browser/messages/.
@@ -11,6 +12,9 @@ import { waitForRepo } from '../support/repos';
 import { ADMIN_TOKEN, createAccount, startTestService, type TestService } from '../support/service';
 
 jest.setTimeout(120_000);
+
+/** The fake consumer's permissions, all that Lettuce asks for (as Bitbucket lists them: the highest level of each). */
+const FULL_SCOPES = 'account team project repository:write webhook';
 
 let fake: FakeBitbucket;
 let svc: TestService;
@@ -127,12 +131,39 @@ it('a used install state again: "Invalid or expired install state — restart th
 });
 
 it('a public consumer: "Lettuce\'s Bitbucket OAuth consumer must be private"', async () => {
-  // The redirect with this code is the callback's (CONTRACT §5); here, what the page makes of it.
-  await page.goto(`${svc.url}/repos?bitbucket_error=consumer_not_private`);
+  fake.setConsumer({ privateConsumer: false }); // Bitbucket then issues no refresh token
+  try {
+    await connectAndDecide('Grant access');
+  } finally {
+    fake.setConsumer({ privateConsumer: true });
+  }
   await alertWith("Lettuce's Bitbucket OAuth consumer must be private: ask your operator to tick 'This is a private consumer'.").waitFor();
   await waitForNoQuery(page);
   await b.shot('toast-consumer-not-private');
   await dismissToasts();
+});
+
+it('a grant without the Webhooks permission: a banner names it; reconnecting with it clears the banner', async () => {
+  fake.setConsumer({ scopes: 'account team project repository:write' });
+  try {
+    await connectAndDecide('Grant access');
+    await page.getByRole('status').filter({ hasText: 'Bitbucket connected' }).waitFor();
+    const banner = page.getByRole('status').filter({ hasText: "Lettuce's Bitbucket consumer lacks Webhooks: Read and write: pushes will not refresh your repos." });
+    await banner.waitFor();
+    expect(await banner.textContent()).toContain('Ask your operator to tick Webhooks: Read and write on Lettuce\'s OAuth consumer, then reconnect.');
+    await dismissToasts();
+    await b.shot('banner-missing-webhook-permission');
+    // The operator ticks the permission; the user reconnects from the banner.
+    fake.setConsumer({ scopes: FULL_SCOPES });
+    await Promise.all([page.waitForURL(`${fake.siteUrl}/site/oauth2/authorize**`), banner.getByRole('button', { name: 'Reconnect Bitbucket →' }).click()]);
+    await Promise.all([page.waitForURL(`${svc.url}/repos**`), page.getByRole('button', { name: 'Grant access' }).click()]);
+    await page.getByRole('status').filter({ hasText: 'Bitbucket connected' }).waitFor();
+    await page.getByRole('tab', { name: 'Repos' }).waitFor();
+    expect(await page.getByText("Lettuce's Bitbucket consumer lacks").count()).toBe(0);
+    await dismissToasts();
+  } finally {
+    fake.setConsumer({ scopes: FULL_SCOPES });
+  }
 });
 
 it('adds a private repo by pasting its git URL with credentials, which never show again', async () => {

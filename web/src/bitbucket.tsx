@@ -48,7 +48,7 @@ export function ConnectButton(props: { status: BitbucketStatusView | null; label
 export function ConnectionBanners(props: { status: BitbucketStatusView | null }) {
   const s = props.status;
   if (!s?.connected) return null;
-  const missing = s.missingScopes ?? [];
+  const missing = s.missingScopes;
   return (
     <>
       {s.needsReauth && (
@@ -101,6 +101,8 @@ export function BitbucketPanel(props: { status: BitbucketStatusView | null; me: 
       </p>
       {s.needsReauth && <p class="warning-text">{NEEDS_REAUTH}</p>}
       <div class="row-actions">
+        {/* A new grant replaces the old one: after the operator changed the consumer's permissions, or for another Bitbucket user. */}
+        <ConnectButton status={s} label="Reconnect Bitbucket →" />
         <button type="button" class="danger" disabled={!owner} aria-describedby={owner ? undefined : 'disconnect-reason'} onClick={() => setConfirming(true)}>
           Disconnect
         </button>

@@ -1,6 +1,7 @@
 // Every sentence the UI shows about Bitbucket and repo states, in the words of CONTRACT §5–§7 and
 // the seed, in one place.
 import type { BitbucketCallbackError, BitbucketScope, RepoView } from '../../src/api/shapes';
+import { REQUIRED_SCOPES } from '../../src/bitbucket/scopes';
 
 export interface Notice {
   kind: 'success' | 'error';
@@ -30,15 +31,8 @@ export function callbackNotice(params: URLSearchParams): Notice | null {
   return { kind: 'error', text: 'Connecting Bitbucket failed. Try again from the Add-repo dialog.' };
 }
 
-/** The consumer permissions, as Bitbucket's consumer form names them (the seed's words). */
-export const SCOPE_NAMES: Record<BitbucketScope, string> = {
-  account: 'Account: Read',
-  team: 'Workspace membership: Read',
-  project: 'Projects: Read',
-  repository: 'Repositories: Read',
-  'repository:write': 'Repositories: Write',
-  webhook: 'Webhooks: Read and write',
-};
+/** The consumer permissions, as Bitbucket's consumer form names them (the seed's words): the server's table. */
+export const SCOPE_NAMES = Object.fromEntries(REQUIRED_SCOPES.map((r) => [r.scope, r.permission])) as Record<BitbucketScope, string>;
 
 /** What a user loses without each permission. */
 export const SCOPE_CONSEQUENCES: Record<BitbucketScope, string> = {
