@@ -3,9 +3,12 @@
 // else), what each costs in CPU (the worker with its git children, PostgreSQL, the Temporal
 // server) and in calls to Bitbucket, and what that means at the default REPO_RECONCILE_INTERVAL.
 // The repos are real Bitbucket repos on the fake, added through the API and indexed; the service
-// runs as deployed (API, control worker, indexing worker: separate processes) with an interval short
-// enough to keep the control worker saturated. Baseline in the same run: the same ref listings made
-// directly (mainBranchHead, no Temporal, no database) at the worker's concurrency. Figures only.
+// runs as deployed (API, control worker, indexing worker: separate processes). They are added with
+// reconciles an hour apart; then the control worker restarts with an interval short enough to keep
+// it saturated, and one push to another branch of each repo (a main-branch hint: one check, which
+// brings the worker's new interval) puts every repo on it. Baseline in the same run: the same ref
+// listings made directly (mainBranchHead, no Temporal, no database) at the worker's concurrency.
+// Figures only.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { freePort } from '../src/dev/processes';
@@ -150,15 +153,16 @@ async function main(): Promise<void> {
       BITBUCKET_URL: fake.siteUrl,
       BITBUCKET_API_URL: fake.apiUrl,
       GIT_ALLOW_PRIVATE_HOSTS: 'true',
-      REPO_RECONCILE_INTERVAL: SATURATING_INTERVAL,
+      REPO_RECONCILE_INTERVAL: '1h',
     });
-    const workerPids: number[] = [];
-    for (const [queue, metrics] of [['lettuce-control', controlMetrics], ['lettuce-indexing', indexingMetrics]] as const) {
+    const startWorker = async (queue: string, metrics: number, extra: Record<string, string> = {}) => {
       const address = `127.0.0.1:${metrics}`;
-      const worker = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address }, `http://${address}/metrics`);
-      workerPids.push(worker.child.pid!);
+      const worker = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address, ...extra }, `http://${address}/metrics`);
       stops.unshift(worker.stop);
-    }
+      return worker;
+    };
+    let control = await startWorker('lettuce-control', controlMetrics);
+    await startWorker('lettuce-indexing', indexingMetrics);
     const svcUrl = `http://127.0.0.1:${port}`;
     const api = await startNode('src/api/main.js', env, `${svcUrl}/healthz`);
     stops.unshift(api.stop);
@@ -183,9 +187,19 @@ async function main(): Promise<void> {
       if (performance.now() - addStarted > 30 * 60_000) throw new Error(`only ${ready} of ${REPOS} repos ready after 30 minutes`);
       await new Promise((r) => setTimeout(r, 1000));
     }
-    say(`  ${REPOS} repos added and ready in ${((performance.now() - addStarted) / 1000).toFixed(0)} s; measuring idle reconciles.`);
+    say(`  ${REPOS} repos added and ready in ${((performance.now() - addStarted) / 1000).toFixed(0)} s.`);
 
-    const pids = { worker: workerPids[0], temporal: servers.temporal!.pid };
+    // The control worker again, now with every repo always due; a hint push per repo moves each onto it.
+    await control.stop();
+    control = await startWorker('lettuce-control', controlMetrics, { REPO_RECONCILE_INTERVAL: SATURATING_INTERVAL });
+    await mapBounded(names, 20, async (name) => {
+      const [ws, slug] = name.split('/');
+      const head = await fake.headOf(ws, slug);
+      await fake.deliverChanges(ws, slug, [{ branch: 'bench-hint', oldHash: null, newHash: head }]);
+    });
+    say('  every repo hinted; measuring idle reconciles.');
+
+    const pids = { worker: control.child.pid!, temporal: servers.temporal!.pid };
     const metricsUrl = `http://127.0.0.1:${controlMetrics}/metrics`;
     await new Promise((r) => setTimeout(r, 10_000)); // let the onboarding's tail settle
     const before = await snapshot(pids, metricsUrl);
