@@ -32,6 +32,7 @@ export default async function globalSetup(): Promise<void> {
     // The variant workers use with TEMPORAL_PAYLOAD_KEY (encoded failure attributes).
     bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH, logger: quiet }),
   ]);
+  if (pg?.notice) process.stderr.write(`\n${pg.notice}\n`); // where a clone in a private folder had its PostgreSQL put
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, bundle.code);
   fs.writeFileSync(encryptedBundlePath(bundlePath), encryptedBundle.code);
