@@ -16,6 +16,10 @@ export class Shutdown {
     this.steps.push(step);
   }
 
+  get pending(): boolean {
+    return this.steps.length > 0;
+  }
+
   async run(): Promise<void> {
     for (const step of this.steps.splice(0).reverse()) await step().catch((err: Error) => say(`  (a shutdown step failed: ${err.message})`));
   }
@@ -35,9 +39,11 @@ export function runDevCommand(name: string, start: (shutdown: Shutdown) => Promi
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    say(`Stopping ${name}...`);
-    await shutdown.run();
-    say('Stopped.');
+    if (shutdown.pending) {
+      say(`Stopping ${name}...`);
+      await shutdown.run();
+      say('Stopped.');
+    }
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
