@@ -1,6 +1,6 @@
 // How the dev commands (`npm start`, `npm run sandbox`) run: they print sentences for a person,
 // register each server they start on a Shutdown, and stop all of it in reverse order on Ctrl-C
-// (SIGINT/SIGTERM) or when starting fails — which is reported in one sentence saying what to do.
+// (SIGINT; also SIGTERM and SIGHUP) or when starting fails — which is reported in one sentence saying what to do.
 import { ConfigError } from '../config';
 import { redactText } from '../logger';
 import { DevStackError } from './processes';
@@ -46,8 +46,10 @@ export function runDevCommand(name: string, start: (shutdown: Shutdown) => Promi
     }
     process.exit(code);
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
+  // SIGHUP: the terminal was closed, which should not leave the servers running either (nor
+  // should writing to that closed terminal stop the shutdown).
+  process.stdout.on('error', () => undefined);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
   start(shutdown).catch(async (err: unknown) => {
     process.stderr.write(`${failureSentence(name, err)}\n`);
     await stop(err instanceof DevStackError || err instanceof ConfigError ? 2 : 1);
