@@ -149,7 +149,7 @@ export function placeForPostgres(opts: { nativeDir: string; version: string; pgd
     ensureSharedDir(sharedDir, 'its binaries', blocked);
     nativeDir = copiedBinaries(opts.nativeDir, opts.version, sharedDir);
     if (!binariesUsable(runAs, nativeDir)) throw cannotPlace('its binaries', blockedAt(runAs, path.join(nativeDir, 'bin', 'initdb')), `neither can it reach the copy in ${nativeDir}`);
-    placed.push(`its binaries are copied to ${nativeDir}`);
+    placed.push(`its binaries run from a copy in ${nativeDir}`);
   }
 
   const { pgdata, relocated } = placedDataDir(requested, runAs, sharedDir);

@@ -60,11 +60,11 @@ it('starts from a 0700 folder, says once where it put things, and finds the same
 
   if (asRoot) {
     // One sentence naming the folder the postgres user cannot enter and where both things went.
-    expect(first.notice).toMatch(/^PostgreSQL runs as the "postgres" user \(it refuses root\), who cannot enter \S+: its binaries are copied to \S+ and its data is in \S+ \(linked from \S+\)\.$/);
+    expect(first.notice).toMatch(/^PostgreSQL runs as the "postgres" user \(it refuses root\), who cannot enter \S+: its binaries run from a copy in \S+ and its data is in \S+ \(linked from \S+\)\.$/);
     expect(first.notice).toContain(`cannot enter ${privateDir}:`);
     const binaries = fs.readdirSync(sharedDir).filter((f) => f.startsWith('postgres-1'));
     expect(binaries).toHaveLength(1);
-    expect(first.notice).toContain(`binaries are copied to ${path.join(sharedDir, binaries[0])}`);
+    expect(first.notice).toContain(`binaries run from a copy in ${path.join(sharedDir, binaries[0])}`);
     expect(fs.lstatSync(opts.dir).isSymbolicLink()).toBe(true);
     expect(fs.realpathSync(opts.dir)).toBe(first.dataDir);
     expect(path.dirname(first.dataDir)).toBe(sharedDir);
