@@ -4,9 +4,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { DEMO_TOKEN_FILE, ensureDemoAccount } from '../../src/dev/demo-account';
 import { ADMIN_TOKEN, startTestService, type TestService } from '../support/service';
+import { usersWithEmail } from './users-with-email';
 
 let svc: TestService;
 let dataDir: string;
@@ -19,16 +19,6 @@ beforeEach(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lettuce-demo-'));
 });
 afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-
-async function usersWithEmail(address: string): Promise<number> {
-  const client = new Client({ connectionString: process.env.TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    return Number((await client.query('SELECT count(*) AS n FROM users WHERE email = $1', [address])).rows[0].n);
-  } finally {
-    await client.end();
-  }
-}
 
 const email = () => `demo-${crypto.randomBytes(4).toString('hex')}@example.test`;
 

@@ -5,9 +5,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client } from 'pg';
 import { freePort, portAcceptsConnections } from '../../src/dev/processes';
 import { startServiceProcess, type ServiceProcess } from '../support/worker-process';
+import { usersWithEmail } from './users-with-email';
 
 let dataDir: string;
 let env: Record<string, string>;
@@ -45,16 +45,6 @@ async function ctrlC(proc: ServiceProcess): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => proc.child.once('exit', (code) => resolve(code)));
   proc.child.kill('SIGINT');
   return exited;
-}
-
-async function usersWithEmail(address: string): Promise<number> {
-  const client = new Client({ connectionString: process.env.TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    return Number((await client.query('SELECT count(*) AS n FROM users WHERE email = $1', [address])).rows[0].n);
-  } finally {
-    await client.end();
-  }
 }
 
 it('starts the fake Bitbucket and the service wired to it, says where to sign in, stops on Ctrl-C, and reuses its account', async () => {
