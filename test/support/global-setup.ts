@@ -35,6 +35,7 @@ export default async function globalSetup(): Promise<void> {
     bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH, logger: quiet }),
     buildWebUi({ root: path.resolve(__dirname, '..', '..') }),
   ]);
+  if (pg?.notice) process.stderr.write(`\n${pg.notice}\n`); // where a clone in a private folder had its PostgreSQL put
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, bundle.code);
   fs.writeFileSync(encryptedBundlePath(bundlePath), encryptedBundle.code);
