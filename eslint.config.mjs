@@ -17,16 +17,32 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O, no app modules.
+    // The browser bundle: types from src/ (the API's shapes) are welcome, code is not — it would
+    // drag Node modules into the page; the one exception is the scope table, which imports nothing.
+    files: ['web/src/**/*.ts', 'web/src/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^\\.\\./\\.\\./src/(?!bitbucket/scopes$)', message: 'The web UI imports only types from src/ (import type).', allowTypeImports: true }],
+      }],
+    },
+  },
+  {
+    // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O, no app
+    // modules — except the failure vocabulary, which imports nothing (see below).
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { group: ['../src/*', '../src/**', 'typeorm', 'pg', 'koa', 'node:*', 'fs', 'child_process', 'crypto'],
+          { group: ['../src/*', '../src/**', '!../src/failures', 'typeorm', 'pg', 'koa', 'node:*', 'fs', 'child_process', 'crypto'],
             message: 'Workflow code must stay deterministic and bundle-safe.' },
           { group: ['../activities', '../activities/*'], message: 'Import activity types only (import type).', allowTypeImports: true },
         ],
       }],
     },
+  },
+  {
+    // The failure vocabulary is shared by the workflows, the activities and the API: it stays pure.
+    files: ['src/failures.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['*'], message: 'src/failures.ts is bundled into workflow code: it imports nothing.' }] }] },
   },
 );

@@ -4,9 +4,11 @@ import type { DataSource } from 'typeorm';
 import type { BitbucketIntegration } from '../src/bitbucket/integration';
 import type { Config } from '../src/config';
 import type { Logger } from '../src/logger';
+import { BackgroundGate } from '../src/repos/background-gate';
 import type { SecretBox } from '../src/security/secret-box';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createInstallActivities } from './install';
+import { createReconcileActivities } from './reconcile';
 import { createRepoActivities } from './repo';
 import { createRepoIndexingActivities } from './repo-indexing';
 
@@ -19,11 +21,13 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const withGate = { ...deps, gate: new BackgroundGate(deps.ds) };
   return {
     ...createDiagnosticsActivities(deps),
     ...createInstallActivities(deps),
     ...createRepoActivities(deps),
-    ...createRepoIndexingActivities(deps),
+    ...createReconcileActivities(withGate),
+    ...createRepoIndexingActivities(withGate),
   };
 }
 

@@ -2,28 +2,16 @@
 // the first time) and index it — incrementally when the previous commit is there. Heartbeats
 // carry progress and what a retry needs to resume; the repo row shows progress while indexing.
 import { Context } from '@temporalio/activity';
-import type { DataSource } from 'typeorm';
-import type { BitbucketIntegration } from '../src/bitbucket/integration';
-import type { Config } from '../src/config';
 import { Repo } from '../src/db/entities';
-import { TypedFailureError } from '../src/failures';
-import { GitSyncError, removeRepoDir, repoDir, syncRepo } from '../src/git/repo-sync';
-import { resolveAllowedHost } from '../src/git/url-policy';
-import { indexCommit, IndexTooLargeError, type IndexProgress } from '../src/indexer';
+import { GitSyncError, mainBranchHead, removeRepoDir, repoDir, syncRepo, type SyncResult } from '../src/git/repo-sync';
+import { indexCommit, type IndexProgress } from '../src/indexer';
 import type { Logger } from '../src/logger';
 import { indexBytes, indexDuration } from '../src/metrics';
-import { gitCredentialsFor } from '../src/repos/git-access';
+import { gitHostOf, type BackgroundGate } from '../src/repos/background-gate';
+import { remoteOf, repoGitFailure, type GitAccessDeps } from '../src/repos/git-access';
 import { findLiveRepo } from '../src/repos/repo-store';
-import type { SecretBox } from '../src/security/secret-box';
-import { FailureType } from '../workflows/failure-types';
 
-export interface RepoIndexingDeps {
-  ds: DataSource;
-  box: SecretBox;
-  config: Config;
-  log: Logger;
-  bitbucket: BitbucketIntegration;
-}
+export type RepoIndexingDeps = GitAccessDeps & { log: Logger; gate: BackgroundGate };
 
 interface Heartbeat {
   phase: 'clone' | 'index';
@@ -32,49 +20,45 @@ interface Heartbeat {
 
 const GIT_TIMEOUT_MS = 15 * 60_000;
 
-function gitFailure(err: GitSyncError): TypedFailureError {
-  switch (err.code) {
-    case 'repo_gone':
-      return new TypedFailureError(FailureType.RepoGone, 'The repository no longer exists or is no longer visible to Lettuce.', false);
-    case 'auth_failed':
-      return new TypedFailureError(FailureType.CloneFailed, `The git server refused Lettuce's credentials: ${err.message}`, false);
-    case 'empty_repo':
-      return new TypedFailureError(FailureType.CloneFailed, 'The repository has no commits yet; push something, then re-index.', false);
-    default:
-      return new TypedFailureError(FailureType.CloneFailed, err.message, err.code !== 'branch_not_found');
-  }
-}
-
 export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
   const { ds, config } = deps;
   return {
-    async syncAndIndex(input: { repoId: string }): Promise<{ exists: boolean; commit: string }> {
+    /**
+     * Fetches the main branch's newest head and indexes it; `branch` is the main branch it fetched,
+     * `reconcileIntervalMs` this worker's REPO_RECONCILE_INTERVAL (so turning it on reaches idle repos at their next push).
+     */
+    async syncAndIndex(input: { repoId: string }): Promise<{ exists: boolean; commit: string; branch?: string; reconcileIntervalMs?: number }> {
       const ctx = Context.current();
       const repo = await findLiveRepo(ds, input.repoId);
       if (!repo) return { exists: false, commit: '' };
       const previous = ctx.info.heartbeatDetails as Heartbeat | undefined;
-      const credentials = await gitCredentialsFor(repo, deps);
-      // Pasted URLs are checked again at every fetch: DNS may have changed since the repo was added.
-      const pinAddresses = repo.source === 'url' ? await resolveAllowedHost({ host: new URL(repo.cloneUrl).hostname }, { allowPrivateHosts: config.gitAllowPrivateHosts }) : undefined;
+      const remote = await remoteOf(repo, deps);
       await ds.getRepository(Repo).update({ id: repo.id }, { status: 'indexing', progress: null });
 
       ctx.heartbeat({ phase: 'clone' } satisfies Heartbeat);
       const keepAlive = setInterval(() => ctx.heartbeat({ phase: 'clone' } satisfies Heartbeat), 5_000);
+      const sync = (branch: string | null) =>
+        syncRepo({ ...remote, dir: repoDir(config.dataDir, repo.id), branch, timeoutMs: GIT_TIMEOUT_MS, signal: ctx.cancellationSignal });
       let head: string;
+      let branch: string;
       try {
-        const sync = await syncRepo({
-          dir: repoDir(config.dataDir, repo.id),
-          url: repo.cloneUrl,
-          branch: repo.defaultBranch,
-          credentials,
-          timeoutMs: GIT_TIMEOUT_MS,
-          signal: ctx.cancellationSignal,
-          pinAddresses,
-        });
-        head = sync.head;
-        if (repo.defaultBranch !== sync.branch) await ds.getRepository(Repo).update({ id: repo.id }, { defaultBranch: sync.branch });
+        let synced: SyncResult;
+        try {
+          synced = await sync(repo.defaultBranch);
+        } catch (err) {
+          // The main branch was renamed (and the old one deleted) before anything told us: follow HEAD.
+          if (!(err instanceof GitSyncError && err.code === 'branch_not_found')) throw err;
+          const main = await mainBranchHead({ ...remote, branch: null, timeoutMs: 60_000, signal: ctx.cancellationSignal });
+          if (!main.branch || main.branch === repo.defaultBranch) throw err;
+          synced = await sync(main.branch);
+        }
+        head = synced.head;
+        branch = synced.branch;
+        if (repo.defaultBranch !== synced.branch) await ds.getRepository(Repo).update({ id: repo.id }, { defaultBranch: synced.branch });
       } catch (err) {
-        throw err instanceof GitSyncError && err.code !== 'cancelled' ? gitFailure(err) : err;
+        if (!(err instanceof GitSyncError) || err.code === 'cancelled') throw err;
+        if (err.code === 'rate_limited') await deps.gate.rateLimited(gitHostOf(repo.cloneUrl));
+        throw repoGitFailure(repo, remote.credentials, err);
       } finally {
         clearInterval(keepAlive);
       }
@@ -101,14 +85,13 @@ export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
         indexBytes.inc(result.bytes);
       } catch (err) {
         indexDuration.observe({ kind: 'unknown', outcome: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
-        if (err instanceof IndexTooLargeError) throw new TypedFailureError(FailureType.TooLarge, err.message, false);
         throw err;
       }
       await ds.getRepository(Repo).update(
         { id: repo.id },
         { status: 'ready', lastIndexedCommit: head, lastIndexedAt: new Date(), errorCode: null, errorMessage: null, progress: null },
       );
-      return { exists: true, commit: head };
+      return { exists: true, commit: head, branch, reconcileIntervalMs: config.repoReconcileIntervalMs };
     },
 
     async removeClone(input: { repoId: string }): Promise<void> {

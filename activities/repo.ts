@@ -7,6 +7,7 @@ import { BitbucketApiError, IntegrationError } from '../src/bitbucket/errors';
 import { findInstallation } from '../src/bitbucket/installations';
 import type { BitbucketIntegration } from '../src/bitbucket/integration';
 import type { Config } from '../src/config';
+import { CODES_FIXED_BY_RECONNECT } from '../src/failures';
 import { Repo } from '../src/db/entities';
 import type { Logger } from '../src/logger';
 import { findLiveRepo } from '../src/repos/repo-store';
@@ -83,11 +84,16 @@ export function createRepoActivities(deps: RepoDeps) {
       await ds.getRepository(Repo).delete({ id: input.repoId });
     },
 
-    /** Repos of the account parked on needs_reauth: a successful reconnect wakes them. */
+    /**
+     * Repos a successful reconnect heals (CONTRACT §6): those that failed on a code a reconnect
+     * fixes, and Bitbucket repos whose webhook failed (the new grant may carry the missing
+     * permission). Each is sent `reauthorized`. (The name is the one recorded in install histories.)
+     */
     async listReposAwaitingReauth(input: { accountId: string }): Promise<string[]> {
       const rows: Array<{ id: string }> = await ds.query(
-        `SELECT id FROM repos WHERE account_id = $1 AND deleted_at IS NULL AND status = 'failed' AND error_code IN ('needs_reauth', 'not_connected')`,
-        [input.accountId],
+        `SELECT id FROM repos WHERE account_id = $1 AND deleted_at IS NULL
+           AND ((status = 'failed' AND error_code = ANY($2::text[])) OR (source = 'bitbucket' AND webhook_status = 'failed'))`,
+        [input.accountId, CODES_FIXED_BY_RECONNECT],
       );
       return rows.map((r) => r.id);
     },

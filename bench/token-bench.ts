@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     closers.unshift(() => setup.destroy());
     const [{ id: accountId }] = await setup.query(`INSERT INTO accounts (name, webhook_secret) VALUES ('bench', $1) RETURNING id`, [box.seal('x')]);
     const issued = fake.issueTokens('demo');
-    const installationId = await saveInstallation(setup, box, accountId, { accessToken: issued.access_token, refreshToken: issued.refresh_token, expiresAt: new Date(Date.now() + 3_600_000), scopes: issued.scope ?? null }, new Date());
+    const installationId = await saveInstallation(setup, box, accountId, { accessToken: issued.access_token, refreshToken: issued.refresh_token!, expiresAt: new Date(Date.now() + 3_600_000), scopes: issued.scope ?? null }, new Date());
 
     // PROCESSES token services, each with its own pool (what separate processes would have).
     const services: BitbucketIntegration[] = [];

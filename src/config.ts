@@ -18,6 +18,18 @@ const httpUrl = z
   .refine((v) => /^https?:\/\//.test(v), 'must be an absolute http(s) URL')
   .transform((v) => v.replace(/\/+$/, ''));
 
+/** `30s`, `10m`, `1h` (also `500ms`, `1d`), or `0` for off; parsed to milliseconds. */
+const duration = z.string().transform((v, ctx) => {
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(v.trim());
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+  const ms = m ? Number(m[1]) * unit[(m[2] ?? (m[1] === '0' ? 'ms' : '')) as keyof typeof unit] : NaN;
+  if (!Number.isFinite(ms) || (ms !== 0 && ms < 1000) || ms > 7 * 86_400_000) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s, 10m or 1h (at least 1s, at most 7d), or 0 to turn it off' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 const base64Key = z.string().refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/=_-]+$/.test(v), {
   message: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
 });
@@ -67,6 +79,7 @@ const schema = z
     DATA_DIR: z.string().min(1).default('./.lettuce'),
     TOKEN_ENCRYPTION_KEY: base64Key.optional(),
     GIT_ALLOW_PRIVATE_HOSTS: bool.default('false'),
+    WEB_UI: bool.default('true'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WORKER_TASK_QUEUES: z
       .string()
@@ -76,7 +89,7 @@ const schema = z
         message: `must be a comma list of ${TASK_QUEUE_NAMES.join(', ')}`,
       }),
     TEMPORAL_UI_URL: httpUrl.default('http://localhost:8233'),
-    REPO_PUSH_DEBOUNCE_MS: z.coerce.number({ message: 'must be a number of milliseconds' }).int().min(0).max(600_000).default(1000),
+    REPO_RECONCILE_INTERVAL: duration.default('10m'),
     LETTUCE_TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{0,40}$/, 'must be letters, digits, "-" or "_"').default(''),
     WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number({ message: 'must be a number of seconds' }).int().min(0).max(3600).default(30),
     TEMPORAL_PAYLOAD_KEY: z
@@ -115,11 +128,13 @@ export interface Config {
   dataDir: string;
   tokenEncryptionKey: Buffer;
   gitAllowPrivateHosts: boolean;
+  /** Serve the web UI (CONTRACT §12) at / and /repos; off for a deployment whose own frontend has those paths. */
+  webUi: boolean;
   logLevel: string;
   worker: { taskQueues: TaskQueueName[]; shutdownGraceSeconds: number };
   temporalUiUrl: string;
-  /** How long a repo workflow lets a burst of pushes gather before one index run. */
-  repoPushDebounceMs: number;
+  /** At most this long after its last check, a repo's main-branch head is compared with its index (CONTRACT §11); 0 = off. */
+  repoReconcileIntervalMs: number;
   /** Prefix for task queue names; empty in production, set by tests to isolate files. */
   taskQueuePrefix: string;
   /** Temporal payload encryption keys (first encrypts); null = payloads stored as plain JSON. */
@@ -173,10 +188,11 @@ export function loadConfig(env: RawEnv = process.env): Config {
       'base64',
     ),
     gitAllowPrivateHosts: e.GIT_ALLOW_PRIVATE_HOSTS,
+    webUi: e.WEB_UI,
     logLevel: e.LOG_LEVEL,
     worker: { taskQueues: e.WORKER_TASK_QUEUES as TaskQueueName[], shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS },
     temporalUiUrl: e.TEMPORAL_UI_URL,
-    repoPushDebounceMs: e.REPO_PUSH_DEBOUNCE_MS,
+    repoReconcileIntervalMs: e.REPO_RECONCILE_INTERVAL,
     taskQueuePrefix: e.LETTUCE_TASK_QUEUE_PREFIX,
     payloadKeys: e.TEMPORAL_PAYLOAD_KEY ?? null,
     codecAuth: e.CODEC_SERVER_AUTH,

@@ -52,3 +52,55 @@ export const pushDispatchFailures = new client.Counter({
   help: 'Signal attempts for recorded push deliveries that failed (retried with backoff; the deliveries stay recorded).',
   registers: [registry],
 });
+
+/**
+ * Counters kept in PostgreSQL (service_counters): counted by whichever worker sees the event,
+ * served by every API process's /metrics with the same value, and never reset by a restart.
+ */
+export const STORED_COUNTERS = {
+  reconcileMissedPushes: {
+    name: 'lettuce_reconcile_missed_pushes_total',
+    help: 'Main-branch heads a reconcile found that no webhook delivery had announced although the repo webhook was active (CONTRACT §11).',
+  },
+} as const;
+
+export type StoredCounter = keyof typeof STORED_COUNTERS;
+
+/** Adds one to `counter` if `once` (a statement returning a row only the first time) returns a row. */
+export async function incrementStoredCounterOnce(ds: Queryable, counter: StoredCounter, once: { sql: string; params: unknown[] }): Promise<void> {
+  const n = once.params.length;
+  await ds.query(
+    `WITH first AS (${once.sql})
+     INSERT INTO service_counters (name, value) SELECT $${n + 1}, 1 FROM first
+     ON CONFLICT (name) DO UPDATE SET value = service_counters.value + 1`,
+    [...once.params, STORED_COUNTERS[counter].name],
+  );
+}
+
+interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<Array<{ value: string }>>;
+}
+
+let storedCountersSource: Queryable | null = null;
+
+for (const { name, help } of Object.values(STORED_COUNTERS)) {
+  new client.Counter({
+    name,
+    help,
+    registers: [registry],
+    async collect() {
+      try {
+        const rows = (await storedCountersSource?.query(`SELECT value FROM service_counters WHERE name = $1`, [name])) ?? [];
+        this.reset();
+        this.inc(Number(rows[0]?.value ?? 0));
+      } catch {
+        // PostgreSQL is down: /metrics still answers, with the value last read.
+      }
+    },
+  });
+}
+
+/** Serves the stored counters from this database in this process's /metrics (read at each scrape). */
+export function serveStoredCounters(ds: Queryable): void {
+  storedCountersSource = ds;
+}

@@ -10,6 +10,7 @@ import { BitbucketIntegration } from './bitbucket/integration';
 import type { Config } from './config';
 import { openDatabase } from './db/data-source';
 import type { Logger } from './logger';
+import { serveStoredCounters } from './metrics';
 import { SecretBox } from './security/secret-box';
 import { connectTemporal } from './temporal/client';
 import { temporalDataConverter } from './temporal/data-converter';
@@ -74,12 +75,13 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     if (opts.api !== false) {
       const temporal = await connectTemporal(config.temporal.address, config.temporal.namespace, dataConverter);
       cleanups.push(() => temporal.close());
-      const gateway = new TemporalGateway(temporal.client, temporal.connection, config.taskQueuePrefix, config.repoPushDebounceMs);
+      const gateway = new TemporalGateway(temporal.client, temporal.connection, config.taskQueuePrefix, config.repoReconcileIntervalMs);
       // Pushes recorded by this API (or left waiting by one that died) reach their workflows from here.
       const dispatcher = new PushDispatcher(ds, config.taskQueuePrefix, gateway, log);
       dispatcher.start();
       cleanups.push(() => dispatcher.stop());
       const deliveries = new DeliveryRecorder(ds, config.taskQueuePrefix, () => dispatcher.wake());
+      serveStoredCounters(ds); // counters workers keep in PostgreSQL, on this API's /metrics
       const app = createApp({ config, ds, box, temporal: gateway, log, bitbucket, clock, deliveries });
       const server = http.createServer(app.callback());
       server.requestTimeout = 30_000;

@@ -6,7 +6,7 @@ import type { InstallActivities } from '../activities/install';
 import type { RepoActivities } from '../activities/repo';
 import { workflowIds } from './definitions';
 import { reauthorizedSignal } from './repo-signals';
-import { NON_RETRYABLE } from './failure-types';
+import { NON_RETRYABLE } from '../src/failures';
 
 const activities = proxyActivities<InstallActivities & Pick<RepoActivities, 'listReposAwaitingReauth'>>({
   startToCloseTimeout: '1 minute',
@@ -33,7 +33,7 @@ export async function installBitbucket(input: InstallInput): Promise<InstallResu
     // The connection works without the display name; the UI shows it once a later read succeeds.
     log.warn('Could not read the Bitbucket user', { error: (err as Error).message });
   }
-  // Repos parked on needs_reauth retry by themselves now.
+  // Repos that failed for want of a connection retry by themselves now, and failed webhooks are re-checked.
   for (const repoId of await activities.listReposAwaitingReauth({ accountId: input.accountId })) {
     await getExternalWorkflowHandle(workflowIds.repo(repoId))
       .signal(reauthorizedSignal)

@@ -1,39 +1,31 @@
 // repo (id repo:{repoId}): the long-lived workflow of one repo.
-//   register → ensure webhook (Bitbucket repos) → clone + index → wait for push / reindex signals,
-//   coalescing everything pending into one run at the newest head → continueAsNew when suggested.
-// A NeedsReauth failure marks the repo failed and waits for the `reauthorized` signal a
-// successful reconnect sends; `delete` removes webhook, clone, index and row, then ends.
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  condition,
-  continueAsNew,
-  allHandlersFinished,
-  proxyActivities,
-  setCurrentDetails,
-  setHandler,
-  sleep,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+//   register → ensure the webhook (Bitbucket repos) → loop {
+//     wait for a push, a re-index, a reconnect, a due reconcile or a delete;
+//     check the main branch on the remote when due (a ref listing, nothing fetched);
+//     index at the newest head when something moved
+//   } → continue-as-new when Temporal suggests it.
+// A push is indexed at once; pushes that arrive during a run are folded into the next one. A
+// failure only a reconnect fixes parks the repo until the install workflow sends `reauthorized`.
+// `delete` removes webhook, clone, index and row, then ends. State and handlers: repo-state.ts.
+import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ReconcileActivities } from '../activities/reconcile';
 import type { RepoActivities } from '../activities/repo';
 import type { RepoIndexingActivities } from '../activities/repo-indexing';
+import { failureCode, FAILURES, NON_RETRYABLE } from '../src/failures';
 import { indexingQueueFor, LettuceRepoStatus } from './definitions';
-import { FailureType, NON_RETRYABLE } from './failure-types';
-import { deleteSignal, pushSignal, reauthorizedSignal, reindexSignal, statusQuery, type RepoWorkflowStatus } from './repo-signals';
+import { RepoState, type RepoCarried } from './repo-state';
+import { repoV1, type V1Carried } from './repo-v1';
+
+/** Marks runs of this code (RepoState); a history without it replays the code before (repo-v1.ts). */
+export const REPO_STATE_PATCH = 'repo-state';
 
 export interface RepoWorkflowInput {
   repoId: string;
-  /** Carried across continueAsNew. */
-  carried?: {
-    registered: boolean;
-    source: 'bitbucket' | 'url' | null;
-    pendingPushes: number;
-    reindexRequested: boolean;
-    lastIndexedCommit: string | null;
-    recentDeliveries: string[];
-  };
-  /** Tests shorten the burst window; production waits a moment so a burst of pushes is one run. */
+  /** REPO_RECONCILE_INTERVAL in ms when the workflow was started (0 = off); each check brings the worker's current value. */
+  reconcileIntervalMs?: number;
+  /** Carried across continueAsNew (from this version, or from repo-v1's). */
+  carried?: RepoCarried | V1Carried;
+  /** Only read by repo-v1. */
   pushDebounceMs?: number;
 }
 
@@ -42,22 +34,16 @@ const control = proxyActivities<RepoActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-function failureOf(err: unknown): { type: string; message: string } {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
-  return { type: 'Error', message: (cause as Error)?.message ?? String(cause) };
-}
+// A ref listing is short and idempotent: a local activity, so a reconcile adds one marker to the history, not a task round trip.
+const remote = proxyLocalActivities<ReconcileActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+});
 
-const ERROR_CODES: Record<string, string> = {
-  [FailureType.NeedsReauth]: 'needs_reauth',
-  [FailureType.RepoGone]: 'repo_gone',
-  [FailureType.TooLarge]: 'too_large',
-  [FailureType.CloneFailed]: 'clone_failed',
-  [FailureType.IndexFailed]: 'index_failed',
-  [FailureType.NotConnected]: 'not_connected',
-};
+type Status = 'pending' | 'indexing' | 'ready' | 'failed';
 
 export async function repo(input: RepoWorkflowInput): Promise<void> {
+  if (!patched(REPO_STATE_PATCH)) return repoV1(input);
   const { repoId } = input;
   const indexing = proxyActivities<RepoIndexingActivities>({
     taskQueue: indexingQueueFor(workflowInfo().taskQueue),
@@ -65,108 +51,123 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
     heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
   });
+  const state = new RepoState(input.carried, input.reconcileIntervalMs);
+  state.installHandlers();
 
-  const carried = input.carried;
-  let registered = carried?.registered ?? false;
-  let source = carried?.source ?? null;
-  let pendingPushes = carried?.pendingPushes ?? 0;
-  let reindexRequested = carried?.reindexRequested ?? !registered;
-  let lastIndexedCommit = carried?.lastIndexedCommit ?? null;
-  const recentDeliveries = carried?.recentDeliveries ?? [];
-  let reauthorized = false;
-  let webhookRecheck = false; // set by a manual re-index or a reconnect: permissions may have changed
-  let deleteRequested = false;
-  let phase = 'starting';
-  let lastError: string | null = null;
-
-  setHandler(pushSignal, (event) => {
-    if (recentDeliveries.includes(event.deliveryId)) return; // a redelivery that slipped past the API
-    recentDeliveries.push(event.deliveryId);
-    if (recentDeliveries.length > 200) recentDeliveries.shift();
-    if (event.commit && event.commit === lastIndexedCommit) return;
-    pendingPushes++;
-  });
-  setHandler(reindexSignal, () => {
-    reindexRequested = true;
-    webhookRecheck = true;
-  });
-  setHandler(reauthorizedSignal, () => void (reauthorized = true));
-  setHandler(deleteSignal, () => void (deleteRequested = true));
-  setHandler(statusQuery, (): RepoWorkflowStatus => ({ phase, pendingPushes, lastIndexedCommit, lastError }));
-
-  const show = (status: 'pending' | 'indexing' | 'ready' | 'failed', details: string) => {
-    phase = details;
+  const show = (status: Status, details: string) => {
+    state.phase = details;
     upsertSearchAttributes([{ key: LettuceRepoStatus, value: status }]);
-    setCurrentDetails(`**${status}** — ${details}${lastError ? `\n\nLast error: ${lastError}` : ''}${lastIndexedCommit ? `\n\nIndexed commit: \`${lastIndexedCommit}\`` : ''}`);
+    setCurrentDetails(`**${status}** — ${details}${state.lastError ? `\n\nLast error: ${state.lastError}` : ''}${state.lastIndexedCommit ? `\n\nIndexed commit: \`${state.lastIndexedCommit}\`` : ''}`);
+  };
+
+  const recordFailure = async (err: unknown) => {
+    const failure = failureOf(err);
+    const code = failureCode(failure.type);
+    state.failed(code, failure.message);
+    await control.markRepoFailed.executeWithOptions({ summary: `record the failure (${code})` }, [{ repoId, code, message: failure.message }]);
+    show('failed', state.parked ? 'waiting for Bitbucket to be reconnected' : `failed (${code}); waiting for a push, a re-index or the next reconcile`);
   };
 
   // A webhook problem never stops indexing: the activity records it on the repo; here it is only noted.
   const ensureWebhook = async () => {
+    state.webhookRecheck = false;
+    if (state.source !== 'bitbucket') return;
     try {
       await control.ensureWebhook.executeWithOptions({ summary: 'find, repair or create the repo:push webhook' }, [{ repoId }]);
     } catch (err) {
-      lastError = `Webhook: ${failureOf(err).message}`;
+      log.warn('Could not check the webhook', { error: failureOf(err).message });
     }
   };
 
-  if (!registered && !deleteRequested) {
+  /** Fetches the newest head and indexes it; false when the repo row is gone (it is being deleted). */
+  const index = async (): Promise<boolean> => {
+    state.startRun();
+    show('indexing', 'cloning and indexing');
+    try {
+      const result = await indexing.syncAndIndex.executeWithOptions({ summary: 'fetch the newest head and index it' }, [{ repoId }]);
+      if (!result.exists) return false;
+      state.indexed(result);
+      show('ready', `ready at ${result.commit.slice(0, 12)}`);
+    } catch (err) {
+      await recordFailure(err);
+    }
+    return true;
+  };
+
+  /**
+   * One ref listing: has the main branch (or its head) moved? A background check yields to a rate
+   * limit; one someone is waiting for does not. A lasting problem (the repo is gone, Bitbucket is
+   * disconnected) is recorded and the answer is 'failed'; a passing one waits for the next check.
+   */
+  const check = async (background: boolean): Promise<'moved' | 'unchanged' | 'deferred' | 'failed' | 'gone'> => {
+    try {
+      const result = await remote.checkMainBranch.executeWithOptions({ summary: 'list the main branch on the remote' }, [{ repoId, missedCandidate: state.unannounced, background }]);
+      if (result.outcome === 'repo_deleted') return 'gone';
+      if (result.outcome === 'deferred') {
+        state.backOff(result.retryInMs);
+        return 'deferred';
+      }
+      state.checked(result);
+      return result.outcome;
+    } catch (err) {
+      state.checked();
+      const failure = failureOf(err);
+      if (!failure.lasting) {
+        log.info('A check of the remote failed; the next one tries again', { error: failure.message });
+        return 'unchanged';
+      }
+      if (failureCode(failure.type) !== state.failedWith) await recordFailure(err);
+      return 'failed';
+    }
+  };
+
+  /** After a failure the remote caused, a check that reads the remote fine is worth another run. */
+  const worthRetrying = () => state.failedWith === FAILURES.RepoGone.code || state.failedWith === FAILURES.CloneFailed.code;
+
+  if (!state.registered) {
     show('pending', 'registering');
     const found = await control.registerRepo.executeWithOptions({ summary: 'confirm the repo row, refresh Bitbucket metadata' }, [{ repoId }]);
-    if (!found.exists && !deleteRequested) return; // the row was never committed: nothing to do
-    registered = true;
-    source = found.source;
-    if (source === 'bitbucket' && !deleteRequested) {
-      show('pending', 'ensuring the push webhook');
-      await ensureWebhook();
-    }
+    if (!found.exists) return; // the row was never committed: nothing to do
+    state.registered = true;
+    state.source = found.source;
+    show('pending', 'ensuring the push webhook');
+    await ensureWebhook();
   }
 
-  while (!deleteRequested) {
-    if (pendingPushes > 0 || reindexRequested) {
-      if (pendingPushes > 0 && !reindexRequested && input.pushDebounceMs !== 0) await sleep(input.pushDebounceMs ?? 1000, { summary: 'let a burst of pushes gather' });
-      pendingPushes = 0; // everything pending so far is served by this one run at the newest head
-      reindexRequested = false;
-      if (webhookRecheck && source === 'bitbucket') {
-        webhookRecheck = false;
-        await ensureWebhook();
-      }
-      show('indexing', 'cloning and indexing');
-      try {
-        const result = await indexing.syncAndIndex.executeWithOptions({ summary: 'fetch the newest head and index it' }, [{ repoId }]);
-        if (!result.exists) return;
-        lastIndexedCommit = result.commit;
-        lastError = null;
-        show('ready', `ready at ${result.commit.slice(0, 12)}`);
-      } catch (err) {
-        const failure = failureOf(err);
-        lastError = failure.message;
-        const code = ERROR_CODES[failure.type] ?? 'index_failed';
-        await control.markRepoFailed.executeWithOptions({ summary: `record the failure (${code})` }, [{ repoId, code, message: failure.message }]);
-        show('failed', code === 'needs_reauth' ? 'waiting for Bitbucket to be reconnected' : `failed (${code}); waiting for a push or a re-index`);
-        if (code === 'needs_reauth') {
-          reauthorized = false;
-          await condition(() => reauthorized || deleteRequested || reindexRequested);
-          reindexRequested = !deleteRequested;
-          webhookRecheck = true;
-        }
-      }
+  // The row disappears from reads the moment the API deletes a repo: 'gone' means a delete is under way.
+  for (;;) {
+    const work = await state.nextWork();
+    if (work === 'delete') break;
+    if (work === 'continue-as-new') {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof repo>({ repoId, reconcileIntervalMs: state.reconcileIntervalMs, carried: state.carried() });
+    }
+    if (work === 'requested') {
+      if (state.webhookRecheck) await ensureWebhook();
+      if (!state.pushPending && !state.reindexRequested) continue;
+      // A re-index someone asked for re-reads the main branch first: it may have been renamed.
+      const seen = state.reindexRequested && state.lastIndexedCommit !== null ? await check(false) : 'moved';
+      if (seen === 'gone') break;
+      if (seen === 'failed') state.startRun();
+      else if (!(await index())) break;
       continue;
     }
-    if (workflowInfo().continueAsNewSuggested) break;
-    await condition(() => pendingPushes > 0 || reindexRequested || deleteRequested || workflowInfo().continueAsNewSuggested);
+    // A due reconcile, or a push that hinted at a new main branch: background work.
+    const seen = await check(true);
+    if (seen === 'gone') break;
+    if ((seen === 'moved' || (seen === 'unchanged' && worthRetrying())) && !(await index())) break;
   }
 
-  if (deleteRequested) {
-    show('pending', 'deleting');
-    await control.removeWebhook.executeWithOptions({ summary: 'delete our webhook (best effort)' }, [{ repoId }]);
-    await indexing.removeClone.executeWithOptions({ summary: 'remove the clone' }, [{ repoId }]);
-    await control.deleteRepoRecord.executeWithOptions({ summary: 'delete the repo row and its index' }, [{ repoId }]);
-    return;
-  }
-  await condition(allHandlersFinished);
-  await continueAsNew<typeof repo>({
-    repoId,
-    pushDebounceMs: input.pushDebounceMs,
-    carried: { registered, source, pendingPushes, reindexRequested, lastIndexedCommit, recentDeliveries },
-  });
+  show('pending', 'deleting');
+  await control.removeWebhook.executeWithOptions({ summary: 'delete our webhook (best effort)' }, [{ repoId }]);
+  await indexing.removeClone.executeWithOptions({ summary: 'remove the clone' }, [{ repoId }]);
+  await control.deleteRepoRecord.executeWithOptions({ summary: 'delete the repo row and its index' }, [{ repoId }]);
+}
+
+/** An activity's failure as the vocabulary names it; `lasting` = retrying will not fix it. */
+function failureOf(err: unknown): { type: string; message: string; lasting: boolean } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof ApplicationFailure)) return { type: 'Error', message: (cause as Error)?.message ?? String(cause), lasting: false };
+  const type = cause.type ?? 'Error';
+  return { type, message: cause.message, lasting: cause.nonRetryable || NON_RETRYABLE.includes(type) };
 }

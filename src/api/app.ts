@@ -11,6 +11,7 @@ import { adminRepoRoutes, repoRoutes } from './routes/repos';
 import { webhookRoutes } from './routes/webhooks';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/session';
+import { webUiRoutes } from './routes/web-ui';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: true });
@@ -19,7 +20,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorHandler());
   // The webhook receiver first: it takes the most requests by far, and each router a request
   // passes costs a match attempt.
-  for (const router of [webhookRoutes(deps), healthRoutes(deps), openApiRoutes(), codecRoutes(deps), adminRoutes(deps), sessionRoutes(deps), bitbucketRoutes(deps), repoRoutes(deps), navigatorRoutes(deps), adminRepoRoutes(deps)]) {
+  // The web UI's page and assets last (WEB_UI=false: another frontend owns those paths).
+  const webUi = deps.config.webUi ? [webUiRoutes(deps)] : [];
+  for (const router of [webhookRoutes(deps), healthRoutes(deps), openApiRoutes(), codecRoutes(deps), adminRoutes(deps), sessionRoutes(deps), bitbucketRoutes(deps), repoRoutes(deps), navigatorRoutes(deps), adminRepoRoutes(deps), ...webUi]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -2,7 +2,7 @@
 // (pagelen 100), errors mapped from the {"type":"error"} body, 429/5xx retried with backoff, and a
 // 401 on a token believed valid answered by one refresh and one retry. Never the CHANGE-2770
 // cross-workspace endpoints.
-import { BitbucketApiError, BitbucketUnavailableError } from './errors';
+import { BitbucketApiError, BitbucketUnavailableError, type BitbucketErrorBody } from './errors';
 import { DEFAULT_RETRY, fetchWithRetry, TransientHttpError, type Fetch, type RetryPolicy } from './http';
 
 export interface TokenSource {
@@ -96,7 +96,10 @@ export class BitbucketClient {
     } catch {
       data = null;
     }
-    if (res.status >= 400) throw new BitbucketApiError(res.status, `${label} answered ${res.status}: ${errorMessage(data)}`);
+    if (res.status >= 400) {
+      const body = errorBody(data);
+      throw new BitbucketApiError(res.status, `${label} answered ${res.status}: ${body.message ?? 'no details'}`, body);
+    }
     return { status: res.status, data: data as T, location: res.headers.get('location') };
   }
 
@@ -138,7 +141,11 @@ export class BitbucketClient {
   }
 }
 
-function errorMessage(data: unknown): string {
-  const message = (data as { error?: { message?: unknown } } | null)?.error?.message;
-  return typeof message === 'string' ? message.slice(0, 300) : 'no details';
+/** Bitbucket's error body: `{"type":"error","error":{"message","detail":{"required","granted"}|string}}`. */
+function errorBody(data: unknown): BitbucketErrorBody {
+  const error = (data as { error?: { message?: unknown; detail?: unknown } } | null)?.error;
+  const message = typeof error?.message === 'string' ? error.message.slice(0, 300) : null;
+  const required = (error?.detail as { required?: unknown } | null | undefined)?.required;
+  const requiredScopes = Array.isArray(required) ? required.filter((s): s is string => typeof s === 'string').slice(0, 20) : [];
+  return { message, requiredScopes };
 }

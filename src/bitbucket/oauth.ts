@@ -1,6 +1,6 @@
 // The OAuth consumer's token endpoint: authorization-code exchange and refresh (rotating refresh
 // tokens). HTTP Basic with key:secret, form body; accepts `scope` (2026) and `scopes` (legacy).
-import { BitbucketUnavailableError, ExchangeFailedError, NeedsReauthError } from './errors';
+import { BitbucketUnavailableError, ConsumerNotPrivateError, ExchangeFailedError, NeedsReauthError } from './errors';
 import { DEFAULT_RETRY, fetchWithRetry, TransientHttpError, type Fetch, type RetryPolicy } from './http';
 
 export interface TokenSet {
@@ -67,6 +67,8 @@ function describeOAuthError(status: number, body: Record<string, unknown>): stri
 
 export async function exchangeCode(consumer: OAuthConsumer, code: string, now: () => Date = () => new Date(), doFetch: Fetch = fetch, policy = DEFAULT_RETRY): Promise<TokenSet> {
   const { status, body } = await tokenRequest(consumer, { grant_type: 'authorization_code', code }, now, doFetch, policy);
+  // Lettuce refreshes tokens for as long as the repos live; a consumer that issues none cannot serve it.
+  if (status === 200 && typeof body.access_token === 'string' && typeof body.refresh_token !== 'string') throw new ConsumerNotPrivateError();
   const tokens = status === 200 ? toTokenSet(body, now()) : null;
   if (!tokens) throw new ExchangeFailedError(`Bitbucket did not accept the authorization code (${describeOAuthError(status, body)}).`);
   return tokens;

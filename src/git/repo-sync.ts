@@ -11,7 +11,9 @@ import { credentialSecrets, gitCredentialEnv, type GitCredentials } from './cred
 import { execGit, GitError, scrubSecrets } from './run-git';
 
 export type GitSyncErrorCode =
-  | 'auth_failed' // 401/403, "Authentication failed"
+  | 'auth_failed' // 401, "Authentication failed"
+  | 'forbidden' // 403: credentials accepted, access refused (Bitbucket: the user may no longer read the repo)
+  | 'rate_limited' // 429: the host's rate limit (Bitbucket counts git operations per hour)
   | 'repo_gone' // repository not found / 404 / 410
   | 'timeout'
   | 'cancelled'
@@ -96,8 +98,8 @@ export function isValidBranchName(branch: string): boolean {
   return typeof branch === 'string' && branch.length > 0 && branch.length <= 255 && branch !== '@' && !BRANCH_FORBIDDEN.test(branch);
 }
 
-export function buildLsRemoteArgs(url: string): string[] {
-  return ['ls-remote', '--symref', '--', url, 'HEAD'];
+export function buildLsRemoteArgs(url: string, branch?: string | null): string[] {
+  return ['ls-remote', '--symref', '--', url, 'HEAD', ...(branch ? [`refs/heads/${branch}`] : [])];
 }
 
 export function buildCloneArgs(url: string, target: string, branch: string | null, progress = false): string[] {
@@ -162,7 +164,9 @@ function prepareRemote(opts: RemoteOptions): Remote {
   return { url, credentials, env, secrets, display: url };
 }
 
-const AUTH_RE = /Authentication failed|could not read (Username|Password)|terminal prompts disabled|returned error: 40[13]\b|\b40[13] (Unauthorized|Forbidden)|HTTP Basic: Access denied|Invalid username or password/i;
+const RATE_RE = /returned error: 429\b|HTTP 429\b|\b429 Too Many Requests/i;
+const FORBIDDEN_RE = /returned error: 403\b|\b403 Forbidden/i;
+const AUTH_RE = /Authentication failed|could not read (Username|Password)|terminal prompts disabled|returned error: 401\b|\b401 Unauthorized|HTTP Basic: Access denied|Invalid username or password/i;
 const GONE_RE = /repository '.*' not found|Repository not found|returned error: (404|410)\b|does not appear to be a git repository|access denied or repository not exported|no such repository/i;
 const BRANCH_RE = /Remote branch .* not found in upstream|couldn't find remote ref|Could not find remote branch/i;
 
@@ -180,6 +184,8 @@ function classify(e: unknown, remote: Remote, action: string): GitSyncError {
   if (e.reason === 'timeout') return new GitSyncError('timeout', `The ${action} of ${remote.display} timed out.`);
   const text = `${e.stderr}\n${e.message}`;
   if (BRANCH_RE.test(text)) return new GitSyncError('branch_not_found', scrub(`Could not ${action} ${remote.display}: the branch does not exist on the remote${said}.`));
+  if (RATE_RE.test(text)) return new GitSyncError('rate_limited', scrub(`Could not ${action} ${remote.display}: the git server is rate limiting Lettuce${said}.`));
+  if (FORBIDDEN_RE.test(text)) return new GitSyncError('forbidden', scrub(`Could not ${action} ${remote.display}: the git server refused access${said}.`));
   if (AUTH_RE.test(text)) return new GitSyncError('auth_failed', scrub(`Could not ${action} ${remote.display}: authentication failed or access was denied${said}.`));
   if (GONE_RE.test(text)) return new GitSyncError('repo_gone', scrub(`Could not ${action} ${remote.display}: the repository was not found${said}.`));
   return new GitSyncError('clone_failed', scrub(`Could not ${action} ${remote.display}${said || `: ${scrub(e.message)}`}.`));
@@ -216,20 +222,23 @@ function progressReporter(onProgress?: (phase: string) => void): ((text: string)
   };
 }
 
-function parseLsRemote(out: string): RemoteInfo {
+/** `git ls-remote --symref` output: where HEAD points, HEAD's sha, and each asked branch's sha. */
+export function parseLsRemote(out: string): RemoteInfo & { branches: Map<string, string> } {
   let defaultBranch: string | null = null;
   let head: string | null = null;
+  const branches = new Map<string, string>();
   for (const line of out.split('\n')) {
     const sym = /^ref: refs\/heads\/(\S+)\tHEAD$/.exec(line);
     if (sym) defaultBranch = sym[1];
-    const ref = /^([0-9a-f]{40,64})\tHEAD$/.exec(line);
-    if (ref) head = ref[1];
+    const ref = /^([0-9a-f]{40,64})\t(HEAD|refs\/heads\/\S+)$/.exec(line);
+    if (ref?.[2] === 'HEAD') head = ref[1];
+    else if (ref) branches.set(ref[2].slice('refs/heads/'.length), ref[1]);
   }
-  return { defaultBranch, head };
+  return { defaultBranch, head, branches };
 }
 
-async function lsRemote(remote: Remote, deadline: Deadline, signal?: AbortSignal): Promise<RemoteInfo> {
-  const { stdout } = await execGit(buildLsRemoteArgs(remote.url), {
+async function lsRemote(remote: Remote, deadline: Deadline, signal?: AbortSignal, branch?: string | null): Promise<ReturnType<typeof parseLsRemote>> {
+  const { stdout } = await execGit(buildLsRemoteArgs(remote.url, branch), {
     cwd: os.tmpdir(), env: remote.env, secrets: remote.secrets, timeoutMs: deadline.left(), signal,
   });
   return parseLsRemote(stdout);
@@ -242,9 +251,35 @@ export async function probeRemote(opts: RemoteOptions): Promise<RemoteInfo> {
   const remote = prepareRemote(opts);
   try {
     if (opts.signal?.aborted) throw new GitError('cancelled', null, 'cancelled');
-    return await lsRemote(remote, new Deadline(opts.timeoutMs), opts.signal);
+    const { defaultBranch, head } = await lsRemote(remote, new Deadline(opts.timeoutMs), opts.signal);
+    return { defaultBranch, head };
   } catch (e) {
     throw classify(e, remote, 'probe');
+  }
+}
+
+export interface MainBranchHead {
+  /** The remote's main branch (where its HEAD points), or the branch asked about when HEAD says nothing. */
+  branch: string | null;
+  /** That branch's head; null when the remote has no such branch (or no commits). */
+  head: string | null;
+}
+
+/**
+ * One ref listing (`git ls-remote --symref <url> HEAD refs/heads/<branch>`): the remote's main
+ * branch and its head, without fetching anything. `branch` is the one we know; if HEAD points
+ * elsewhere, the main branch has changed and HEAD's sha is the new main branch's head.
+ */
+export async function mainBranchHead(opts: RemoteOptions & { branch: string | null }): Promise<MainBranchHead> {
+  const remote = prepareRemote(opts);
+  const known = opts.branch && isValidBranchName(opts.branch) ? opts.branch : null;
+  try {
+    if (opts.signal?.aborted) throw new GitError('cancelled', null, 'cancelled');
+    const info = await lsRemote(remote, new Deadline(opts.timeoutMs), opts.signal, known);
+    if (info.defaultBranch && info.defaultBranch !== known) return { branch: info.defaultBranch, head: info.head };
+    return { branch: known ?? info.defaultBranch, head: (known && info.branches.get(known)) ?? info.head };
+  } catch (e) {
+    throw classify(e, remote, 'list the branches of');
   }
 }
 

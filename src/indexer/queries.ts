@@ -7,52 +7,10 @@ import { normalizeRepoPath } from './paths';
 import { MAX_QUERY, queryKeys, unitsInLastBytes } from './blocks';
 import { decodeList, FIB_HASH, intersect, union } from './postings';
 import { escapeLike, findLineMatches } from './text';
+// The answers' shapes are the API's (src/api/shapes.ts): the routes send these objects as they are.
+import type { FileView, SearchResultView as SearchResult, SearchView, SymbolsView, SymbolView, TreeEntryView, TreeView } from '../api/shapes';
 
-export interface TreeEntryView {
-  name: string;
-  path: string;
-  type: 'file' | 'dir';
-  size: number | null;
-  language: string | null;
-}
-
-export interface TreeView {
-  commit: string;
-  path: string;
-  entries: TreeEntryView[];
-}
-
-export interface FileView {
-  commit: string;
-  path: string;
-  language: string | null;
-  size: number;
-  content: string;
-}
-
-export interface SearchResult {
-  path: string;
-  line: number;
-  column: number;
-  preview: string;
-}
-
-export interface SearchView {
-  commit: string;
-  results: SearchResult[];
-}
-
-export interface SymbolView {
-  name: string;
-  kind: string;
-  path: string;
-  line: number;
-}
-
-export interface SymbolsView {
-  commit: string;
-  symbols: SymbolView[];
-}
+export type { FileView, SearchResult, SearchView, SymbolsView, SymbolView, TreeEntryView, TreeView };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const DEFAULT_LIMIT = 50;

@@ -109,9 +109,10 @@ export async function checkPastedUrl(deps: Pick<AddRepoDeps, 'config'>, url: str
   } catch (err) {
     if (!(err instanceof GitSyncError)) throw err;
     const why =
-      err.code === 'auth_failed' ? 'the git server refused access (for a private repo, paste the URL with credentials: https://user:token@host/path.git)'
+      err.code === 'auth_failed' || err.code === 'forbidden' ? 'the git server refused access (for a private repo, paste the URL with credentials: https://user:token@host/path.git)'
       : err.code === 'repo_gone' ? 'there is no repository at that URL'
       : err.code === 'timeout' ? 'the git server did not answer in time'
+      : err.code === 'rate_limited' ? 'the git server is rate limiting requests right now (try again in a minute)'
       : 'it could not be read as a git repository';
     throw new AddRepoError(400, 'invalid_url', `The URL was not accepted: ${why}.`);
   }

@@ -24,9 +24,23 @@ function hooksPath(repo: Repo): string {
   return `/repositories/${encodeURIComponent(repo.bitbucketWorkspace!)}/${encodeURIComponent(repo.bitbucketSlug!)}/hooks`;
 }
 
-const FORBIDDEN_MESSAGE = (name: string) =>
-  `Lettuce could not create the push webhook on ${name}: Bitbucket requires the connected user to be an admin of this repository. ` +
-  'The repo is indexed, but pushes will not refresh it until a repo admin connects Bitbucket (or use Re-index).';
+/** Until a webhook works, what still refreshes the repo: the reconcile (CONTRACT §11), or only Re-index. */
+function meanwhile(config: Config): string {
+  const ms = config.repoReconcileIntervalMs;
+  if (ms === 0) return 'The repo is indexed, but pushes will not refresh it until then (use Re-index meanwhile).';
+  const [n, unit] = ms % 3_600_000 === 0 ? [ms / 3_600_000, 'hour'] : ms % 60_000 === 0 ? [ms / 60_000, 'minute'] : [Math.round(ms / 1000), 'second'];
+  return `The repo is indexed and checked for new commits every ${n === 1 ? unit : `${n} ${unit}s`} meanwhile, so pushes reach it late.`;
+}
+
+/** The consumer lacks the Webhooks permission (Bitbucket's 403 names the missing scope). */
+export const missingWebhookScopeMessage = (name: string, config: Config) =>
+  `Lettuce could not create the push webhook on ${name}: Lettuce's Bitbucket OAuth consumer lacks the "Webhooks: Read and write" permission. ` +
+  `Ask your operator to add it to the consumer, then reconnect Bitbucket: the webhook is then created by itself. ${meanwhile(config)}`;
+
+/** The connected user is not an admin of the repo (Bitbucket lets only repo admins manage webhooks). */
+export const notRepoAdminMessage = (name: string, config: Config) =>
+  `Lettuce could not create the push webhook on ${name}: the connected Bitbucket user is not an admin of this repository, and only repo admins can add webhooks. ` +
+  `Ask a repo admin to connect Bitbucket (or make the connected user an admin), then reconnect. ${meanwhile(config)}`;
 
 export async function ensureWebhook(repo: Repo, deps: WebhookDeps): Promise<{ status: 'active' | 'failed'; error: string | null }> {
   const installation = await findInstallation(deps.ds, repo.accountId);
@@ -34,7 +48,7 @@ export async function ensureWebhook(repo: Repo, deps: WebhookDeps): Promise<{ st
     await deps.ds.getRepository(Repo).update({ id: repo.id }, { webhookStatus: status, webhookError: error, webhookUuid: uuid });
     return { status, error };
   };
-  if (!installation) return record('failed', 'Bitbucket is not connected, so no webhook could be created.', null);
+  if (!installation) return record('failed', `Bitbucket is not connected, so no push webhook could be created on ${repo.name}: reconnect Bitbucket. ${meanwhile(deps.config)}`, null);
   const client = deps.bitbucket.clientFor(installation.id);
   const url = webhookUrl(deps.config, repo.accountId);
   const [{ webhook_secret }] = await deps.ds.query(`SELECT webhook_secret FROM accounts WHERE id = $1`, [repo.accountId]);
@@ -51,7 +65,9 @@ export async function ensureWebhook(repo: Repo, deps: WebhookDeps): Promise<{ st
     const created = await client.request<BitbucketHook>('POST', hooksPath(repo), desired);
     return record('active', null, created.data?.uuid ?? null);
   } catch (err) {
-    if (err instanceof BitbucketApiError && err.status === 403) return record('failed', FORBIDDEN_MESSAGE(repo.name), null);
+    if (err instanceof BitbucketApiError && err.status === 403) {
+      return record('failed', err.lacksScopes ? missingWebhookScopeMessage(repo.name, deps.config) : notRepoAdminMessage(repo.name, deps.config), null);
+    }
     // Lasting problems (needs_reauth, not connected) are the repo's webhook status, not a crash.
     if (err instanceof IntegrationError && !err.retryable) return record('failed', `The webhook could not be checked: ${err.message}`, null);
     throw err;

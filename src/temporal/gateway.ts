@@ -1,7 +1,8 @@
 // The one door from HTTP to Temporal: routes call these functions, so workflow ids, task queues,
 // search attributes and summaries are set in one place.
 import crypto from 'node:crypto';
-import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
+import { failureCode } from '../failures';
 import { LettuceAccountId, LettuceRepo, LettuceRepoStatus, taskQueues, workflowIds, type TaskQueues } from '../../workflows/definitions';
 import type { RepoWorkflowInput } from '../../workflows/repo';
 import { deleteSignal, pushSignal, reauthorizedSignal, reindexSignal, type PushEvent } from '../../workflows/repo-signals';
@@ -16,7 +17,7 @@ export class TemporalGateway {
     readonly client: Client,
     readonly connection: Connection,
     taskQueuePrefix = '',
-    private readonly repoPushDebounceMs?: number,
+    private readonly repoReconcileIntervalMs?: number,
   ) {
     this.queues = taskQueues(taskQueuePrefix);
   }
@@ -40,9 +41,10 @@ export class TemporalGateway {
 
   /**
    * Runs installBitbucket for one OAuth callback and waits for it, at most `waitMs`: 'connected',
-   * 'failed', or 'pending' when it is still retrying (it may still succeed).
+   * 'failed' (with the failure's code, e.g. consumer_not_private), or 'pending' when it is still
+   * retrying (it may still succeed).
    */
-  async runInstall(input: { accountId: string; accountName: string; nonce: string; attemptId: string }, waitMs = 25_000): Promise<{ outcome: 'connected' | 'failed' | 'pending'; result?: InstallResult }> {
+  async runInstall(input: { accountId: string; accountName: string; nonce: string; attemptId: string }, waitMs = 25_000): Promise<{ outcome: 'connected' | 'failed' | 'pending'; result?: InstallResult; code?: string }> {
     const handle = await this.client.workflow.start('installBitbucket', {
       workflowId: workflowIds.install(input.accountId, input.nonce),
       taskQueue: this.queues.control,
@@ -57,7 +59,10 @@ export class TemporalGateway {
       const result = await Promise.race([handle.result() as Promise<InstallResult>, timeout]);
       return result === 'pending' ? { outcome: 'pending' } : { outcome: 'connected', result };
     } catch (err) {
-      if (err instanceof WorkflowFailedError) return { outcome: 'failed' };
+      if (err instanceof WorkflowFailedError) {
+        const cause = err.cause instanceof ActivityFailure ? err.cause.cause : err.cause;
+        return { outcome: 'failed', code: failureCode(cause instanceof ApplicationFailure ? cause.type : null) };
+      }
       throw err;
     } finally {
       clearTimeout(timer);
@@ -66,7 +71,7 @@ export class TemporalGateway {
 
   /** Start options of a repo's workflow: one place for its id, queue, search attributes and summary. */
   private repoWorkflowOptions(repo: RepoRef) {
-    const input: RepoWorkflowInput = { repoId: repo.id, pushDebounceMs: this.repoPushDebounceMs };
+    const input: RepoWorkflowInput = { repoId: repo.id, reconcileIntervalMs: this.repoReconcileIntervalMs };
     return {
       workflowId: workflowIds.repo(repo.id),
       taskQueue: this.queues.control,

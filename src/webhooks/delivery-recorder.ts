@@ -3,14 +3,17 @@
 // commit's worth of time rather than one per delivery. Each caller still waits for its own row's
 // commit, so an answer to Bitbucket always means the delivery is durable.
 import type { DataSource } from 'typeorm';
+import type { PushOutcome } from './push-payload';
 
 export interface DeliveryRecord {
   requestUuid: string;
   accountId: string;
   repoId: string | null;
   eventKey: string;
-  outcome: 'accepted' | 'unknown_repo' | 'other_branch';
+  outcome: PushOutcome | 'unknown_repo';
   commit: string | null;
+  /** For a push to another branch: that branch (it may have become the main branch). */
+  branch: string | null;
 }
 
 interface Waiting {
@@ -18,6 +21,9 @@ interface Waiting {
   resolve: (isNew: boolean) => void;
   reject: (err: unknown) => void;
 }
+
+/** Outcomes whose rows the PushDispatcher signals: the main branch moved, or it may have been renamed. */
+export const DISPATCHED_OUTCOMES: readonly string[] = ['accepted', 'other_branch'];
 
 const MAX_BATCH = 500;
 // One at a time: measured on the embedded PostgreSQL, one 32-row INSERT commits in ~3 ms
@@ -67,7 +73,7 @@ export class DeliveryRecorder {
     let accepted = false;
     for (const w of batch) {
       const isNew = inserted.delete(w.record.requestUuid); // a UUID twice in one batch: only the first is new
-      accepted ||= isNew && w.record.outcome === 'accepted';
+      accepted ||= isNew && DISPATCHED_OUTCOMES.includes(w.record.outcome);
       w.resolve(isNew);
     }
     if (accepted) this.onAccepted();
@@ -76,12 +82,12 @@ export class DeliveryRecorder {
   private async insert(records: DeliveryRecord[]): Promise<Set<string>> {
     const column = <K extends keyof DeliveryRecord>(key: K) => records.map((r) => r[key]);
     const rows: Array<{ request_uuid: string }> = await this.ds.query(
-      `INSERT INTO webhook_deliveries (request_uuid, account_id, repo_id, event_key, outcome, commit, task_queue_prefix, received_at)
-       SELECT u, a, r, e, o, c, $7, clock_timestamp()
-         FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[]) AS t(u, a, r, e, o, c)
+      `INSERT INTO webhook_deliveries (request_uuid, account_id, repo_id, event_key, outcome, commit, branch, task_queue_prefix, received_at)
+       SELECT u, a, r, e, o, c, b, $8, clock_timestamp()
+         FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[]) AS t(u, a, r, e, o, c, b)
        ON CONFLICT (request_uuid) DO NOTHING
        RETURNING request_uuid`,
-      [column('requestUuid'), column('accountId'), column('repoId'), column('eventKey'), column('outcome'), column('commit'), this.taskQueuePrefix],
+      [column('requestUuid'), column('accountId'), column('repoId'), column('eventKey'), column('outcome'), column('commit'), column('branch'), this.taskQueuePrefix],
     );
     return new Set(rows.map((r) => r.request_uuid));
   }

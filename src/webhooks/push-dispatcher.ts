@@ -8,6 +8,8 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
 import { pushDispatchFailures, pushDispatchLag } from '../metrics';
 import type { RepoMessage, RepoRef } from '../temporal/gateway';
+import type { PushEvent } from '../../workflows/repo-signals';
+import { DISPATCHED_OUTCOMES } from './delivery-recorder';
 
 export interface PushSignaller {
   signalRepo(repo: RepoRef, message: RepoMessage): Promise<void>;
@@ -16,7 +18,9 @@ export interface PushSignaller {
 interface Waiting {
   request_uuid: string;
   repo_id: string | null;
+  outcome: string;
   commit: string | null;
+  branch: string | null;
   received_at: Date;
   account_id: string | null;
   name: string | null;
@@ -41,6 +45,8 @@ export interface DispatcherOptions {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+// Constants in the SQL, so PostgreSQL can use the partial index on waiting deliveries.
+const DISPATCHED_SQL = DISPATCHED_OUTCOMES.map((o) => `'${o}'`).join(', ');
 /** How long a delivery's row is kept: it is what recognises a redelivery of the same X-Request-UUID. */
 export const DELIVERY_RETENTION_DAYS = 7;
 const PRUNE_EVERY_MS = 60 * 60_000;
@@ -138,9 +144,9 @@ export class PushDispatcher {
       const deleted: [unknown[], number] = await this.ds.query(
         `DELETE FROM webhook_deliveries WHERE request_uuid IN (
            SELECT request_uuid FROM webhook_deliveries
-            WHERE received_at < now() - make_interval(days => $1) AND (outcome <> 'accepted' OR dispatched_at IS NOT NULL)
+            WHERE received_at < now() - make_interval(days => $1) AND (outcome <> ALL($2::text[]) OR dispatched_at IS NOT NULL)
             LIMIT 10000)`,
-        [DELIVERY_RETENTION_DAYS],
+        [DELIVERY_RETENTION_DAYS, DISPATCHED_OUTCOMES],
       );
       total += deleted[1];
       if (deleted[1] < 10_000 || this.stopped) return total;
@@ -151,9 +157,9 @@ export class PushDispatcher {
   async dispatchWaiting(): Promise<{ dispatched: number; failed: number }> {
     return this.ds.transaction(async (m) => {
       const rows: Waiting[] = await m.query(
-        `SELECT d.request_uuid, d.repo_id, d.commit, d.received_at, r.account_id, r.name, (r.id IS NOT NULL AND r.deleted_at IS NULL) AS live
+        `SELECT d.request_uuid, d.repo_id, d.outcome, d.commit, d.branch, d.received_at, r.account_id, r.name, (r.id IS NOT NULL AND r.deleted_at IS NULL) AS live
            FROM webhook_deliveries d LEFT JOIN repos r ON r.id = d.repo_id
-          WHERE d.task_queue_prefix = $1 AND d.outcome = 'accepted' AND d.dispatched_at IS NULL
+          WHERE d.task_queue_prefix = $1 AND d.outcome IN (${DISPATCHED_SQL}) AND d.dispatched_at IS NULL
           ORDER BY d.received_at
           LIMIT $2
           FOR UPDATE OF d SKIP LOCKED`,
@@ -193,12 +199,19 @@ export class PushDispatcher {
 }
 
 /**
- * One push event standing for a repo's waiting deliveries (oldest first). If they name different
- * heads the event names none, so the workflow fetches whatever the branch holds now; one stale
- * commit must not make it skip a newer one that arrived in the same batch.
+ * One push event standing for a repo's waiting deliveries (oldest first). If the main-branch
+ * pushes name different heads the event names none, so the workflow fetches whatever the branch
+ * holds now; one stale commit must not make it skip a newer one that arrived in the same batch.
+ * Pushes to other branches add only the hint that the main branch may have changed.
  */
-export function pushEventOf(group: Array<{ request_uuid: string; commit: string | null }>): { commit: string | null; deliveryId: string } {
-  const commits = new Set(group.map((row) => row.commit));
-  const only = commits.size === 1 ? group[0].commit : null;
-  return { commit: only, deliveryId: group[group.length - 1].request_uuid };
+export function pushEventOf(group: Array<{ request_uuid: string; outcome?: string; commit: string | null; branch?: string | null }>): PushEvent {
+  const moved = group.filter((row) => (row.outcome ?? 'accepted') === 'accepted');
+  const commits = new Set(moved.map((row) => row.commit));
+  const event: PushEvent = { commit: commits.size === 1 ? moved[0].commit : null, deliveryId: group[group.length - 1].request_uuid };
+  if (moved.length === 0) event.mainBranchMoved = false;
+  if (moved.length < group.length) {
+    event.mainBranchMayHaveChanged = true;
+    event.branches = [...new Set(group.map((row) => row.branch).filter((b): b is string => !!b))].slice(0, 10);
+  }
+  return event;
 }

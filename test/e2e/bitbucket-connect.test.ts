@@ -43,7 +43,7 @@ async function installationId(accountId: string): Promise<string> {
 describe('connect', () => {
   it('connects, and the status shows the Bitbucket user', async () => {
     const { token } = await createAccount(svc);
-    expect(await status(token)).toEqual({ configured: true, connected: false, needsReauth: false, bitbucketUser: null, connectedAt: null });
+    expect(await status(token)).toEqual({ configured: true, connected: false, needsReauth: false, bitbucketUser: null, connectedAt: null, missingScopes: [] });
     const install = await svc.request('POST', '/v1/integrations/bitbucket/install', { token });
     expect(install.body.authorizeUrl).toMatch(new RegExp(`^${fake.siteUrl}/site/oauth2/authorize\\?client_id=${fake.clientId}&response_type=code&state=`));
 
@@ -56,6 +56,7 @@ describe('connect', () => {
       needsReauth: false,
       bitbucketUser: { uuid: expect.stringMatching(/^\{.+\}$/), displayName: DEMO.displayName },
       connectedAt: expect.any(String),
+      missingScopes: [],
     });
   });
 

@@ -47,7 +47,7 @@ describe('OAuth consumer flow', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as Json;
     expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'scope', 'state', 'token_type']);
-    expect(body).toMatchObject({ token_type: 'bearer', expires_in: 7200, state: 'authorization_code', scope: 'account repository webhook' });
+    expect(body).toMatchObject({ token_type: 'bearer', expires_in: 7200, state: 'authorization_code', scope: 'account team project repository:write webhook' });
     expect(fake.stats().tokenExchanges).toBe(before + 1);
 
     const again = await tokenRequest(fake, { grant_type: 'authorization_code', code });
@@ -117,14 +117,14 @@ describe('OAuth consumer flow', () => {
   test('refresh tokens rotate: the old one dies at once, the new one works', async () => {
     const first = await connect(fake);
     const stats0 = fake.stats();
-    const r1 = await tokenRequest(fake, { grant_type: 'refresh_token', refresh_token: first.refresh_token });
+    const r1 = await tokenRequest(fake, { grant_type: 'refresh_token', refresh_token: first.refresh_token! });
     expect(r1.status).toBe(200);
     const second = (await r1.json()) as Json;
     expect(second.state).toBe('refresh_token');
     expect(second.refresh_token).not.toBe(first.refresh_token);
     expect(second.access_token).not.toBe(first.access_token);
 
-    const reuse = await tokenRequest(fake, { grant_type: 'refresh_token', refresh_token: first.refresh_token });
+    const reuse = await tokenRequest(fake, { grant_type: 'refresh_token', refresh_token: first.refresh_token! });
     expect(reuse.status).toBe(400);
     expect(await reuse.json()).toEqual({ error: 'invalid_request', error_description: 'Invalid refresh_token' });
 
@@ -144,7 +144,7 @@ describe('OAuth consumer flow', () => {
     const demoTokens = await connect(fake);
     expect((await api(fake, '/user', t.access_token)).status).toBe(200);
     fake.revokeGrants('revokee');
-    const r = await tokenRequest(fake, { grant_type: 'refresh_token', refresh_token: t.refresh_token });
+    const r = await tokenRequest(fake, { grant_type: 'refresh_token', refresh_token: t.refresh_token! });
     expect(r.status).toBe(400);
     expect(((await r.json()) as Json).error).toBe('invalid_request');
     const me = await api(fake, '/user', t.access_token);
@@ -159,14 +159,14 @@ describe('OAuth consumer flow', () => {
       short.addUser({ nickname: 'u' });
       const t = await connect(short);
       expect(t.expires_in).toBe(1);
-      expect(t.scopes).toBe('account repository webhook');
+      expect(t.scopes).toBe('account team project repository:write webhook');
       expect(t.scope).toBeUndefined();
       expect((await api(short, '/user', t.access_token)).status).toBe(200);
       await new Promise((r) => setTimeout(r, 1100));
       const expired = await api(short, '/user', t.access_token);
       expect(expired.status).toBe(401);
       expect(expired.body).toEqual({ type: 'error', error: { message: 'Access token expired.' } });
-      const refreshed = (await (await tokenRequest(short, { grant_type: 'refresh_token', refresh_token: t.refresh_token })).json()) as Json;
+      const refreshed = (await (await tokenRequest(short, { grant_type: 'refresh_token', refresh_token: t.refresh_token! })).json()) as Json;
       expect((await api(short, '/user', String(refreshed.access_token))).status).toBe(200);
       short.expireAccessTokens();
       expect(errMessage((await api(short, '/user', String(refreshed.access_token))).body)).toBe('Access token expired.');

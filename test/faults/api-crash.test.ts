@@ -47,7 +47,6 @@ beforeAll(async () => {
     CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
     PORT: String(port),
     GIT_ALLOW_PRIVATE_HOSTS: 'true',
-    REPO_PUSH_DEBOUNCE_MS: '300',
   });
   installWorkerRuntime();
   workers = await startService({ config, log: createLogger('silent'), api: false, workers: true, workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE });

@@ -187,10 +187,10 @@ describe('failures are classified and scrubbed', () => {
     expect(probe.code).toBe('auth_failed');
   });
 
-  it('a private repo without credentials is auth_failed (401), a user without access too (403)', async () => {
+  it('a private repo without credentials is auth_failed (401); a user without access is forbidden (403)', async () => {
     expect((await syncError(syncRepo({ dir: newDir(), url: url('acme/api'), timeoutMs: 10_000 }))).code).toBe('auth_failed');
     const bob = bitbucketTokenCredentials(fake.issueTokens('bob').access_token);
-    expect((await syncError(syncRepo({ dir: newDir(), url: url('acme/api'), credentials: bob, timeoutMs: 10_000 }))).code).toBe('auth_failed');
+    expect((await syncError(syncRepo({ dir: newDir(), url: url('acme/api'), credentials: bob, timeoutMs: 10_000 }))).code).toBe('forbidden');
   });
 
   it('a missing repo is repo_gone with a valid token (404); anonymous, the fake answers 401 → auth_failed', async () => {

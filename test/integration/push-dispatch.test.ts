@@ -41,6 +41,7 @@ const push = (repoId: string | null, commit: string | null, outcome: DeliveryRec
   eventKey: 'repo:push',
   outcome,
   commit,
+  branch: outcome === 'other_branch' ? 'feature' : null,
 });
 
 const waiting = async (prefix: string): Promise<number> =>
@@ -173,6 +174,15 @@ it('prunes settled deliveries past the retention, and keeps a push still waiting
   expect(await dispatcher.pruneOldDeliveries()).toBeGreaterThanOrEqual(2);
   const left: Array<{ request_uuid: string }> = await ds.query(`SELECT request_uuid FROM webhook_deliveries WHERE task_queue_prefix = $1 ORDER BY received_at`, [prefix]);
   expect(left.map((r) => r.request_uuid)).toEqual([waitingOld.requestUuid, recent.requestUuid]);
+});
+
+it('pushEventOf turns pushes to other branches into a hint naming the branches', () => {
+  expect(pushEventOf([{ request_uuid: 'a', outcome: 'other_branch', commit: null, branch: 'main' }, { request_uuid: 'b', outcome: 'other_branch', commit: null, branch: 'main' }])).toEqual({
+    commit: null, deliveryId: 'b', mainBranchMoved: false, mainBranchMayHaveChanged: true, branches: ['main'],
+  });
+  expect(pushEventOf([{ request_uuid: 'a', outcome: 'accepted', commit: 'x' }, { request_uuid: 'b', outcome: 'other_branch', commit: null, branch: 'dev' }])).toEqual({
+    commit: 'x', deliveryId: 'b', mainBranchMayHaveChanged: true, branches: ['dev'],
+  });
 });
 
 it('pushEventOf names the head only when every waiting delivery agrees on it', () => {

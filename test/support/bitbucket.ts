@@ -23,7 +23,6 @@ export async function startFakeAndService(opts: { accessTokenTtlSeconds?: number
       CODEWAZE_PUBLIC_URL: opts.reachable ? `http://127.0.0.1:${port}` : 'http://lettuce.test',
       PORT: String(port),
       GIT_ALLOW_PRIVATE_HOSTS: 'true',
-      REPO_PUSH_DEBOUNCE_MS: '300',
       ...opts.env,
     },
     clock: opts.clock,

@@ -49,7 +49,7 @@ export function processEnv(config: Config): Record<string, string> {
     PORT: String(config.port),
     GIT_ALLOW_PRIVATE_HOSTS: String(config.gitAllowPrivateHosts),
     LETTUCE_TASK_QUEUE_PREFIX: config.taskQueuePrefix,
-    REPO_PUSH_DEBOUNCE_MS: String(config.repoPushDebounceMs),
+    REPO_RECONCILE_INTERVAL: `${config.repoReconcileIntervalMs}ms`,
     LOG_LEVEL: 'info', // the readiness lines ("worker polling", "API listening") are logged at info
     ...(config.bitbucket ? { BITBUCKET_APP_CLIENT_ID: config.bitbucket.clientId, BITBUCKET_APP_CLIENT_SECRET: config.bitbucket.clientSecret } : {}),
   };

@@ -463,7 +463,7 @@ describe('.env.example', () => {
       'CODEWAZE_PUBLIC_URL', 'CODEWAZE_ADMIN_TOKEN', 'BITBUCKET_APP_CLIENT_ID', 'BITBUCKET_APP_CLIENT_SECRET', 'BITBUCKET_URL',
       'BITBUCKET_API_URL', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'PORT', 'DATA_DIR', 'TOKEN_ENCRYPTION_KEY',
       'GIT_ALLOW_PRIVATE_HOSTS', 'LOG_LEVEL', 'WORKER_TASK_QUEUES', 'WORKER_SHUTDOWN_GRACE_SECONDS', 'TEMPORAL_PAYLOAD_KEY',
-      'TEMPORAL_CODEC_ENDPOINT', 'WORKER_REPLICAS',
+      'TEMPORAL_CODEC_ENDPOINT', 'WORKER_REPLICAS', 'REPO_RECONCILE_INTERVAL',
     ];
     expect(expected.filter((v) => !documented.has(v))).toEqual([]);
   });
@@ -540,6 +540,7 @@ describe('Dockerfile', () => {
     expect(build).not.toBe(finalStage);
     expect(all(build, 'RUN').some((r) => /\bnpm ci\b/.test(r))).toBe(true);
     expect(all(build, 'RUN').join('\n')).toContain('dist/workflow-bundle.js');
+    expect(all(build, 'RUN').join('\n')).toContain('dist/ui/index.html'); // the web UI the API serves
     const prunedOrProdOnly = stages.some((s) => all(s, 'RUN').some((r) => /npm prune --omit=dev|npm ci --omit=dev/.test(r)));
     expect(prunedOrProdOnly).toBe(true);
 
@@ -638,13 +639,13 @@ describe('.dockerignore', () => {
     }, false);
 
   it('keeps local state, dependencies, build output and secrets out of the build context', () => {
-    for (const p of ['node_modules', 'node_modules/koa/package.json', 'dist', 'dist/workflow-bundle.js', '.lettuce', '.tools', '.git', 'coverage', '.env', 'test/unit/compose.test.ts', 'test/support/global-setup.ts']) {
+    for (const p of ['node_modules', 'node_modules/koa/package.json', 'dist', 'dist/workflow-bundle.js', '.lettuce', '.tools', '.git', 'coverage', '.env', 'test/unit/compose.test.ts', 'test/support/global-setup.ts', 'test-output/browser/seed-flow/01-sign-in.png']) {
       expect({ [p]: excluded(p) }).toEqual({ [p]: true });
     }
   });
 
   it('keeps what the build and the image need', () => {
-    for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/config.ts', 'workflows/index.ts', 'activities/index.ts', 'deploy/healthcheck.js', 'test/fakes/bitbucket/server.ts']) {
+    for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/config.ts', 'workflows/index.ts', 'activities/index.ts', 'deploy/healthcheck.js', 'test/fakes/bitbucket/server.ts', 'web/build.ts', 'web/tsconfig.json', 'web/src/main.tsx']) {
       expect({ [p]: excluded(p) }).toEqual({ [p]: false });
     }
   });

@@ -26,9 +26,21 @@ describe('configuration', () => {
     expect(c.temporal.namespace).toBe('default');
     expect(c.port).toBe(8080);
     expect(c.gitAllowPrivateHosts).toBe(false);
+    expect(c.webUi).toBe(true);
     expect(c.bitbucket).toBeNull();
     expect(c.worker.taskQueues).toEqual(['lettuce-control', 'lettuce-indexing']);
     expect(c.tokenEncryptionKey).toHaveLength(32);
+    expect(c.repoReconcileIntervalMs).toBe(10 * 60_000);
+  });
+
+  it.each([
+    ['30s', 30_000],
+    ['10m', 600_000],
+    ['1h', 3_600_000],
+    ['2500ms', 2_500],
+    ['0', 0],
+  ])('reads REPO_RECONCILE_INTERVAL=%s', (value, ms) => {
+    expect(loadConfig({ ...valid, REPO_RECONCILE_INTERVAL: value }).repoReconcileIntervalMs).toBe(ms);
   });
 
   it.each([
@@ -38,8 +50,12 @@ describe('configuration', () => {
     ['DATABASE_URL', 'mysql://x', /^Invalid configuration: DATABASE_URL /],
     ['TEMPORAL_ADDRESS', 'no-port', /^Invalid configuration: TEMPORAL_ADDRESS /],
     ['GIT_ALLOW_PRIVATE_HOSTS', 'maybe', /^Invalid configuration: GIT_ALLOW_PRIVATE_HOSTS /],
+    ['WEB_UI', 'off', /^Invalid configuration: WEB_UI must be true or false/],
     ['TOKEN_ENCRYPTION_KEY', 'c2hvcnQ=', /^Invalid configuration: TOKEN_ENCRYPTION_KEY must be 32 bytes/],
     ['WORKER_TASK_QUEUES', 'lettuce-control,other', /^Invalid configuration: WORKER_TASK_QUEUES /],
+    ['REPO_RECONCILE_INTERVAL', '10', /^Invalid configuration: REPO_RECONCILE_INTERVAL must be a duration such as 30s, 10m or 1h/],
+    ['REPO_RECONCILE_INTERVAL', 'soon', /^Invalid configuration: REPO_RECONCILE_INTERVAL /],
+    ['REPO_RECONCILE_INTERVAL', '200ms', /^Invalid configuration: REPO_RECONCILE_INTERVAL /],
   ])('rejects a bad %s with one line naming it', (name, value, pattern) => {
     const message = errorFor({ [name]: value });
     expect(message).toMatch(pattern);

@@ -190,7 +190,18 @@ export const openApiDocument = {
         security: userAuth,
         responses: {
           200: json(
-            obj({ configured: bool, connected: bool, needsReauth: bool, bitbucketUser: nullable(obj({ uuid: str, displayName: str })), connectedAt: nullable(time) }),
+            obj({
+              configured: bool,
+              connected: bool,
+              needsReauth: bool,
+              bitbucketUser: nullable(obj({ uuid: str, displayName: str })),
+              connectedAt: nullable(time),
+              missingScopes: {
+                type: 'array',
+                items: { enum: ['account', 'team', 'project', 'repository', 'repository:write', 'webhook'] },
+                description: "Scopes the OAuth consumer must have that the connection's grant lacks; [] when complete or not connected.",
+              },
+            }),
             'Status.',
           ),
           ...errorsOf({ 401: ['unauthorized'] }),
@@ -219,7 +230,7 @@ export const openApiDocument = {
         parameters: [query('code', str, 'The authorization code.'), query('state', str, 'The signed install state.'), query('error', str, 'Set by Bitbucket when the user cancels.')],
         responses: {
           302: {
-            description: 'To ${CODEWAZE_PUBLIC_URL}/repos?bitbucket=connected, or ?bitbucket_error=invalid_state|access_denied|exchange_failed.',
+            description: 'To ${CODEWAZE_PUBLIC_URL}/repos?bitbucket=connected, or ?bitbucket_error=invalid_state|access_denied|exchange_failed|consumer_not_private.',
             headers: { Location: { schema: { type: 'string', format: 'uri' } } },
             content: { 'text/html': { schema: { type: 'string', description: "Koa's redirect page (a link to Location)." } } },
           },

@@ -9,10 +9,13 @@ import { deleteInstallation, findInstallation, needsReauth } from '../../bitbuck
 import { authorizeUrl } from '../../bitbucket/oauth';
 import { createState, verifyState } from '../../bitbucket/oauth-state';
 import { listPickableRepos } from '../../bitbucket/picker';
+import { missingScopes } from '../../bitbucket/scopes';
+import { FAILURES } from '../../failures';
 import { requireUser, sessionOf } from '../auth';
 import { parseQuery } from '../body';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
+import type { BitbucketStatusView, InstallView, PickerView } from '../shapes';
 
 export const NO_REPOS_MESSAGE = 'No repos visible in any of your workspaces';
 
@@ -39,14 +42,15 @@ export function bitbucketRoutes(deps: AppDeps): Router {
       needsReauth: installation ? needsReauth(installation) : false,
       bitbucketUser: installation?.providerUserUuid ? { uuid: installation.providerUserUuid, displayName: installation.providerUserName ?? '' } : null,
       connectedAt: installation ? installation.connectedAt.toISOString() : null,
-    };
+      missingScopes: installation ? missingScopes(installation.scopes) : [],
+    } satisfies BitbucketStatusView;
   });
 
   router.post('/install', user, (ctx) => {
     const consumer = deps.bitbucket.consumer;
     if (!consumer) throw new ApiError(503, 'bitbucket_not_configured', 'The Bitbucket integration is not configured on this server: the operator must set the OAuth consumer.');
     const { state } = createState(sessionOf(ctx).account.id, deps.config.adminToken, deps.clock());
-    ctx.body = { authorizeUrl: authorizeUrl(consumer, state) };
+    ctx.body = { authorizeUrl: authorizeUrl(consumer, state) } satisfies InstallView;
   });
 
   // Bitbucket redirects the browser here: no bearer token; the signed state names the account.
@@ -66,11 +70,12 @@ export function bitbucketRoutes(deps: AppDeps): Router {
     if (!attemptId) return redirect('bitbucket_error=invalid_state'); // replayed state, or the account is gone
     if (!deps.bitbucket.configured) return redirect('bitbucket_error=exchange_failed');
     const account = await deps.ds.query(`SELECT name FROM accounts WHERE id = $1`, [state.accountId]);
-    const { outcome } = await deps.temporal.runInstall({ accountId: state.accountId, accountName: account[0]?.name ?? state.accountId, nonce: state.nonce, attemptId });
+    const install = await deps.temporal.runInstall({ accountId: state.accountId, accountName: account[0]?.name ?? state.accountId, nonce: state.nonce, attemptId });
     // Still running after the wait, but the installation is saved (only the optional read of the
     // Bitbucket user is still retrying): the account is connected.
-    const connected = outcome === 'connected' || (outcome === 'pending' && (await attemptSaved(deps.ds, attemptId)));
-    redirect(connected ? 'bitbucket=connected' : 'bitbucket_error=exchange_failed');
+    const connected = install.outcome === 'connected' || (install.outcome === 'pending' && (await attemptSaved(deps.ds, attemptId)));
+    if (connected) return redirect('bitbucket=connected');
+    redirect(`bitbucket_error=${install.code === FAILURES.ConsumerNotPrivate.code ? install.code : 'exchange_failed'}`);
   });
 
   router.get('/repos', user, async (ctx: Context) => {
@@ -92,7 +97,7 @@ export function bitbucketRoutes(deps: AppDeps): Router {
         .filter((r) => !needle || `${r.workspace}/${r.slug}`.toLowerCase().includes(needle))
         .map((r) => ({ ...r, added: addedUuids.has(r.uuid) || addedKeys.has(`bitbucket:${r.workspace}/${r.slug}`.toLowerCase()) })),
       message: repos.length === 0 ? NO_REPOS_MESSAGE : null,
-    };
+    } satisfies PickerView;
   });
 
   router.delete('/', user, async (ctx) => {

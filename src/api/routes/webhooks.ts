@@ -13,6 +13,7 @@ import { readRawBody } from '../body';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
 import { isUuid } from '../ids';
+import { summarizePush } from '../../webhooks/push-payload';
 
 const SECRET_CACHE_MS = 60_000;
 // Only found repos are cached, so a repo added a moment ago is never missed; a deleted one may be
@@ -21,11 +22,7 @@ const REPO_CACHE_MS = 5_000;
 
 interface PushTarget {
   id: string;
-  defaultBranch: string;
-}
-
-interface PushChange {
-  new?: { type?: string; name?: string; target?: { hash?: string } } | null;
+  defaultBranch: string | null;
 }
 
 export function verifySignature(rawBody: Buffer, header: string | undefined, secret: string): boolean {
@@ -86,7 +83,7 @@ export function webhookRoutes(deps: AppDeps): Router {
     const requestUuid = ctx.get('x-request-uuid').slice(0, 200) || crypto.randomUUID();
     if (eventKey !== 'repo:push') return answer(ctx, 202, 'ignored', { reason: `event ${eventKey || '(none)'} is not handled` });
 
-    let payload: { repository?: { uuid?: string; full_name?: string }; push?: { changes?: PushChange[] } };
+    let payload: { repository?: { uuid?: string; full_name?: string }; push?: { changes?: unknown[] } };
     try {
       payload = JSON.parse(raw.toString('utf8'));
       if (!payload || typeof payload !== 'object' || !Array.isArray(payload.push?.changes)) throw new Error('shape');
@@ -98,14 +95,12 @@ export function webhookRoutes(deps: AppDeps): Router {
     const uuid = typeof payload.repository?.uuid === 'string' ? payload.repository.uuid : null;
     const fullName = typeof payload.repository?.full_name === 'string' ? payload.repository.full_name.toLowerCase() : null;
     const repo = await repoOf(accountId, uuid, fullName);
-    const change = repo && payload.push!.changes!.find((c) => c?.new?.type === 'branch' && c.new.name === repo.defaultBranch);
-    const hash = change?.new?.target?.hash;
-    const commit = typeof hash === 'string' && /^[0-9a-f]{7,64}$/i.test(hash) ? hash : null; // else: fetch whatever the branch holds
-    const outcome = !repo ? 'unknown_repo' : !change ? 'other_branch' : 'accepted';
-    const isNew = await deps.deliveries.record({ requestUuid, accountId, repoId: repo?.id ?? null, eventKey, outcome, commit });
+    // Without a head to name, the workflow fetches whatever the main branch holds.
+    const push = repo ? summarizePush(payload.push!.changes!, repo.defaultBranch) : { outcome: 'unknown_repo' as const, commit: null, branch: null };
+    const isNew = await deps.deliveries.record({ requestUuid, accountId, repoId: repo?.id ?? null, eventKey, outcome: push.outcome, commit: push.commit, branch: push.outcome === 'other_branch' ? push.branch : null });
     if (!isNew) return answer(ctx, 200, 'duplicate');
-    if (outcome === 'unknown_repo') return answer(ctx, 202, 'ignored', { reason: 'this repository is not added to Lettuce' });
-    if (outcome === 'other_branch') return answer(ctx, 202, 'ignored', { reason: 'no push to the default branch' });
+    if (push.outcome === 'unknown_repo') return answer(ctx, 202, 'ignored', { reason: 'this repository is not added to Lettuce' });
+    if (push.outcome !== 'accepted') return answer(ctx, 202, 'ignored', { reason: 'no push to the main branch' });
     answer(ctx, 202, 'accepted');
   });
   return router;

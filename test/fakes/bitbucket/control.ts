@@ -98,13 +98,29 @@ export async function handleControl(fake: FakeBitbucket, req: IncomingMessage, r
         const deliveries = body.deliver === true ? await fake.deliverPush(workspace, slug, { branch: opt(body, 'branch') }) : undefined;
         return ok({ sha, deliveries });
       }
-      case 'POST /_fake/deliver-push':
-        return ok({
-          deliveries: await fake.deliverPush(need(body, 'workspace'), need(body, 'slug'), {
-            branch: opt(body, 'branch'), oldHash: optHash(body, 'oldHash'), newHash: optHash(body, 'newHash'),
-            forced: typeof body.forced === 'boolean' ? body.forced : undefined, actor: opt(body, 'actor'),
-          }),
+      case 'POST /_fake/deliver-push': {
+        const ref = (b: Record<string, unknown>) => ({
+          branch: opt(b, 'branch'), tag: opt(b, 'tag'), oldHash: optHash(b, 'oldHash'), newHash: optHash(b, 'newHash'),
+          forced: typeof b.forced === 'boolean' ? b.forced : undefined,
         });
+        // `changes: [{branch|tag, oldHash, newHash}, …]` sends one push of several refs.
+        const refs = Array.isArray(body.changes) ? (body.changes as Array<Record<string, unknown>>).map(ref) : [ref(body)];
+        return ok({ deliveries: await fake.deliverChanges(need(body, 'workspace'), need(body, 'slug'), refs, opt(body, 'actor')) });
+      }
+      case 'PUT /_fake/consumer':
+        fake.setConsumer({ scopes: opt(body, 'scopes'), privateConsumer: typeof body.privateConsumer === 'boolean' ? body.privateConsumer : undefined });
+        return ok(fake.consumer());
+      case 'PUT /_fake/main-branch':
+        await fake.setMainBranch(need(body, 'workspace'), need(body, 'slug'), need(body, 'branch'));
+        return ok({});
+      case 'POST /_fake/tags':
+        return ok({ sha: await fake.tag(need(body, 'workspace'), need(body, 'slug'), need(body, 'name'), opt(body, 'commit')) }, 201);
+      case 'POST /_fake/delete-branch':
+        await fake.deleteBranch(need(body, 'workspace'), need(body, 'slug'), need(body, 'branch'));
+        return ok({});
+      case 'POST /_fake/delete-repo':
+        await fake.removeRepo(need(body, 'repo'));
+        return ok({});
       case 'GET /_fake/hooks': {
         const ws = url.searchParams.get('workspace');
         const slug = url.searchParams.get('slug');

@@ -170,6 +170,27 @@ export class GitStore {
     });
   }
 
+  /** The commit `ref` (refs/heads/x, refs/tags/x) points to, or null. */
+  async resolve(dir: string, ref: string): Promise<string | null> {
+    if (!existsSync(path.join(dir, 'HEAD'))) return null;
+    return (await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: dir }).catch(() => '')).trim() || null;
+  }
+
+  /** Points `ref` at `commit`, or deletes it (null). */
+  setRef(dir: string, ref: string, commit: string | null): Promise<void> {
+    return this.withLock(dir, async () => {
+      await git(commit ? ['update-ref', ref, commit] : ['update-ref', '-d', ref], { cwd: dir });
+    });
+  }
+
+  /** What the repository's HEAD (its main branch, for clones and ls-remote) points to. */
+  setHeadBranch(dir: string, branch: string): Promise<void> {
+    validateBranch(branch);
+    return this.withLock(dir, async () => {
+      await git(['symbolic-ref', 'HEAD', `refs/heads/${branch}`], { cwd: dir });
+    });
+  }
+
   /** Commits reachable from `newHash` and not from `oldHash`, newest first, at most `max`. */
   async log(dir: string, newHash: string, oldHash: string | null, max: number): Promise<CommitInfo[]> {
     const args = ['log', `-n${max}`, '--format=%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e', newHash];

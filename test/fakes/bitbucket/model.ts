@@ -77,6 +77,8 @@ export interface AuthCode {
   code: string;
   nickname: string;
   clientId: string;
+  /** The consumer's scopes when the user authorized: the grant keeps them. */
+  scope: string;
   expiresAt: number;
   used: boolean;
 }

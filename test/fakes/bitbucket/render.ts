@@ -253,8 +253,29 @@ export function renderBranchState(branch: string, head: CommitInfo, r: FakeRepo,
   };
 }
 
+/** A lightweight tag as push payloads show it: `tagger`, `date` and `message` are null (real captures). */
+export function renderTagState(tag: string, head: CommitInfo, r: FakeRepo, urls: Urls,
+  authorOf: (email: string) => FakeUser | null): Record<string, unknown> {
+  const api = repoBase(r, urls);
+  return {
+    name: tag,
+    target: renderCommit(head, r, urls, authorOf(head.authorEmail), false),
+    links: {
+      self: link(`${api}/refs/tags/${tag}`),
+      commits: link(`${api}/commits/${tag}`),
+      html: link(`${urls.siteUrl}/${r.workspace}/${r.slug}/commits/tag/${tag}`),
+    },
+    type: 'tag',
+    message: null,
+    date: null,
+    tagger: null,
+  };
+}
+
 export interface PushChangeInput {
+  /** The branch (or, with `refType: 'tag'`, the tag) the change is about. */
   branch: string;
+  refType?: 'branch' | 'tag';
   oldHead: CommitInfo | null;
   newHead: CommitInfo | null;
   /** Up to 6 commits newest first (the 6th only tells that the list was truncated). */
@@ -265,9 +286,10 @@ export interface PushChangeInput {
 export function renderPushChange(ch: PushChangeInput, r: FakeRepo, urls: Urls,
   authorOf: (email: string) => FakeUser | null): Record<string, unknown> {
   const api = repoBase(r, urls);
+  const state = ch.refType === 'tag' ? renderTagState : renderBranchState;
   const change: Record<string, unknown> = {
-    old: ch.oldHead ? renderBranchState(ch.branch, ch.oldHead, r, urls, authorOf) : null,
-    new: ch.newHead ? renderBranchState(ch.branch, ch.newHead, r, urls, authorOf) : null,
+    old: ch.oldHead ? state(ch.branch, ch.oldHead, r, urls, authorOf) : null,
+    new: ch.newHead ? state(ch.branch, ch.newHead, r, urls, authorOf) : null,
     truncated: ch.commits.length > 5,
     created: ch.oldHead === null,
     forced: ch.forced,

@@ -7,6 +7,7 @@ import { mkdtempSync, promises as fs } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { handleControl } from './control';
 import { deliver, type Delivery } from './delivery';
@@ -44,8 +45,18 @@ export interface FakeBitbucketOptions {
   dataDir?: string;
   /** Emit the pre-2026 `scopes` key in token responses instead of `scope`. */
   legacyScopesKey?: boolean;
-  /** The consumer's permissions, space separated. Default "account repository webhook". */
+  /**
+   * The consumer's permissions as Bitbucket lists them in a token's `scope`: space separated, only
+   * the highest level of each (`repository:write`, not also `repository`). Default: what Lettuce
+   * needs, "account team project repository:write webhook". A grant keeps the scopes the consumer
+   * had when the user authorized it (refreshes too); setConsumer changes them for later grants.
+   */
   scopes?: string;
+  /**
+   * A private consumer (default) gets refresh tokens; a public one gets only an access token
+   * (CONTRACT §5 "consumer_not_private").
+   */
+  privateConsumer?: boolean;
   /** Webhook delivery timeout, default 10000 ms (Bitbucket's). */
   deliveryTimeoutMs?: number;
 }
@@ -57,7 +68,8 @@ export interface TokenResponse {
   token_type: 'bearer';
   expires_in: number;
   state: string;
-  refresh_token: string;
+  /** Absent for a public (not private) consumer. */
+  refresh_token?: string;
 }
 
 export interface FaultSpec {
@@ -87,6 +99,8 @@ export interface FakeStats {
   gitFetches: number;
   /** POST git-upload-pack requests (protocol v2 makes two per clone: ls-refs and fetch). */
   gitUploadPacks: number;
+  /** Upload-pack requests that asked for objects (a clone or fetch; an ls-remote only lists refs). */
+  gitPackFetches: number;
   /** Webhook deliveries (one per hook per event, retries not counted separately). */
   deliveries: number;
   /** Webhook HTTP attempts, retries included. */
@@ -138,16 +152,22 @@ export interface CommitOpts {
   author?: string;
 }
 
-export interface DeliverPushOpts {
+export interface DeliverPushOpts extends PushedRef {
+  /** Nickname of the pusher (default: current user, else repo owner). */
+  actor?: string;
+}
+
+/** One change of a push: a branch (default the main branch) or a tag, from `oldHash` to `newHash`. */
+export interface PushedRef {
   branch?: string;
+  /** A tag instead of a branch (lightweight: `tagger`, `date`, `message` null, as real payloads show). */
+  tag?: string;
   /** Default: the head at the previous delivery (or before the first undelivered commit). null = branch created. */
   oldHash?: string | null;
   /** Default: the current head of the branch. null = branch deleted. */
   newHash?: string | null;
   /** Default: computed (old head not an ancestor of the new one). */
   forced?: boolean;
-  /** Nickname of the pusher (default: current user, else repo owner). */
-  actor?: string;
 }
 
 interface Ctx {
@@ -177,9 +197,21 @@ const GIT_RE = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/(info\/refs|git-upload-pack|git-
 
 function emptyStats(): FakeStats {
   return {
-    tokenExchanges: 0, tokenExchangeFailures: 0, refreshes: 0, refreshFailures: 0, gitFetches: 0, gitUploadPacks: 0,
+    tokenExchanges: 0, tokenExchangeFailures: 0, refreshes: 0, refreshFailures: 0, gitFetches: 0, gitUploadPacks: 0, gitPackFetches: 0,
     deliveries: 0, deliveryAttempts: 0, faultsServed: 0, requests: {},
   };
+}
+
+/** A grant's scopes with the ones each implies: x:admin ⊇ x:write ⊇ x (Bitbucket lists only the highest). */
+export function impliedScopes(scope: string): Set<string> {
+  const scopes = new Set<string>();
+  for (const s of scope.split(/\s+/).filter(Boolean)) {
+    scopes.add(s);
+    const [base, level] = s.split(':');
+    if (level === 'admin') scopes.add(`${base}:write`);
+    if (level === 'admin' || level === 'write') scopes.add(base);
+  }
+  return scopes;
 }
 
 function tokenError(res: ServerResponse, error: string, description: string, status = 400): void {
@@ -201,7 +233,8 @@ export class FakeBitbucket {
   private currentUser: string | null = null;
   private readonly accessTtlMs: number;
   private readonly legacyScopesKey: boolean;
-  private readonly consumerScopes: string;
+  private consumerScopes: string;
+  private privateConsumer: boolean;
   private readonly deliveryTimeoutMs: number;
 
   private readonly users = new Map<string, FakeUser>();
@@ -227,7 +260,8 @@ export class FakeBitbucket {
     this.authorizeMode = opts.authorizeMode ?? 'consent-page';
     this.accessTtlMs = (opts.accessTokenTtlSeconds ?? 7200) * 1000;
     this.legacyScopesKey = opts.legacyScopesKey ?? false;
-    this.consumerScopes = opts.scopes ?? 'account repository webhook';
+    this.consumerScopes = opts.scopes ?? 'account team project repository:write webhook';
+    this.privateConsumer = opts.privateConsumer ?? true;
     this.deliveryTimeoutMs = opts.deliveryTimeoutMs ?? 10_000;
     this.ownsDataDir = opts.dataDir === undefined;
     this.dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'fake-bitbucket-'));
@@ -390,6 +424,19 @@ export class FakeBitbucket {
     this.authorizeMode = mode;
   }
 
+  /**
+   * Changes the consumer's settings, as its owner would on Bitbucket: the permissions (scopes,
+   * space separated) and whether it is private. Grants made before keep their scopes.
+   */
+  setConsumer(settings: { scopes?: string; privateConsumer?: boolean }): void {
+    if (settings.scopes !== undefined) this.consumerScopes = settings.scopes;
+    if (settings.privateConsumer !== undefined) this.privateConsumer = settings.privateConsumer;
+  }
+
+  consumer(): { scopes: string; privateConsumer: boolean } {
+    return { scopes: this.consumerScopes, privateConsumer: this.privateConsumer };
+  }
+
   user(nickname: string): FakeUser | undefined {
     return this.users.get(nickname);
   }
@@ -433,6 +480,40 @@ export class FakeBitbucket {
     return sha;
   }
 
+  /** Creates (or moves) a lightweight tag; default at the main branch's head. Returns the tagged commit. */
+  async tag(workspace: string, slug: string, name: string, commit?: string): Promise<string> {
+    const repo = this.mustRepo(workspace, slug);
+    const dir = this.gitStore.dirOf(repo.workspace, repo.slug);
+    const target = commit ?? (await this.headOf(workspace, slug));
+    if (!target) throw new Error(`${workspace}/${slug} has no commits to tag`);
+    if (!this.deliveredHeads.has(`${workspace}/${slug}#tag:${name}`)) this.deliveredHeads.set(`${workspace}/${slug}#tag:${name}`, await this.gitStore.resolve(dir, `refs/tags/${name}`));
+    await this.gitStore.setRef(dir, `refs/tags/${name}`, target);
+    return target;
+  }
+
+  /** Deletes a branch (Bitbucket refuses to delete the main branch, and so does this). */
+  async deleteBranch(workspace: string, slug: string, branch: string): Promise<void> {
+    const repo = this.mustRepo(workspace, slug);
+    if (branch === repo.mainbranch) throw new Error(`${branch} is the main branch of ${workspace}/${slug}: change the main branch first`);
+    const dir = this.gitStore.dirOf(repo.workspace, repo.slug);
+    const key = `${workspace}/${slug}#${branch}`;
+    if (!this.deliveredHeads.has(key)) this.deliveredHeads.set(key, await this.gitStore.resolve(dir, `refs/heads/${branch}`));
+    await this.gitStore.setRef(dir, `refs/heads/${branch}`, null);
+  }
+
+  /**
+   * Makes `branch` the repo's main branch (Repository settings → Main branch): the REST API's
+   * `mainbranch` and the git HEAD that clones and ls-remote see. No webhook event: Lettuce subscribes to repo:push only.
+   */
+  async setMainBranch(workspace: string, slug: string, branch: string): Promise<void> {
+    const repo = this.mustRepo(workspace, slug);
+    const dir = this.gitStore.dirOf(repo.workspace, repo.slug);
+    if (!(await this.gitStore.resolve(dir, `refs/heads/${branch}`))) throw new Error(`${workspace}/${slug} has no branch ${branch}`);
+    await this.gitStore.setHeadBranch(dir, branch);
+    repo.mainbranch = branch;
+    repo.updated_on = bbTimestamp();
+  }
+
   async headOf(workspace: string, slug: string, branch?: string): Promise<string | null> {
     const repo = this.mustRepo(workspace, slug);
     return this.gitStore.head(this.gitStore.dirOf(repo.workspace, repo.slug), branch ?? repo.mainbranch);
@@ -449,7 +530,7 @@ export class FakeBitbucket {
   /** Issues a token pair for `nickname` without the browser flow (not counted in stats). */
   issueTokens(nickname: string): TokenResponse {
     this.mustUser(nickname);
-    return this.issue(nickname, 'authorization_code');
+    return this.issue(nickname, 'authorization_code', this.consumerScopes);
   }
 
   /** Kills every refresh and access token of `nickname` (all users when omitted), as if the user revoked the app. */
@@ -471,19 +552,26 @@ export class FakeBitbucket {
     return [this.clientSecret, ...this.codes.keys(), ...this.accessTokens.keys(), ...this.refreshTokens.keys()];
   }
 
-  private issue(nickname: string, grant: string): TokenResponse {
+  /** A token pair for `nickname` with the grant's `scope`; no refresh token from a public consumer. */
+  private issue(nickname: string, grant: string, scope: string): TokenResponse {
     const access: AccessToken = {
-      token: randomToken(48), nickname, clientId: this.clientId, scope: this.consumerScopes,
+      token: randomToken(48), nickname, clientId: this.clientId, scope,
       expiresAt: Date.now() + this.accessTtlMs, revoked: false,
     };
-    const refresh: RefreshToken = { token: randomToken(24), nickname, clientId: this.clientId, scope: this.consumerScopes, revoked: false };
     this.accessTokens.set(access.token, access);
-    this.refreshTokens.set(refresh.token, refresh);
-    const body: TokenResponse = { access_token: access.token, token_type: 'bearer', expires_in: Math.round(this.accessTtlMs / 1000), state: grant, refresh_token: refresh.token };
+    let refreshToken: string | undefined;
+    if (this.privateConsumer) {
+      const refresh: RefreshToken = { token: randomToken(24), nickname, clientId: this.clientId, scope, revoked: false };
+      this.refreshTokens.set(refresh.token, refresh);
+      refreshToken = refresh.token;
+    }
+    const expires = Math.round(this.accessTtlMs / 1000);
     // Key order as Bitbucket sends it.
-    return this.legacyScopesKey
-      ? { access_token: body.access_token, scopes: this.consumerScopes, token_type: 'bearer', expires_in: body.expires_in, state: grant, refresh_token: body.refresh_token }
-      : { access_token: body.access_token, scope: this.consumerScopes, token_type: 'bearer', expires_in: body.expires_in, state: grant, refresh_token: body.refresh_token };
+    const body: TokenResponse = this.legacyScopesKey
+      ? { access_token: access.token, scopes: scope, token_type: 'bearer', expires_in: expires, state: grant }
+      : { access_token: access.token, scope, token_type: 'bearer', expires_in: expires, state: grant };
+    if (refreshToken) body.refresh_token = refreshToken;
+    return body;
   }
 
   // ---------------------------------------------------------------- faults and stats
@@ -519,29 +607,42 @@ export class FakeBitbucket {
     return [...this.deliveryLog];
   }
 
-  /** Sends a realistic repo:push to every active hook of the repo subscribed to repo:push. */
+  /** Sends a realistic repo:push of one ref to every active hook of the repo subscribed to repo:push. */
   async deliverPush(workspace: string, slug: string, opts: DeliverPushOpts = {}): Promise<Delivery[]> {
+    return this.deliverChanges(workspace, slug, [opts], opts.actor);
+  }
+
+  /**
+   * Sends one repo:push with a change per ref, as a `git push` of several refs does (the main
+   * branch's change need not come first). A deleted ref (`newHash: null`) has no `commits` and
+   * no `links`, as in real payloads. Each ref's old head defaults to the head at its previous delivery.
+   */
+  async deliverChanges(workspace: string, slug: string, refs: PushedRef[], actorNickname?: string): Promise<Delivery[]> {
     const repo = this.mustRepo(workspace, slug);
     const ws = this.mustWorkspace(repo.workspace);
-    const branch = opts.branch ?? repo.mainbranch;
     const dir = this.gitStore.dirOf(repo.workspace, repo.slug);
-    const key = `${repo.workspace}/${repo.slug}#${branch}`;
-    const newHash = opts.newHash !== undefined ? opts.newHash : await this.gitStore.head(dir, branch);
-    const oldHash = opts.oldHash !== undefined ? opts.oldHash : (this.deliveredHeads.get(key) ?? null);
-    if (!newHash && !oldHash) throw new Error(`nothing to push on ${key}`);
-    const oldHead = oldHash ? await this.gitStore.commitInfo(dir, oldHash) : null;
-    const newHead = newHash ? await this.gitStore.commitInfo(dir, newHash) : null;
-    const commits: CommitInfo[] = newHash ? await this.gitStore.log(dir, newHash, oldHash, 6) : [];
-    const forced = opts.forced ?? (oldHash !== null && newHash !== null && !(await this.gitStore.isAncestor(dir, oldHash, newHash)));
-    const actor = this.actorFor(repo, opts.actor);
     const urls = this.urls();
     const authorOf = (email: string) => [...this.users.values()].find((u) => u.email === email) ?? null;
+    const changes: Array<Record<string, unknown>> = [];
+    for (const ref of refs) {
+      const name = ref.tag ?? ref.branch ?? repo.mainbranch;
+      const fullRef = ref.tag ? `refs/tags/${ref.tag}` : `refs/heads/${name}`;
+      const key = `${repo.workspace}/${repo.slug}#${ref.tag ? 'tag:' : ''}${name}`;
+      const newHash = ref.newHash !== undefined ? ref.newHash : await this.gitStore.resolve(dir, fullRef);
+      const oldHash = ref.oldHash !== undefined ? ref.oldHash : (this.deliveredHeads.get(key) ?? null);
+      if (!newHash && !oldHash) throw new Error(`nothing to push on ${key}`);
+      const oldHead = oldHash ? await this.gitStore.commitInfo(dir, oldHash) : null;
+      const newHead = newHash ? await this.gitStore.commitInfo(dir, newHash) : null;
+      const commits: CommitInfo[] = newHash && !ref.tag ? await this.gitStore.log(dir, newHash, oldHash, 6) : [];
+      const forced = ref.forced ?? (!ref.tag && oldHash !== null && newHash !== null && !(await this.gitStore.isAncestor(dir, oldHash, newHash)));
+      changes.push(renderPushChange({ branch: name, refType: ref.tag ? 'tag' : 'branch', oldHead, newHead, commits, forced }, repo, urls, authorOf));
+      this.deliveredHeads.set(key, newHash);
+    }
     const payload = {
-      push: { changes: [renderPushChange({ branch, oldHead, newHead, commits, forced }, repo, urls, authorOf)] },
-      actor: renderUserRef(actor, urls),
+      push: { changes },
+      actor: renderUserRef(this.actorFor(repo, actorNickname), urls),
       repository: renderPayloadRepository(repo, ws, urls),
     };
-    this.deliveredHeads.set(key, newHash);
     return this.deliverEvent(workspace, slug, 'repo:push', payload);
   }
 
@@ -757,7 +858,7 @@ export class FakeBitbucket {
       const nick = nickname ?? this.currentUser ?? [...this.users.keys()][0];
       if (!nick || !this.users.has(nick)) throw new HttpError(400, 'No Bitbucket user is logged in to the fake (setCurrentUser)');
       const code = randomToken(18);
-      this.codes.set(code, { code, nickname: nick, clientId: this.clientId, expiresAt: Date.now() + CODE_TTL_MS, used: false });
+      this.codes.set(code, { code, nickname: nick, clientId: this.clientId, scope: this.consumerScopes, expiresAt: Date.now() + CODE_TTL_MS, used: false });
       u.searchParams.set('code', code);
     } else {
       u.searchParams.set('error', 'access_denied');
@@ -823,7 +924,7 @@ export class FakeBitbucket {
       }
       rec.used = true;
       this.counters.tokenExchanges++;
-      sendJson(res, 200, this.issue(rec.nickname, 'authorization_code'), { 'Cache-Control': 'no-store' });
+      sendJson(res, 200, this.issue(rec.nickname, 'authorization_code', rec.scope), { 'Cache-Control': 'no-store' });
       return;
     }
     if (grant === 'refresh_token') {
@@ -835,7 +936,7 @@ export class FakeBitbucket {
       }
       rec.revoked = true; // rotation: the old refresh token dies at once
       this.counters.refreshes++;
-      sendJson(res, 200, this.issue(rec.nickname, 'refresh_token'), { 'Cache-Control': 'no-store' });
+      sendJson(res, 200, this.issue(rec.nickname, 'refresh_token', rec.scope), { 'Cache-Control': 'no-store' });
       return;
     }
     tokenError(res, 'invalid_grant', `Unsupported grant type: ${grant ?? 'None'}`);
@@ -854,17 +955,14 @@ export class FakeBitbucket {
     const user = rec ? this.users.get(rec.nickname) : undefined;
     if (!rec || rec.revoked || !user) throw new HttpError(401, 'Token is invalid, expired, or not supported for this endpoint.');
     if (rec.expiresAt <= Date.now()) throw new HttpError(401, 'Access token expired.');
-    const scopes = new Set(rec.scope.split(/\s+/).filter(Boolean));
-    if (scopes.has('repository:write') || scopes.has('repository:admin')) scopes.add('repository');
-    if (scopes.has('account:write')) scopes.add('account');
-    return { user, scopes };
+    return { user, scopes: impliedScopes(rec.scope) };
   }
 
+  /** The 403 Bitbucket sends for a missing scope, as real captures show it: the scope lists in `error.detail`. */
   private requireScope(scopes: Set<string>, needed: string): void {
     if (!scopes.has(needed)) {
-      throw new HttpError(403, 'Your credentials lack one or more required privilege scopes.', apiError(
-        'Your credentials lack one or more required privilege scopes.', `This endpoint requires the "${needed}" scope.`,
-        { required: [needed], granted: [...scopes] }));
+      const message = 'Your credentials lack one or more required privilege scopes.';
+      throw new HttpError(403, message, { type: 'error', error: { message, detail: { granted: [...scopes], required: [needed] } } });
     }
   }
 
@@ -1133,6 +1231,20 @@ export class FakeBitbucket {
 
   // ---------------------------------------------------------------- git over HTTP
 
+  /** Counts upload-pack requests that transfer objects (clones, fetches), as opposed to ref listings. */
+  private countPackFetch(req: IncomingMessage): void {
+    const head: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (size < 64 * 1024) head.push(chunk);
+      size += chunk.length;
+    });
+    req.on('end', () => {
+      if (asksForObjects(Buffer.concat(head), req.headers['content-encoding'] === 'gzip')) this.counters.gitPackFetches++;
+    });
+    req.pause(); // a 'data' listener starts the flow: hold the body until http-backend is piped in
+  }
+
   private async git(ctx: Ctx): Promise<void> {
     const { req, res, url } = ctx;
     const [wsSlug, repoSlug, service] = ctx.params;
@@ -1182,6 +1294,7 @@ export class FakeBitbucket {
       this.counters.gitFetches++;
     } else {
       this.counters.gitUploadPacks++;
+      this.countPackFetch(req);
     }
     await this.gitStore.ensure(repo.workspace, repo.slug, repo.mainbranch);
     await runHttpBackend(req, res, {
@@ -1194,6 +1307,17 @@ export class FakeBitbucket {
       child.on('exit', () => this.children.delete(child));
     });
   }
+}
+
+/** Whether an upload-pack request body asks for objects: protocol v2 `command=fetch`, or v0 `want` lines. */
+function asksForObjects(body: Buffer, gzip: boolean): boolean {
+  let text: string;
+  try {
+    text = (gzip ? zlib.gunzipSync(body, { finishFlush: zlib.constants.Z_SYNC_FLUSH }) : body).toString('latin1');
+  } catch {
+    return true; // unreadable: count it, erring on the side of a test that asserts nothing was fetched
+  }
+  return /command=fetch|^[0-9a-f]{4}want /m.test(text);
 }
 
 export async function startFakeBitbucket(options: FakeBitbucketOptions = {}): Promise<FakeBitbucket> {

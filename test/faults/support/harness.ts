@@ -127,7 +127,6 @@ export async function startFaultStack(opts: { proxyApi?: boolean; proxySite?: bo
       CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
       PORT: String(port),
       GIT_ALLOW_PRIVATE_HOSTS: 'true',
-      REPO_PUSH_DEBOUNCE_MS: '300',
       ...opts.env,
     },
     workers: opts.workers,
