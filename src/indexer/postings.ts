@@ -4,7 +4,7 @@
 // keys are spread over 2^bits bucket rows (a multiplicative hash of the key) so a query reads one
 // small row per key and segment, and a build writes a few thousand rows rather than one GIN entry
 // per key and block (13 M for 62 MB of code). Segments pile up with pushes and are merged
-// (segments.ts). See src/db/migrations/1764300000500-search-postings.ts for the tables.
+// (segments.ts). See src/db/migrations/1764300000600-search-postings.ts for the tables.
 
 /** Bytes a bucket row aims for. */
 const BUCKET_BYTES = 4096;

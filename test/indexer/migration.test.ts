@@ -1,6 +1,6 @@
 // Migration SearchBlocks1764300000300 over an index written by the schema before it: blobs are cut
 // into the blocks a build would write, content becomes bytea; with the migrations after it
-// (SearchPostings1764300000500 turns the blocks' keys into posting lists) search and file reads
+// (SearchPostings1764300000600 turns the blocks' keys into posting lists) search and file reads
 // answer the same; `down` of each brings the previous schema's rows back, down to the word sets.
 // In a schema of its own in the run's PostgreSQL.
 import crypto from 'node:crypto';

@@ -14,8 +14,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 // Existing blocks become one segment per repo, numbered in (sha, start) order, with postings built
 // here in SQL from their keys (no migration runs indexer code). `down` rebuilds the keys (with the
 // repo key of 1764300000300) and the GIN index.
-export class SearchPostings1764300000500 implements MigrationInterface {
-  name = 'SearchPostings1764300000500';
+export class SearchPostings1764300000600 implements MigrationInterface {
+  name = 'SearchPostings1764300000600';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
