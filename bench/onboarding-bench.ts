@@ -17,7 +17,7 @@ import { bitbucketTokenCredentials } from '../src/git/credentials';
 import { syncRepo } from '../src/git/repo-sync';
 import { indexCommit } from '../src/indexer';
 import { startFakeBitbucket } from '../test/fakes/bitbucket/server';
-import { ADMIN_TOKEN, benchEnv, fmtMs, median, pct, printReport, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { benchEnv, connectedAccount, eventTime, fakeBitbucketEnv, fmtMs, median, pct, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 50);
 const FILES_PER_REPO = Number(process.env.BENCH_FILES ?? 40);
@@ -29,18 +29,6 @@ function repoFiles(n: number): Record<string, string> {
     files[`src/mod${i % 5}/file${i}.ts`] = `export interface Thing${i} { id: number; name: string }\n\nexport function make${i}(id: number): Thing${i} {\n  return { id, name: 'thing-${n}-${i}' };\n}\n`;
   }
   return files;
-}
-
-async function json(method: string, url: string, token: string | null, body?: unknown): Promise<{ status: number; body: any; ms: number }> {
-  const started = performance.now();
-  const res = await fetch(url, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-    redirect: 'manual',
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, ms: performance.now() - started };
 }
 
 interface Timeline {
@@ -60,7 +48,7 @@ interface Timeline {
 /** Event times of a repo workflow's history (ms since epoch). */
 async function timelineOf(client: Client, workflowId: string): Promise<Timeline> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const t = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;
+  const t = eventTime;
   const scheduled = new Map<string, { type: string; at: number }>();
   const started = new Map<string, number>();
   const tl: Partial<Timeline> = { register: 0, webhook: 0, taskQueued: 0, taskRun: 0, activityQueued: 0 };
@@ -119,15 +107,7 @@ async function main(): Promise<void> {
 
     await fake.addRepo({ workspace: 'onboard', slug: 'solo', files: repoFiles(REPOS), owner: 'demo' });
     const [port, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort()]);
-    const env = benchEnv(servers, {
-      PORT: String(port),
-      CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      BITBUCKET_APP_CLIENT_ID: fake.clientId,
-      BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
-      BITBUCKET_URL: fake.siteUrl,
-      BITBUCKET_API_URL: fake.apiUrl,
-      GIT_ALLOW_PRIVATE_HOSTS: 'true',
-    });
+    const env = benchEnv(servers, fakeBitbucketEnv(fake, port));
 
     // Baseline: the same clones and indexes, directly, two at a time.
     const ds = await openDatabase(servers.pg.url);
@@ -160,21 +140,16 @@ async function main(): Promise<void> {
     const api = await startNode('src/api/main.js', env, `${svc.url}/healthz`);
     stops.unshift(api.stop);
     fake.setCallbackUrl(`${svc.url}/v1/integrations/bitbucket/callback`);
-    const account = await json('POST', `${svc.url}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail: `owner-${crypto.randomBytes(3).toString('hex')}@bench.test` });
-    const token = account.body.token as string;
-    const install = await json('POST', `${svc.url}/v1/integrations/bitbucket/install`, token);
-    const authorize = await fetch(install.body.authorizeUrl, { redirect: 'manual' });
-    const callback = await fetch(authorize.headers.get('location')!, { redirect: 'manual' });
-    if (!callback.headers.get('location')?.includes('bitbucket=connected')) throw new Error(`connect failed: ${callback.headers.get('location')}`);
+    const token = await connectedAccount(svc.url, `owner-${crypto.randomBytes(3).toString('hex')}@bench.test`);
 
     const addStarted = Date.now();
-    const added = await Promise.all(names.map(async (name) => ({ sentAt: Date.now(), ...(await json('POST', `${svc.url}/v1/repos`, token, { bitbucket: name })) })));
+    const added = await Promise.all(names.map(async (name) => ({ sentAt: Date.now(), ...(await requestJson('POST', `${svc.url}/v1/repos`, token, { bitbucket: name })) })));
     const bad = added.filter((a) => a.status !== 202);
     if (bad.length) throw new Error(`add failed: ${JSON.stringify(bad[0].body)}`);
     const ids = added.map((a) => a.body.repo.id as string);
     let repos: any[] = [];
     for (;;) {
-      repos = (await json('GET', `${svc.url}/v1/repos`, token)).body.repos;
+      repos = (await requestJson('GET', `${svc.url}/v1/repos`, token)).body.repos;
       if (repos.every((r) => r.status === 'ready' || r.status === 'failed')) break;
       if (Date.now() - addStarted > 15 * 60_000) throw new Error('not all repos got ready within 15 minutes');
       await new Promise((r) => setTimeout(r, 100));
@@ -215,9 +190,9 @@ async function main(): Promise<void> {
 
     // One more repo alone, nothing else running: the overhead without contention.
     const soloSent = Date.now();
-    const solo = await json('POST', `${svc.url}/v1/repos`, token, { bitbucket: 'onboard/solo' });
+    const solo = await requestJson('POST', `${svc.url}/v1/repos`, token, { bitbucket: 'onboard/solo' });
     for (;;) {
-      const r = (await json('GET', `${svc.url}/v1/repos/${solo.body.repo.id}`, token)).body.repo;
+      const r = (await requestJson('GET', `${svc.url}/v1/repos/${solo.body.repo.id}`, token)).body.repo;
       if (r.status === 'ready' || r.status === 'failed') break;
       await new Promise((res) => setTimeout(res, 50));
     }

@@ -15,7 +15,7 @@ import { freePort } from '../src/dev/processes';
 import { bitbucketTokenCredentials } from '../src/git/credentials';
 import { mainBranchHead } from '../src/git/repo-sync';
 import { startFakeBitbucket, type FakeBitbucket } from '../test/fakes/bitbucket/server';
-import { ADMIN_TOKEN, benchEnv, printReport, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { benchEnv, connectedAccount, fakeBitbucketEnv, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 1000);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 30);
@@ -28,17 +28,6 @@ const MEAN_INTERVAL_FACTOR = 0.875;
 const CONCURRENCY = 100;
 const GIT_OPS_PER_HOUR = 60_000; // Bitbucket Cloud, per OAuth consumer (reference §2.8)
 const TICKS_PER_SECOND = 100; // /proc's clock ticks (USER_HZ)
-
-async function json(method: string, url: string, token: string | null, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-    redirect: 'manual',
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 async function mapBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -145,16 +134,7 @@ async function main(): Promise<void> {
 
     // The service, as deployed, with every repo due all the time.
     const [port, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort()]);
-    const env = benchEnv(servers, {
-      PORT: String(port),
-      CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      BITBUCKET_APP_CLIENT_ID: fake.clientId,
-      BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
-      BITBUCKET_URL: fake.siteUrl,
-      BITBUCKET_API_URL: fake.apiUrl,
-      GIT_ALLOW_PRIVATE_HOSTS: 'true',
-      REPO_RECONCILE_INTERVAL: '1h',
-    });
+    const env = benchEnv(servers, { ...fakeBitbucketEnv(fake, port), REPO_RECONCILE_INTERVAL: '1h' });
     const startWorker = async (queue: string, metrics: number, extra: Record<string, string> = {}) => {
       const address = `127.0.0.1:${metrics}`;
       const worker = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address, ...extra }, `http://${address}/metrics`);
@@ -167,20 +147,15 @@ async function main(): Promise<void> {
     const api = await startNode('src/api/main.js', env, `${svcUrl}/healthz`);
     stops.unshift(api.stop);
     fake.setCallbackUrl(`${svcUrl}/v1/integrations/bitbucket/callback`);
-    const account = await json('POST', `${svcUrl}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail: `owner-${crypto.randomBytes(3).toString('hex')}@bench.test` });
-    const token = account.body.token as string;
-    const install = await json('POST', `${svcUrl}/v1/integrations/bitbucket/install`, token);
-    const authorize = await fetch(install.body.authorizeUrl, { redirect: 'manual' });
-    const callback = await fetch(authorize.headers.get('location')!, { redirect: 'manual' });
-    if (!callback.headers.get('location')?.includes('bitbucket=connected')) throw new Error(`connect failed: ${callback.headers.get('location')}`);
+    const token = await connectedAccount(svcUrl, `owner-${crypto.randomBytes(3).toString('hex')}@bench.test`);
 
     const addStarted = performance.now();
     await mapBounded(names, 20, async (name) => {
-      const res = await json('POST', `${svcUrl}/v1/repos`, token, { bitbucket: name });
+      const res = await requestJson('POST', `${svcUrl}/v1/repos`, token, { bitbucket: name });
       if (res.status !== 202) throw new Error(`add ${name}: ${res.status} ${JSON.stringify(res.body)}`);
     });
     for (;;) {
-      const repos = (await json('GET', `${svcUrl}/v1/repos`, token)).body.repos as Array<{ status: string }>;
+      const repos = (await requestJson('GET', `${svcUrl}/v1/repos`, token)).body.repos as Array<{ status: string }>;
       const ready = repos.filter((r) => r.status === 'ready').length;
       if (ready === REPOS) break;
       if (repos.some((r) => r.status === 'failed')) throw new Error('a repo failed to index');

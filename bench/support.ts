@@ -140,6 +140,48 @@ export function printReport(title: string, rows: Row[], notes: string[] = []): v
 
 export const fmtMs = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
 
+/** One JSON request to the service (redirects not followed), with its latency. */
+export async function requestJson(method: string, url: string, token: string | null, body?: unknown): Promise<{ status: number; body: any; ms: number }> {
+  const started = performance.now();
+  const res = await fetch(url, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, ms: performance.now() - started };
+}
+
+/** The service's environment for the fake Bitbucket, with its API on `port`. */
+export function fakeBitbucketEnv(fake: { clientId: string; clientSecret: string; siteUrl: string; apiUrl: string }, port: number): Record<string, string> {
+  return {
+    PORT: String(port),
+    CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    BITBUCKET_APP_CLIENT_ID: fake.clientId,
+    BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
+    BITBUCKET_URL: fake.siteUrl,
+    BITBUCKET_API_URL: fake.apiUrl,
+    GIT_ALLOW_PRIVATE_HOSTS: 'true',
+  };
+}
+
+/** A new account connected to the (auto-approving) fake Bitbucket; returns its API token. */
+export async function connectedAccount(serviceUrl: string, ownerEmail: string): Promise<string> {
+  const account = await requestJson('POST', `${serviceUrl}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail });
+  const token = account.body.token as string;
+  const install = await requestJson('POST', `${serviceUrl}/v1/integrations/bitbucket/install`, token);
+  const authorize = await fetch(install.body.authorizeUrl, { redirect: 'manual' });
+  const callback = await fetch(authorize.headers.get('location')!, { redirect: 'manual' });
+  if (!callback.headers.get('location')?.includes('bitbucket=connected')) throw new Error(`connect failed: ${callback.headers.get('location')}`);
+  return token;
+}
+
+/** A workflow history event's time, ms since the epoch. */
+export function eventTime(e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }): number {
+  return Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;
+}
+
 /** Runs a bench's main and exits: 0 when it printed its report, 1 with the reason otherwise. */
 export function runBench(main: () => Promise<void>): void {
   main().then(
