@@ -62,15 +62,23 @@ function postgresPids(dataDir: string): number[] {
   return [Number(master), ...all.filter((pid) => new RegExp(`^PPid:\\s+${master}$`, 'm').test(read(pid, 'status'))).map(Number)];
 }
 
-/** The control worker's count of local activities run (every reconcile check is one), from its metrics endpoint. */
-async function localActivities(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  return text.split('\n').filter((l) => l.startsWith('temporal_local_activity_total')).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+/** Worker metrics (Prometheus text): the sum of every series of `name` (a counter, or a histogram's `_sum` / `_count`). */
+function metricTotal(text: string, name: string): number {
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 }
+
+/** Where a check's time goes in the control worker, from Temporal's worker histograms (ms). */
+const LATENCIES = {
+  'workflow task queued (schedule → start)': 'temporal_workflow_task_schedule_to_start_latency',
+  'workflow task run': 'temporal_workflow_task_execution_latency',
+  'local activity (the ref listing)': 'temporal_local_activity_execution_latency',
+  'workflow task replay (cache misses)': 'temporal_workflow_task_replay_latency',
+} as const;
 
 interface Sample {
   at: number;
   checks: number;
+  latencies: Record<string, { sum: number; count: number }>;
   listings: number;
   packFetches: number;
   rest: number;
@@ -80,7 +88,9 @@ interface Sample {
 
 async function main(): Promise<void> {
   say(`Reconcile bench: ${REPOS} idle Bitbucket repos, REPO_RECONCILE_INTERVAL=${SATURATING_INTERVAL} (saturating), ${WINDOW_S} s windows.`);
-  const servers = await startBenchServers('reconcile');
+  // BENCH_TEMPORAL_STORE=memory runs the Temporal dev server without its SQLite file, to tell its store's share.
+  const temporalStore = process.env.BENCH_TEMPORAL_STORE === 'memory' ? 'memory' : 'file';
+  const servers = await startBenchServers('reconcile', { temporalStore });
   const fake: FakeBitbucket = await startFakeBitbucket({ authorizeMode: 'auto-approve' });
   const stops: Array<() => Promise<void>> = [servers.stop, () => fake.close()];
   try {
@@ -96,12 +106,16 @@ async function main(): Promise<void> {
     say(`  ${REPOS} repos on the fake Bitbucket.`);
 
     const snapshot = async (pids: { worker: number; temporal: number }, metricsUrl: string): Promise<Sample> => {
-      const checks = await localActivities(metricsUrl);
+      const metrics = await (await fetch(metricsUrl)).text();
+      // Every reconcile check is one local activity.
+      const checks = metricTotal(metrics, 'temporal_local_activity_total');
+      const latencies = Object.fromEntries(Object.entries(LATENCIES).map(([label, name]) => [label, { sum: metricTotal(metrics, `${name}_sum`), count: metricTotal(metrics, `${name}_count`) }]));
       const stats = fake.stats();
       const rest = Object.entries(stats.requests).filter(([k]) => k.includes(' /2.0/')).reduce((n, [, v]) => n + v, 0);
       return {
         at: performance.now(),
         checks,
+        latencies,
         listings: stats.gitFetches,
         packFetches: stats.gitPackFetches,
         rest,
@@ -201,7 +215,12 @@ async function main(): Promise<void> {
       { figure: `at the default interval (10m): checks/s for ${REPOS} repos, and their CPU`, value: `${defaultRate.toFixed(2)}/s, ${((defaultRate * totalMs) / 10).toFixed(2)}% of a core` },
       { figure: 'largest deployment at 10m: one control worker / one OAuth consumer (half of its 60,000 git ops/h)', value: `${perWorkerAtDefault.toLocaleString('en-US')} / ${perConsumerAtDefault.toLocaleString('en-US')} repos` },
     ];
-    printReport('Reconcile', rows, [
+    for (const label of Object.keys(LATENCIES)) {
+      const count = after.latencies[label].count - before.latencies[label].count;
+      const mean = count > 0 ? (after.latencies[label].sum - before.latencies[label].sum) / count : 0;
+      rows.push({ figure: `  profile: ${label}, mean`, value: count > 0 ? `${mean.toFixed(1)} ms × ${(count / checks).toFixed(2)} per check` : 'none' });
+    }
+    printReport(`Reconcile (Temporal dev server, ${temporalStore === 'memory' ? 'in-memory store' : 'SQLite store'})`, rows, [
       `checks = the control worker's local activities (temporal_local_activity_total) in a ${seconds.toFixed(0)} s window; CPU from /proc (the worker's exited git children included).`,
       `a repo is checked every ${MEAN_INTERVAL_FACTOR} × interval on average (jitter 0.75–1.0), i.e. ${checksPerRepoHour.toFixed(1)} git ops per repo per hour at 10m.`,
     ]);

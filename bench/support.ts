@@ -26,7 +26,7 @@ export interface BenchServers {
 export const say = (line = '') => process.stdout.write(`${line}\n`);
 
 /** PostgreSQL (and, unless `temporal: false`, a headless Temporal dev server) for one bench run. */
-export async function startBenchServers(name: string, opts: { temporal?: boolean } = {}): Promise<BenchServers> {
+export async function startBenchServers(name: string, opts: { temporal?: boolean; temporalStore?: 'file' | 'memory' } = {}): Promise<BenchServers> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `lettuce-bench-${name}-`));
   fs.chmodSync(dir, 0o755);
   const [pg, temporal] = await startSideBySide([
@@ -34,7 +34,7 @@ export async function startBenchServers(name: string, opts: { temporal?: boolean
     opts.temporal === false
       ? null
       : resolveTemporalCli({ log: say }).then((cliPath) =>
-          startTemporalOnFreePort({ cliPath, uiPort: null, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log') }),
+          startTemporalOnFreePort({ cliPath, uiPort: null, dbFile: opts.temporalStore === 'memory' ? undefined : path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log') }),
         ),
   ]);
   let stopped = false;
