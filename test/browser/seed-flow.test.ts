@@ -115,7 +115,8 @@ it('adds a repo from the Add-repo dialog with the keyboard: filter, then Enter o
   const dialog = page.getByRole('dialog', { name: 'Add repo' });
   await dialog.getByRole('button', { name: /^demo\/hello-ts/ }).waitFor();
   // The filter has the focus as soon as the list is there.
-  await page.waitForFunction('document.activeElement?.id === "picker-filter"');
+  // A function, not a string: Playwright evaluates a string predicate again at each poll, which the page's CSP (no 'unsafe-eval') refuses.
+  await page.waitForFunction(() => (globalThis as unknown as { document: { activeElement: { id?: string } | null } }).document.activeElement?.id === 'picker-filter');
   await b.shot('add-repo-dialog');
   expect(await unnamedControls(page)).toEqual([]);
   const listed = await dialog.getByRole('listitem').allTextContents();

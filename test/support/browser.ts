@@ -169,7 +169,8 @@ export function recordTexts(page: Page, selector: string): Promise<void> {
 export const recorded = (page: Page): Promise<string[]> => page.evaluate('window.__recorded');
 
 /** Waits until the address bar has no query left. */
-export const waitForNoQuery = (page: Page) => page.waitForFunction('location.search === ""');
+// A function predicate: a string one is eval'd again at every poll, which the pages' CSP refuses.
+export const waitForNoQuery = (page: Page) => page.waitForFunction(() => (globalThis as unknown as { location: { search: string } }).location.search === '');
 
 
 /**
