@@ -18,9 +18,11 @@ RUN npm ci
 
 COPY . .
 # `npm run build` = tsc + dist/workflow-bundle.js (the worker loads the bundle in production,
-# built with the exact @temporalio/worker version it runs with). Fail here if it is missing.
+# built with the exact @temporalio/worker version it runs with) + the web UI in dist/ui (the API
+# serves it; WEB_UI=false turns it off). Fail here if either is missing.
 RUN npm run build \
  && test -s dist/workflow-bundle.js \
+ && test -s dist/ui/index.html \
  && npm prune --omit=dev
 
 # ── Runtime ─────────────────────────────────────────────────────────────────────────────────────

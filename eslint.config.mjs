@@ -17,6 +17,16 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    // The browser bundle: types from src/ (the API's shapes) are welcome, code is not — it would
+    // drag Node modules into the page; the one exception is the scope table, which imports nothing.
+    files: ['web/src/**/*.ts', 'web/src/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^\\.\\./\\.\\./src/(?!bitbucket/scopes$)', message: 'The web UI imports only types from src/ (import type).', allowTypeImports: true }],
+      }],
+    },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O, no app
     // modules — except the failure vocabulary, which imports nothing (see below).
     files: ['workflows/**/*.ts'],

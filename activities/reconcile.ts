@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { Repo } from '../src/db/entities';
 import { GitSyncError, mainBranchHead } from '../src/git/repo-sync';
 import type { Logger } from '../src/logger';
-import { incrementStoredCounter } from '../src/metrics';
+import { incrementStoredCounterOnce } from '../src/metrics';
 import { gitHostOf, type BackgroundGate } from '../src/repos/background-gate';
 import { remoteOf, repoGitFailure, type GitAccessDeps } from '../src/repos/git-access';
 import { findLiveRepo } from '../src/repos/repo-store';
@@ -16,8 +16,12 @@ export type ReconcileDeps = GitAccessDeps & { log: Logger; gate: BackgroundGate 
 
 export interface MainBranchCheckInput {
   repoId: string;
-  /** Heads the repo's pushes announced lately: a head among them was not missed by the webhook. */
-  announced: string[];
+  /**
+   * A head the previous check found that no push had announced, and none has since: now (an
+   * interval later, so a delivery merely in flight then is not blamed) it counts as missed, if the
+   * webhook is active and no delivery of it is still waiting to reach the workflow.
+   */
+  missedCandidate: string | null;
   /** Background work (a due reconcile) waits out a rate limit; a check someone asked for does not. */
   background: boolean;
 }
@@ -65,19 +69,23 @@ export function createReconcileActivities(deps: ReconcileDeps) {
         deps.log.info({ repoId: repo.id, from: repo.defaultBranch, to: found.branch }, 'the main branch changed on the remote; following it');
         await ds.getRepository(Repo).update({ id: repo.id }, { defaultBranch: found.branch });
       }
-      const moved = found.head !== null && found.head !== repo.lastIndexedCommit;
-      if (moved && (await missedByWebhook(ds, repo, found.head!, input.announced))) {
-        deps.log.warn({ repoId: repo.id, head: found.head }, 'a reconcile found a head no webhook delivery announced although the webhook is active');
-        await incrementStoredCounter(ds, 'reconcileMissedPushes');
+      if (input.missedCandidate && (await missedByWebhook(ds, repo, input.missedCandidate))) {
+        deps.log.warn({ repoId: repo.id, head: input.missedCandidate }, 'a reconcile found a head no webhook delivery announced although the webhook is active');
+        // Counted once per head, however often the check runs (a local activity may run again with its workflow task).
+        await incrementStoredCounterOnce(ds, 'reconcileMissedPushes', {
+          sql: `UPDATE repos SET missed_push_head = $2 WHERE id = $1 AND missed_push_head IS DISTINCT FROM $2 RETURNING 1`,
+          params: [repo.id, input.missedCandidate],
+        });
       }
+      const moved = found.head !== null && found.head !== repo.lastIndexedCommit;
       return { outcome: moved ? 'moved' : 'unchanged', branch: found.branch, head: found.head, branchChanged, intervalMs: config.repoReconcileIntervalMs };
     },
   };
 }
 
-/** The webhook is active, yet no delivery announced this head (neither one the workflow saw nor one still waiting to reach it). */
-async function missedByWebhook(ds: DataSource, repo: Repo, head: string, announced: string[]): Promise<boolean> {
-  if (repo.source !== 'bitbucket' || repo.webhookStatus !== 'active' || announced.includes(head)) return false;
+/** The webhook is active, and no delivery of this head is waiting to reach the workflow either. */
+async function missedByWebhook(ds: DataSource, repo: Repo, head: string): Promise<boolean> {
+  if (repo.source !== 'bitbucket' || repo.webhookStatus !== 'active') return false;
   const waiting: unknown[] = await ds.query(
     `SELECT 1 FROM webhook_deliveries WHERE repo_id = $1 AND commit = $2 AND outcome = 'accepted' AND dispatched_at IS NULL LIMIT 1`,
     [repo.id, head],

@@ -8,6 +8,7 @@
 // time to ready beyond its clone, and where a repo's time goes, per stage, from each workflow's
 // history (workflow tasks queued and running, registration and the webhook, the wait for an
 // indexing slot). Figures only.
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { openDatabase } from '../src/db/data-source';
@@ -16,7 +17,7 @@ import { bitbucketTokenCredentials } from '../src/git/credentials';
 import { syncRepo } from '../src/git/repo-sync';
 import { indexCommit } from '../src/indexer';
 import { startFakeBitbucket } from '../test/fakes/bitbucket/server';
-import { connectedAccount, cpuSecondsOf, fmtMs, json, loadAverage, median, postgresPid, printReport, say, serviceEnv, startBenchServers, startNode, type Row, runBench } from './support';
+import { benchEnv, connectedAccount, cpuSecondsOf, eventTime, fakeBitbucketEnv, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 50);
 const FILES_PER_REPO = Number(process.env.BENCH_FILES ?? 40);
@@ -48,9 +49,6 @@ interface Timeline {
   activityQueued: number;
 }
 
-type HistoryTime = { seconds?: unknown; nanos?: number | null } | null | undefined;
-const ms = (t: HistoryTime) => Number(t!.seconds) * 1000 + (t!.nanos ?? 0) / 1e6;
-
 /** Event times of a repo workflow's history (ms since epoch), up to its first clone+index. */
 async function timelineOf(client: Client, workflowId: string): Promise<Timeline> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
@@ -61,7 +59,7 @@ async function timelineOf(client: Client, workflowId: string): Promise<Timeline>
   let taskStarted = 0;
   for (const e of history.events ?? []) {
     const id = String(e.eventId);
-    const at = ms(e.eventTime);
+    const at = eventTime(e);
     const beforeIndex = ![...scheduled.values()].some((a) => a.type === 'syncAndIndex');
     if (e.workflowExecutionStartedEventAttributes) tl.started = at;
     if (beforeIndex && e.workflowTaskScheduledEventAttributes) taskScheduled = at;
@@ -121,7 +119,7 @@ async function main(): Promise<void> {
     await fake.addRepo({ workspace: 'onboard', slug: 'solo', files: repoFiles(REPOS), owner: 'demo' });
     await fake.addRepo({ workspace: 'onboard', slug: 'warm-up', files: repoFiles(REPOS + 1), owner: 'demo' });
     const [port, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort()]);
-    const env = serviceEnv(servers, fake, port);
+    const env = benchEnv(servers, fakeBitbucketEnv(fake, port));
 
     // Baseline: the same clones and indexes, directly, two at a time.
     const ds = await openDatabase(servers.pg.url);
@@ -161,16 +159,17 @@ async function main(): Promise<void> {
     const cpuNow = () => ({ ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)])), 'fake Bitbucket + client (this process)': process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 });
     const cpuSince = (before: Record<string, number>) => Object.entries(cpuNow()).map(([name, s]) => `${name} ${((s - before[name]) * 1000).toFixed(0)} ms`).join(', ');
     stops.unshift(api.stop);
-    const { token } = await connectedAccount(svc.url, fake);
+    fake.setCallbackUrl(`${svc.url}/v1/integrations/bitbucket/callback`);
+    const token = await connectedAccount(svc.url, `owner-${crypto.randomBytes(3).toString('hex')}@bench.test`);
 
     // One repo first, not measured: a service that has served a request (code paths compiled,
     // connections open), as any running service has; then a quiet second, then all at once.
-    const warmUp = await json('POST', `${svc.url}/v1/repos`, token, { bitbucket: 'onboard/warm-up' });
-    for (let r = warmUp.body.repo; r.status !== 'ready' && r.status !== 'failed'; r = (await json('GET', `${svc.url}/v1/repos/${r.id}`, token)).body.repo) await new Promise((res) => setTimeout(res, 100));
+    const warmUp = await requestJson('POST', `${svc.url}/v1/repos`, token, { bitbucket: 'onboard/warm-up' });
+    for (let r = warmUp.body.repo; r.status !== 'ready' && r.status !== 'failed'; r = (await requestJson('GET', `${svc.url}/v1/repos/${r.id}`, token)).body.repo) await new Promise((res) => setTimeout(res, 100));
     await new Promise((res) => setTimeout(res, 1000));
     const cpuAtAdd = cpuNow();
     const addStarted = Date.now();
-    const added = await Promise.all(names.map(async (name) => ({ sentAt: Date.now(), ...(await json('POST', `${svc.url}/v1/repos`, token, { bitbucket: name })) })));
+    const added = await Promise.all(names.map(async (name) => ({ sentAt: Date.now(), ...(await requestJson('POST', `${svc.url}/v1/repos`, token, { bitbucket: name })) })));
     const postsMs = Date.now() - addStarted;
     const cpuDuringPosts = cpuSince(cpuAtAdd);
     const bad = added.filter((a) => a.status !== 202);
@@ -178,7 +177,7 @@ async function main(): Promise<void> {
     const ids = added.map((a) => a.body.repo.id as string);
     let repos: any[] = [];
     for (;;) {
-      repos = (await json('GET', `${svc.url}/v1/repos`, token)).body.repos;
+      repos = (await requestJson('GET', `${svc.url}/v1/repos`, token)).body.repos;
       if (repos.every((r) => r.status === 'ready' || r.status === 'failed')) break;
       if (Date.now() - addStarted > 15 * 60_000) throw new Error('not all repos got ready within 15 minutes');
       await new Promise((r) => setTimeout(r, 250));
@@ -197,9 +196,9 @@ async function main(): Promise<void> {
 
     // One more repo alone, nothing else running: the overhead without contention.
     const soloSent = Date.now();
-    const solo = await json('POST', `${svc.url}/v1/repos`, token, { bitbucket: 'onboard/solo' });
+    const solo = await requestJson('POST', `${svc.url}/v1/repos`, token, { bitbucket: 'onboard/solo' });
     for (;;) {
-      const r = (await json('GET', `${svc.url}/v1/repos/${solo.body.repo.id}`, token)).body.repo;
+      const r = (await requestJson('GET', `${svc.url}/v1/repos/${solo.body.repo.id}`, token)).body.repo;
       if (r.status === 'ready' || r.status === 'failed') break;
       await new Promise((res) => setTimeout(res, 20));
     }

@@ -15,7 +15,7 @@ import { freePort } from '../src/dev/processes';
 import { bitbucketTokenCredentials } from '../src/git/credentials';
 import { mainBranchHead } from '../src/git/repo-sync';
 import { startFakeBitbucket, type FakeBitbucket } from '../test/fakes/bitbucket/server';
-import { ADMIN_TOKEN, benchEnv, printReport, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { benchEnv, connectedAccount, fakeBitbucketEnv, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 1000);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 30);
@@ -28,17 +28,6 @@ const MEAN_INTERVAL_FACTOR = 0.875;
 const CONCURRENCY = 100;
 const GIT_OPS_PER_HOUR = 60_000; // Bitbucket Cloud, per OAuth consumer (reference §2.8)
 const TICKS_PER_SECOND = 100; // /proc's clock ticks (USER_HZ)
-
-async function json(method: string, url: string, token: string | null, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-    redirect: 'manual',
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 async function mapBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -73,15 +62,23 @@ function postgresPids(dataDir: string): number[] {
   return [Number(master), ...all.filter((pid) => new RegExp(`^PPid:\\s+${master}$`, 'm').test(read(pid, 'status'))).map(Number)];
 }
 
-/** The control worker's count of local activities run (every reconcile check is one), from its metrics endpoint. */
-async function localActivities(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  return text.split('\n').filter((l) => l.startsWith('temporal_local_activity_total')).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+/** Worker metrics (Prometheus text): the sum of every series of `name` (a counter, or a histogram's `_sum` / `_count`). */
+function metricTotal(text: string, name: string): number {
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 }
+
+/** Where a check's time goes in the control worker, from Temporal's worker histograms (ms). */
+const LATENCIES = {
+  'workflow task queued (schedule → start)': 'temporal_workflow_task_schedule_to_start_latency',
+  'workflow task run': 'temporal_workflow_task_execution_latency',
+  'local activity (the ref listing)': 'temporal_local_activity_execution_latency',
+  'workflow task replay (cache misses)': 'temporal_workflow_task_replay_latency',
+} as const;
 
 interface Sample {
   at: number;
   checks: number;
+  latencies: Record<string, { sum: number; count: number }>;
   listings: number;
   packFetches: number;
   rest: number;
@@ -91,7 +88,9 @@ interface Sample {
 
 async function main(): Promise<void> {
   say(`Reconcile bench: ${REPOS} idle Bitbucket repos, REPO_RECONCILE_INTERVAL=${SATURATING_INTERVAL} (saturating), ${WINDOW_S} s windows.`);
-  const servers = await startBenchServers('reconcile');
+  // BENCH_TEMPORAL_STORE=memory runs the Temporal dev server without its SQLite file, to tell its store's share.
+  const temporalStore = process.env.BENCH_TEMPORAL_STORE === 'memory' ? 'memory' : 'file';
+  const servers = await startBenchServers('reconcile', { temporalStore });
   const fake: FakeBitbucket = await startFakeBitbucket({ authorizeMode: 'auto-approve' });
   const stops: Array<() => Promise<void>> = [servers.stop, () => fake.close()];
   try {
@@ -107,12 +106,16 @@ async function main(): Promise<void> {
     say(`  ${REPOS} repos on the fake Bitbucket.`);
 
     const snapshot = async (pids: { worker: number; temporal: number }, metricsUrl: string): Promise<Sample> => {
-      const checks = await localActivities(metricsUrl);
+      const metrics = await (await fetch(metricsUrl)).text();
+      // Every reconcile check is one local activity.
+      const checks = metricTotal(metrics, 'temporal_local_activity_total');
+      const latencies = Object.fromEntries(Object.entries(LATENCIES).map(([label, name]) => [label, { sum: metricTotal(metrics, `${name}_sum`), count: metricTotal(metrics, `${name}_count`) }]));
       const stats = fake.stats();
       const rest = Object.entries(stats.requests).filter(([k]) => k.includes(' /2.0/')).reduce((n, [, v]) => n + v, 0);
       return {
         at: performance.now(),
         checks,
+        latencies,
         listings: stats.gitFetches,
         packFetches: stats.gitPackFetches,
         rest,
@@ -145,16 +148,7 @@ async function main(): Promise<void> {
 
     // The service, as deployed, with every repo due all the time.
     const [port, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort()]);
-    const env = benchEnv(servers, {
-      PORT: String(port),
-      CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      BITBUCKET_APP_CLIENT_ID: fake.clientId,
-      BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
-      BITBUCKET_URL: fake.siteUrl,
-      BITBUCKET_API_URL: fake.apiUrl,
-      GIT_ALLOW_PRIVATE_HOSTS: 'true',
-      REPO_RECONCILE_INTERVAL: '1h',
-    });
+    const env = benchEnv(servers, { ...fakeBitbucketEnv(fake, port), REPO_RECONCILE_INTERVAL: '1h' });
     const startWorker = async (queue: string, metrics: number, extra: Record<string, string> = {}) => {
       const address = `127.0.0.1:${metrics}`;
       const worker = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address, ...extra }, `http://${address}/metrics`);
@@ -167,20 +161,15 @@ async function main(): Promise<void> {
     const api = await startNode('src/api/main.js', env, `${svcUrl}/healthz`);
     stops.unshift(api.stop);
     fake.setCallbackUrl(`${svcUrl}/v1/integrations/bitbucket/callback`);
-    const account = await json('POST', `${svcUrl}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail: `owner-${crypto.randomBytes(3).toString('hex')}@bench.test` });
-    const token = account.body.token as string;
-    const install = await json('POST', `${svcUrl}/v1/integrations/bitbucket/install`, token);
-    const authorize = await fetch(install.body.authorizeUrl, { redirect: 'manual' });
-    const callback = await fetch(authorize.headers.get('location')!, { redirect: 'manual' });
-    if (!callback.headers.get('location')?.includes('bitbucket=connected')) throw new Error(`connect failed: ${callback.headers.get('location')}`);
+    const token = await connectedAccount(svcUrl, `owner-${crypto.randomBytes(3).toString('hex')}@bench.test`);
 
     const addStarted = performance.now();
     await mapBounded(names, 20, async (name) => {
-      const res = await json('POST', `${svcUrl}/v1/repos`, token, { bitbucket: name });
+      const res = await requestJson('POST', `${svcUrl}/v1/repos`, token, { bitbucket: name });
       if (res.status !== 202) throw new Error(`add ${name}: ${res.status} ${JSON.stringify(res.body)}`);
     });
     for (;;) {
-      const repos = (await json('GET', `${svcUrl}/v1/repos`, token)).body.repos as Array<{ status: string }>;
+      const repos = (await requestJson('GET', `${svcUrl}/v1/repos`, token)).body.repos as Array<{ status: string }>;
       const ready = repos.filter((r) => r.status === 'ready').length;
       if (ready === REPOS) break;
       if (repos.some((r) => r.status === 'failed')) throw new Error('a repo failed to index');
@@ -226,7 +215,12 @@ async function main(): Promise<void> {
       { figure: `at the default interval (10m): checks/s for ${REPOS} repos, and their CPU`, value: `${defaultRate.toFixed(2)}/s, ${((defaultRate * totalMs) / 10).toFixed(2)}% of a core` },
       { figure: 'largest deployment at 10m: one control worker / one OAuth consumer (half of its 60,000 git ops/h)', value: `${perWorkerAtDefault.toLocaleString('en-US')} / ${perConsumerAtDefault.toLocaleString('en-US')} repos` },
     ];
-    printReport('Reconcile', rows, [
+    for (const label of Object.keys(LATENCIES)) {
+      const count = after.latencies[label].count - before.latencies[label].count;
+      const mean = count > 0 ? (after.latencies[label].sum - before.latencies[label].sum) / count : 0;
+      rows.push({ figure: `  profile: ${label}, mean`, value: count > 0 ? `${mean.toFixed(1)} ms × ${(count / checks).toFixed(2)} per check` : 'none' });
+    }
+    printReport(`Reconcile (Temporal dev server, ${temporalStore === 'memory' ? 'in-memory store' : 'SQLite store'})`, rows, [
       `checks = the control worker's local activities (temporal_local_activity_total) in a ${seconds.toFixed(0)} s window; CPU from /proc (the worker's exited git children included).`,
       `a repo is checked every ${MEAN_INTERVAL_FACTOR} × interval on average (jitter 0.75–1.0), i.e. ${checksPerRepoHour.toFixed(1)} git ops per repo per hour at 10m.`,
     ]);

@@ -26,7 +26,7 @@ export interface BenchServers {
 export const say = (line = '') => process.stdout.write(`${line}\n`);
 
 /** PostgreSQL (and, unless `temporal: false`, a headless Temporal dev server) for one bench run. */
-export async function startBenchServers(name: string, opts: { temporal?: boolean } = {}): Promise<BenchServers> {
+export async function startBenchServers(name: string, opts: { temporal?: boolean; temporalStore?: 'file' | 'memory' } = {}): Promise<BenchServers> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `lettuce-bench-${name}-`));
   fs.chmodSync(dir, 0o755);
   const [pg, temporal] = await startSideBySide([
@@ -34,7 +34,7 @@ export async function startBenchServers(name: string, opts: { temporal?: boolean
     opts.temporal === false
       ? null
       : resolveTemporalCli({ log: say }).then((cliPath) =>
-          startTemporalOnFreePort({ cliPath, uiPort: null, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log') }),
+          startTemporalOnFreePort({ cliPath, uiPort: null, dbFile: opts.temporalStore === 'memory' ? undefined : path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log') }),
         ),
   ]);
   let stopped = false;
@@ -140,6 +140,48 @@ export function printReport(title: string, rows: Row[], notes: string[] = []): v
 
 export const fmtMs = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
 
+/** One JSON request to the service (redirects not followed), with its latency. */
+export async function requestJson(method: string, url: string, token: string | null, body?: unknown): Promise<{ status: number; body: any; ms: number }> {
+  const started = performance.now();
+  const res = await fetch(url, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, ms: performance.now() - started };
+}
+
+/** The service's environment for the fake Bitbucket, with its API on `port`. */
+export function fakeBitbucketEnv(fake: { clientId: string; clientSecret: string; siteUrl: string; apiUrl: string }, port: number): Record<string, string> {
+  return {
+    PORT: String(port),
+    CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    BITBUCKET_APP_CLIENT_ID: fake.clientId,
+    BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
+    BITBUCKET_URL: fake.siteUrl,
+    BITBUCKET_API_URL: fake.apiUrl,
+    GIT_ALLOW_PRIVATE_HOSTS: 'true',
+  };
+}
+
+/** A new account connected to the (auto-approving) fake Bitbucket; returns its API token. */
+export async function connectedAccount(serviceUrl: string, ownerEmail: string): Promise<string> {
+  const account = await requestJson('POST', `${serviceUrl}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail });
+  const token = account.body.token as string;
+  const install = await requestJson('POST', `${serviceUrl}/v1/integrations/bitbucket/install`, token);
+  const authorize = await fetch(install.body.authorizeUrl, { redirect: 'manual' });
+  const callback = await fetch(authorize.headers.get('location')!, { redirect: 'manual' });
+  if (!callback.headers.get('location')?.includes('bitbucket=connected')) throw new Error(`connect failed: ${callback.headers.get('location')}`);
+  return token;
+}
+
+/** A workflow history event's time, ms since the epoch. */
+export function eventTime(e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }): number {
+  return Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;
+}
+
 /** Runs a bench's main and exits: 0 when it printed its report, 1 with the reason otherwise. */
 export function runBench(main: () => Promise<void>): void {
   main().then(
@@ -191,41 +233,3 @@ export function loadAverage(): string {
   return os.loadavg().map((l) => l.toFixed(2)).join(' / ');
 }
 
-/** One JSON request to the service as a client sends it (bearer token, no redirects), timed. */
-export async function json(method: string, url: string, token: string | null, body?: unknown): Promise<{ status: number; body: any; ms: number }> {
-  const started = performance.now();
-  const res = await fetch(url, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-    redirect: 'manual',
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, ms: performance.now() - started };
-}
-
-/** The service's environment for a bench against the fake Bitbucket, its API on `port`. */
-export function serviceEnv(servers: BenchServers, fake: { clientId: string; clientSecret: string; siteUrl: string; apiUrl: string }, port: number, extra: Record<string, string> = {}): Record<string, string> {
-  return benchEnv(servers, {
-    PORT: String(port),
-    CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    BITBUCKET_APP_CLIENT_ID: fake.clientId,
-    BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
-    BITBUCKET_URL: fake.siteUrl,
-    BITBUCKET_API_URL: fake.apiUrl,
-    GIT_ALLOW_PRIVATE_HOSTS: 'true',
-    ...extra,
-  });
-}
-
-/** A new account with Bitbucket connected through the fake's consent (auto-approve): its token and id. */
-export async function connectedAccount(apiUrl: string, fake: { setCallbackUrl(url: string): void }): Promise<{ token: string; accountId: string }> {
-  fake.setCallbackUrl(`${apiUrl}/v1/integrations/bitbucket/callback`);
-  const account = await json('POST', `${apiUrl}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail: `owner-${crypto.randomBytes(3).toString('hex')}@bench.test` });
-  const token = account.body.token as string;
-  const install = await json('POST', `${apiUrl}/v1/integrations/bitbucket/install`, token);
-  const authorize = await fetch(install.body.authorizeUrl, { redirect: 'manual' });
-  const callback = await fetch(authorize.headers.get('location')!, { redirect: 'manual' });
-  if (!callback.headers.get('location')?.includes('bitbucket=connected')) throw new Error(`connect failed: ${callback.headers.get('location')}`);
-  return { token, accountId: account.body.account.id as string };
-}

@@ -20,7 +20,7 @@ import { openDatabase } from '../src/db/data-source';
 import { freePort } from '../src/dev/processes';
 import { startFakeBitbucket, type FakeBitbucket } from '../test/fakes/bitbucket/server';
 import { summarizeCpuProfile } from './cpu-profile';
-import { connectedAccount, cpuSecondsOf, fmtMs, json, loadAverage, median, postgresPid, printReport, say, serviceEnv, startBenchServers, startNode, type Row, runBench } from './support';
+import { benchEnv, connectedAccount, cpuSecondsOf, fakeBitbucketEnv, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
 import { measureCosts, measureInsertCosts } from './webhook-costs';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 50);
@@ -96,7 +96,7 @@ async function waitForHeads(apiUrl: string, token: string, expected: Map<string,
   const started = Date.now();
   let atHead = 0;
   while (Date.now() - started < timeoutMs) {
-    const repos: any[] = (await json('GET', `${apiUrl}/v1/repos`, token)).body.repos;
+    const repos: any[] = (await requestJson('GET', `${apiUrl}/v1/repos`, token)).body.repos;
     atHead = repos.filter((r) => r.status === 'ready' && r.lastIndexedCommit === expected.get(r.name)).length;
     if (atHead === expected.size) break;
     await new Promise((r) => setTimeout(r, 250));
@@ -136,7 +136,8 @@ async function main(): Promise<void> {
     const names = await setUpRepos(fake);
     const [apiPort, httpPort, koaPort, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const env = serviceEnv(servers, fake, apiPort, {
+    const env = benchEnv(servers, {
+      ...fakeBitbucketEnv(fake, apiPort),
       REPO_RECONCILE_INTERVAL: '0', // only a delivered push can move a repo to its new head
       LOG_LEVEL: 'info',
     });
@@ -158,9 +159,11 @@ async function main(): Promise<void> {
     stops.unshift(() => stopWorkers?.() ?? Promise.resolve());
     let api = await startNode('src/api/main.js', env, `${apiUrl}/healthz`);
     stops.unshift(() => api.stop());
-    const { token, accountId } = await connectedAccount(apiUrl, fake);
+    fake.setCallbackUrl(`${apiUrl}/v1/integrations/bitbucket/callback`);
+    const token = await connectedAccount(apiUrl, 'bench@example.test');
+    const accountId = (await requestJson('GET', `${apiUrl}/v1/me`, token)).body.account.id as string;
     for (let i = 0; i < names.length; i += 10) {
-      const added = await Promise.all(names.slice(i, i + 10).map((name) => json('POST', `${apiUrl}/v1/repos`, token, { bitbucket: name })));
+      const added = await Promise.all(names.slice(i, i + 10).map((name) => requestJson('POST', `${apiUrl}/v1/repos`, token, { bitbucket: name })));
       const bad = added.find((a) => a.status !== 202);
       if (bad) throw new Error(`add failed: ${JSON.stringify(bad.body)}`);
     }

@@ -79,6 +79,7 @@ const schema = z
     DATA_DIR: z.string().min(1).default('./.lettuce'),
     TOKEN_ENCRYPTION_KEY: base64Key.optional(),
     GIT_ALLOW_PRIVATE_HOSTS: bool.default('false'),
+    WEB_UI: bool.default('true'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WORKER_TASK_QUEUES: z
       .string()
@@ -127,6 +128,8 @@ export interface Config {
   dataDir: string;
   tokenEncryptionKey: Buffer;
   gitAllowPrivateHosts: boolean;
+  /** Serve the web UI (CONTRACT §12) at / and /repos; off for a deployment whose own frontend has those paths. */
+  webUi: boolean;
   logLevel: string;
   worker: { taskQueues: TaskQueueName[]; shutdownGraceSeconds: number };
   temporalUiUrl: string;
@@ -185,6 +188,7 @@ export function loadConfig(env: RawEnv = process.env): Config {
       'base64',
     ),
     gitAllowPrivateHosts: e.GIT_ALLOW_PRIVATE_HOSTS,
+    webUi: e.WEB_UI,
     logLevel: e.LOG_LEVEL,
     worker: { taskQueues: e.WORKER_TASK_QUEUES as TaskQueueName[], shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS },
     temporalUiUrl: e.TEMPORAL_UI_URL,

@@ -1,8 +1,10 @@
 // JSON logs (pino). Anything that could carry a credential is redacted by key wherever it nests,
 // so a careless `log.info({ req })` cannot leak a token. Code running for a Temporal activity adds
-// its workflow and run ids to every line through a log context (see withLogContext).
+// its workflow and run ids to every line through a log context (see withLogContext). The dev stack
+// on a terminal shows the same lines for a person (pino-pretty), after redaction.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 export const REDACTED_KEYS = [
   'authorization',
@@ -58,4 +60,24 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destinatio
     },
     destination,
   );
+}
+
+/**
+ * For the dev stack, whose own sentences share the terminal: on a terminal, one readable line per
+ * event (time, level, message, the other fields; an access line reads "GET /v1/me → 200 in 3 ms");
+ * elsewhere the same JSON as production. Written synchronously either way, so lines keep their
+ * order with those sentences. The formatter reads pino's output: it only ever sees redacted lines.
+ */
+export function consoleDestination(stream: NodeJS.WriteStream & { fd: number } = process.stdout): pino.DestinationStream {
+  if (!stream.isTTY) return pino.destination({ dest: stream.fd, sync: true });
+  return pinoPretty({
+    destination: stream,
+    sync: true,
+    colorize: true,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,service,component,sdkComponent,requestId,method,url,status,ms',
+    messageFormat: (line, messageKey) =>
+      line[messageKey] === 'request' && line.method ? `${line.method} ${line.url} → ${line.status} in ${line.ms} ms` : String(line[messageKey] ?? ''),
+  });
 }

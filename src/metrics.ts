@@ -66,8 +66,15 @@ export const STORED_COUNTERS = {
 
 export type StoredCounter = keyof typeof STORED_COUNTERS;
 
-export async function incrementStoredCounter(ds: Queryable, counter: StoredCounter, by = 1): Promise<void> {
-  await ds.query(`INSERT INTO service_counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = service_counters.value + $2`, [STORED_COUNTERS[counter].name, by]);
+/** Adds one to `counter` if `once` (a statement returning a row only the first time) returns a row. */
+export async function incrementStoredCounterOnce(ds: Queryable, counter: StoredCounter, once: { sql: string; params: unknown[] }): Promise<void> {
+  const n = once.params.length;
+  await ds.query(
+    `WITH first AS (${once.sql})
+     INSERT INTO service_counters (name, value) SELECT $${n + 1}, 1 FROM first
+     ON CONFLICT (name) DO UPDATE SET value = service_counters.value + 1`,
+    [...once.params, STORED_COUNTERS[counter].name],
+  );
 }
 
 interface Queryable {

@@ -23,8 +23,10 @@ export interface RepoCarried {
   /** A push touched another branch (or deleted the main one): the main branch may have changed. */
   mainBranchHint: boolean;
   recentDeliveries: string[];
-  /** Heads pushes announced lately (a reconcile that finds one of them did not find a missed push). */
+  /** Heads pushes announced lately. */
   announced: string[];
+  /** A head a check found that no push had announced (yet): if none does by the next check, the webhook missed it. */
+  unannounced: string | null;
   /** Workflow time (epoch ms) the next reconcile is due; null = reconcile off. */
   reconcileDueAt: number | null;
   mainBranchCheckedAt: number;
@@ -58,6 +60,7 @@ const NEW_REPO: RepoCarried = {
   mainBranchHint: false,
   recentDeliveries: [],
   announced: [],
+  unannounced: null,
   reconcileDueAt: null,
   mainBranchCheckedAt: 0,
   reconcileIntervalMs: DEFAULT_RECONCILE_MS,
@@ -106,6 +109,7 @@ export class RepoState {
     const toMainBranch = event.mainBranchMoved !== false || (this.mainBranch !== null && (event.branches ?? []).includes(this.mainBranch));
     if (!toMainBranch) return;
     if (event.commit) remember(this.announced, event.commit, KEEP_ANNOUNCED);
+    if (event.commit && event.commit === this.unannounced) this.unannounced = null; // late, not lost
     if (event.commit && event.commit === this.lastIndexedCommit) return;
     this.pushPending = true;
   }
@@ -172,10 +176,16 @@ export class RepoState {
     this.reindexRequested = false;
   }
 
-  /** The remote's main branch was just listed: hints are answered, and the next reconcile is an interval away. */
-  checked(intervalMs = this.reconcileIntervalMs, mainBranch = this.mainBranch): void {
-    this.mainBranch = mainBranch;
-    this.reconcileIntervalMs = intervalMs;
+  /**
+   * The remote's main branch was just listed (`found`; nothing when the listing failed): hints are
+   * answered, the next reconcile is an interval away, and a head no push announced is remembered.
+   */
+  checked(found?: { outcome: 'moved' | 'unchanged'; branch: string | null; head: string | null; intervalMs: number }): void {
+    if (found) {
+      this.mainBranch = found.branch ?? this.mainBranch;
+      this.reconcileIntervalMs = found.intervalMs;
+      this.unannounced = found.outcome === 'moved' && found.head && !this.announced.includes(found.head) ? found.head : null;
+    }
     this.mainBranchCheckedAt = Date.now();
     this.mainBranchHint = false;
     this.reconcileDueAt = this.nextReconcile();

@@ -115,13 +115,13 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
    */
   const check = async (background: boolean): Promise<'moved' | 'unchanged' | 'deferred' | 'failed' | 'gone'> => {
     try {
-      const result = await remote.checkMainBranch.executeWithOptions({ summary: 'list the main branch on the remote' }, [{ repoId, announced: state.announced, background }]);
+      const result = await remote.checkMainBranch.executeWithOptions({ summary: 'list the main branch on the remote' }, [{ repoId, missedCandidate: state.unannounced, background }]);
       if (result.outcome === 'repo_deleted') return 'gone';
       if (result.outcome === 'deferred') {
         state.backOff(result.retryInMs);
         return 'deferred';
       }
-      state.checked(result.intervalMs, result.branch);
+      state.checked(result);
       return result.outcome;
     } catch (err) {
       state.checked();

@@ -14,13 +14,16 @@ import { adminRepoRoutes, repoRoutes } from './routes/repos';
 import { webhookIntake } from './routes/webhooks';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/session';
+import { webUiRoutes } from './routes/web-ui';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: true });
   app.silent = true; // errors are handled and logged by our middleware, never printed raw
   app.use(requestContext(deps.log));
   app.use(errorHandler());
-  for (const router of [healthRoutes(deps), openApiRoutes(), codecRoutes(deps), adminRoutes(deps), sessionRoutes(deps), bitbucketRoutes(deps), repoRoutes(deps), navigatorRoutes(deps), adminRepoRoutes(deps)]) {
+  // The web UI's page and assets last (WEB_UI=false: another frontend owns those paths).
+  const webUi = deps.config.webUi ? [webUiRoutes(deps)] : [];
+  for (const router of [healthRoutes(deps), openApiRoutes(), codecRoutes(deps), adminRoutes(deps), sessionRoutes(deps), bitbucketRoutes(deps), repoRoutes(deps), navigatorRoutes(deps), adminRepoRoutes(deps), ...webUi]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -1,18 +1,13 @@
 // The repo picker: every repo the connected user can write to, across all of their workspaces
 // (/2.0/user/workspaces, then /2.0/repositories/{ws}?role=contributor per workspace, a few in
 // parallel), merged and sorted by full name.
+import type { PickableRepoView } from '../api/shapes';
 import type { BitbucketClient, BitbucketRepository } from './client';
 
 export const WORKSPACE_CONCURRENCY = 4;
 
-export interface PickableRepo {
-  fullName: string;
-  workspace: string;
-  slug: string;
-  name: string;
-  isPrivate: boolean;
-  uuid: string;
-}
+/** A picker entry as Bitbucket lists it; the route adds whether the account already has it. */
+export type PickableRepo = Omit<PickableRepoView, 'added'>;
 
 async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);

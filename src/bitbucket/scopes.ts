@@ -12,6 +12,8 @@ export const REQUIRED_SCOPES = [
   { scope: 'webhook', permission: 'Webhooks: Read and write' },
 ] as const;
 
+export type RequiredScope = (typeof REQUIRED_SCOPES)[number]['scope'];
+
 /** Every scope a grant's scope string (space separated) amounts to, implied ones included. */
 export function grantedScopes(scopeString: string): Set<string> {
   const granted = new Set<string>();
@@ -25,7 +27,7 @@ export function grantedScopes(scopeString: string): Set<string> {
 }
 
 /** The required scopes a grant lacks, in the order above; [] when complete, or when Bitbucket did not say what it granted. */
-export function missingScopes(scopeString: string | null): string[] {
+export function missingScopes(scopeString: string | null): RequiredScope[] {
   if (scopeString === null) return [];
   const granted = grantedScopes(scopeString);
   return REQUIRED_SCOPES.map((r) => r.scope).filter((scope) => !granted.has(scope));

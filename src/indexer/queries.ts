@@ -4,54 +4,13 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { IndexNotFoundError, InvalidQueryError } from './errors';
 import { normalizeRepoPath } from './paths';
-import { MAX_QUERY, queryKeys, repoKey, unitsInLastBytes } from './blocks';
+import { MAX_QUERY, queryKeys, unitsInLastBytes } from './blocks';
+import { decodeList, FIB_HASH, intersect, union } from './postings';
 import { escapeLike, findLineMatches } from './text';
+// The answers' shapes are the API's (src/api/shapes.ts): the routes send these objects as they are.
+import type { FileView, SearchResultView as SearchResult, SearchView, SymbolsView, SymbolView, TreeEntryView, TreeView } from '../api/shapes';
 
-export interface TreeEntryView {
-  name: string;
-  path: string;
-  type: 'file' | 'dir';
-  size: number | null;
-  language: string | null;
-}
-
-export interface TreeView {
-  commit: string;
-  path: string;
-  entries: TreeEntryView[];
-}
-
-export interface FileView {
-  commit: string;
-  path: string;
-  language: string | null;
-  size: number;
-  content: string;
-}
-
-export interface SearchResult {
-  path: string;
-  line: number;
-  column: number;
-  preview: string;
-}
-
-export interface SearchView {
-  commit: string;
-  results: SearchResult[];
-}
-
-export interface SymbolView {
-  name: string;
-  kind: string;
-  path: string;
-  line: number;
-}
-
-export interface SymbolsView {
-  commit: string;
-  symbols: SymbolView[];
-}
+export type { FileView, SearchResult, SearchView, SymbolsView, SymbolView, TreeEntryView, TreeView };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const DEFAULT_LIMIT = 50;
@@ -60,11 +19,9 @@ export { MAX_QUERY };
 /** One-character queries scan the files in path order for at most this long. */
 const SCAN_BUDGET_MS = 3_000;
 const SCAN_PAGE = 256;
-/** Candidate blocks fetched from the cursor at a time (metadata only). */
-const CANDIDATE_PAGE = 256;
-/** Bytes of candidate blocks read in the first batch; each next batch doubles, up to MAX_READ. */
-const FIRST_READ = 64 * 1024;
-const MAX_READ = 1024 * 1024;
+/** Candidate blocks (~8 KB each) read in the first batch; each next batch doubles, up to MAX_BLOCKS. */
+const FIRST_BLOCKS = 8;
+const MAX_BLOCKS = 128;
 
 interface Active {
   id: string;
@@ -139,14 +96,15 @@ export async function readFile(ds: DataSource, repoId: string, path: string): Pr
 
 /**
  * Literal, case-insensitive search (one result per matching line; results sorted by path and line
- * among the text read). Queries of two or more characters go through the block index (blocks.ts):
- * 1. candidates: a cursor over the repo's blocks whose keys hold all of the query's trigrams (the
- *    GIN index, the only plan there is: the repo filter is applied after it, never through the
- *    primary key, and sequential scans are off);
+ * among the text read). Queries of two or more characters go through the search index (blocks.ts,
+ * postings.ts):
+ * 1. candidates: in each of the repo's segments, the blocks whose posting lists hold all of the
+ *    query's trigrams (one list per trigram and segment, intersected here);
  * 2. the candidates are read a batch at a time — the block's text only (and its overlap), with the
  *    active generation's paths of its blob — and searched in JS, which confirms them and finds the
- *    lines.
- *    Batches grow from FIRST_READ to MAX_READ bytes, and the search stops as soon as `limit` lines
+ *    lines. Blocks of blobs the generation does not have (a build in progress, or postings whose
+ *    blocks are gone) drop out.
+ *    Batches grow from FIRST_BLOCKS to MAX_BLOCKS blocks, and the search stops as soon as `limit` lines
  *    are found, so frequent queries read little.
  * One-character queries (no trigram) scan the active generation's text files in path order, page
  * by page, within a time budget.
@@ -172,63 +130,60 @@ interface Candidate {
   line_start: number | null;
 }
 
-async function searchBlocks(
-  m: EntityManager,
-  repoId: string,
-  generationId: string,
-  query: string,
-  keys: NonNullable<ReturnType<typeof queryKeys>>,
-  max: number,
-  results: SearchResult[],
-): Promise<void> {
-  await m.query(`SET LOCAL enable_seqscan = off`);
-  const params: unknown[] = [repoId, [repoKey(repoId), ...keys.all]];
-  if (keys.any) params.push(keys.any);
-  await m.query(
-    `DECLARE search_blocks NO SCROLL CURSOR FOR
-       SELECT sha, start, length, tail, line, line_start FROM index_blocks
-        WHERE keys @> $2::int4[] ${keys.any ? 'AND keys && $3::int4[]' : ''} AND (repo_id = $1) IS TRUE`,
-    params,
-  );
+type QueryKeys = NonNullable<ReturnType<typeof queryKeys>>;
+
+/**
+ * (segment, block) of every block holding the query's keys, segment by segment: one statement,
+ * in which PostgreSQL finds each key's bucket row in each of the repo's segments (bucketOf, in
+ * SQL) and cuts the key's list out of it, so only the lists travel.
+ */
+async function candidateBlocks(m: EntityManager, repoId: string, keys: QueryKeys): Promise<Array<{ segment: string; ordinal: number }>> {
+  const wanted = [...new Set([...keys.all, ...(keys.any ?? [])])];
+  const rows = (await m.query(
+    `SELECT s.id AS segment_id, w.k AS key, substring(x.postings FROM coalesce(x.ends[x.pos - 1], 0) + 1 FOR x.ends[x.pos] - coalesce(x.ends[x.pos - 1], 0)) AS list
+       FROM index_segments s CROSS JOIN unnest($2::int[]) AS w(k)
+       CROSS JOIN LATERAL (SELECT postings, ends, array_position(keys, w.k) AS pos FROM index_postings
+                            WHERE segment_id = s.id AND bucket = ((w.k::bigint * ${FIB_HASH}) & 4294967295) >> (32 - s.bucket_bits) OFFSET 0) x
+      WHERE s.repo_id = $1 AND x.pos IS NOT NULL`,
+    [repoId, wanted],
+  )) as Array<{ segment_id: string; key: number; list: Buffer }>;
+  const bySegment = new Map<string, Map<number, number[]>>();
+  for (const r of rows) {
+    if (!bySegment.has(r.segment_id)) bySegment.set(r.segment_id, new Map());
+    bySegment.get(r.segment_id)!.set(r.key, decodeList(r.list, 0, r.list.length));
+  }
+  const out: Array<{ segment: string; ordinal: number }> = [];
+  for (const segment of [...bySegment.keys()].sort((x, y) => Number(BigInt(x) - BigInt(y)))) {
+    const lists = bySegment.get(segment)!;
+    const list = (k: number) => lists.get(k) ?? [];
+    const all = keys.all.map(list);
+    if (keys.any) all.push(union(keys.any.map(list)));
+    for (const ordinal of intersect(all)) out.push({ segment, ordinal });
+  }
+  return out;
+}
+
+async function searchBlocks(m: EntityManager, repoId: string, generationId: string, query: string, keys: QueryKeys, max: number, results: SearchResult[]): Promise<void> {
+  const candidates = await candidateBlocks(m, repoId, keys);
   const found = new Set<string>();
-  const queue: Candidate[] = [];
-  let queued = 0;
-  let exhausted = false;
-  let budget = FIRST_READ;
-  while (results.length < max) {
-    while (!exhausted && queued < budget) {
-      const rows = (await m.query(`FETCH ${CANDIDATE_PAGE} FROM search_blocks`)) as Candidate[];
-      if (rows.length < CANDIDATE_PAGE) exhausted = true;
-      for (const r of rows) queued += r.length + r.tail;
-      queue.push(...rows);
-    }
-    if (queue.length === 0) break;
-    const batch: Candidate[] = [];
-    let size = 0;
-    while (queue.length && (batch.length === 0 || size + queue[0].length + queue[0].tail <= budget)) {
-      const c = queue.shift()!;
-      batch.push(c);
-      size += c.length + c.tail;
-      queued -= c.length + c.tail;
-    }
+  let batchSize = FIRST_BLOCKS;
+  for (let next = 0; next < candidates.length && results.length < max; next += batchSize, batchSize = Math.min(batchSize * 2, MAX_BLOCKS)) {
+    const batch = await readBlocks(m, repoId, generationId, candidates.slice(next, next + batchSize));
     // A match on the first line of a block that starts inside that line (cut for being too long)
     // is that line's result only if the line has none earlier: such lines are read again from
     // their start, up to the end of their earliest block with a match, once.
     const cutLines = new Map<string, Candidate>();
-    const texts = await readRanges(m, repoId, generationId, batch);
-    batch.forEach((c, i) => {
-      const read = texts[i];
-      if (!read) return; // not in the generation
-      for (const hit of findLineMatches(read.text, query, max, read.text.length - unitsInLastBytes(read.text, c.tail))) {
+    for (const { block: c, paths, text } of batch) {
+      for (const hit of findLineMatches(text, query, max, text.length - unitsInLastBytes(text, c.tail))) {
         if (hit.line > 1 || c.line_start === null) {
-          addResult(results, found, c.sha, read.paths, { ...hit, line: c.line + hit.line - 1 });
+          addResult(results, found, c.sha, paths, { ...hit, line: c.line + hit.line - 1 });
           continue;
         }
         const key = `${c.sha}:${c.line}`;
         const earlier = cutLines.get(key);
         if (!found.has(key) && (!earlier || c.start < earlier.start)) cutLines.set(key, c);
       }
-    });
+    }
     const pending = [...cutLines].filter(([key]) => !found.has(key)).map(([, c]) => c);
     if (pending.length) {
       const lines = pending.map((c) => ({ ...c, start: c.line_start!, length: c.start + c.length - c.line_start! }));
@@ -239,9 +194,33 @@ async function searchBlocks(
         if (hit) addResult(results, found, c.sha, read!.paths, { ...hit, line: c.line });
       });
     }
-    budget = Math.min(budget * 2, MAX_READ);
   }
-  await m.query('CLOSE search_blocks');
+}
+
+/**
+ * Candidate blocks with their text (and overlap) and the generation's paths of their blob, in
+ * one statement; blocks that are gone, or whose blob the generation does not have, drop out.
+ */
+async function readBlocks(
+  m: EntityManager,
+  repoId: string,
+  generationId: string,
+  candidates: Array<{ segment: string; ordinal: number }>,
+): Promise<Array<{ block: Candidate; paths: string[]; text: string }>> {
+  // LATERAL … OFFSET 0 keeps each lookup on an index, whatever the statistics say about a
+  // generation that was just switched in; content is bytea stored uncompressed, so substring
+  // fetches only the TOAST chunks of the range.
+  const rows = (await m.query(
+    `SELECT b.sha, b.start, b.length, b.tail, b.line, b.line_start, p.paths, t.text
+       FROM unnest($3::bigint[], $4::int[]) WITH ORDINALITY AS c(s, o, i)
+       CROSS JOIN LATERAL (SELECT sha, start, length, tail, line, line_start FROM index_blocks WHERE segment_id = c.s AND ordinal = c.o OFFSET 0) b
+       CROSS JOIN LATERAL (SELECT array_agg(path) AS paths FROM index_entries WHERE generation_id = $2 AND sha = b.sha AND is_text) p
+       CROSS JOIN LATERAL (SELECT convert_from(substring(content FROM b.start + 1 FOR b.length + b.tail), 'UTF8') AS text
+                             FROM index_blobs WHERE repo_id = $1 AND sha = b.sha AND p.paths IS NOT NULL OFFSET 0) t
+      ORDER BY c.i`,
+    [repoId, generationId, candidates.map((c) => c.segment), candidates.map((c) => c.ordinal)],
+  )) as Array<Candidate & { paths: string[]; text: string }>;
+  return rows.map(({ paths, text, ...block }) => ({ block, paths, text }));
 }
 
 /** One result per path of the blob, once per line (a long line's blocks may each find it). */
@@ -355,7 +334,7 @@ function sortSymbols<T extends SymbolView & { lname: string }>(list: T[]): T[] {
   return list.sort((a, b) => cmp(a.lname, b.lname) || cmp(a.name, b.name) || cmp(a.path, b.path) || a.line - b.line);
 }
 
-/** Removes every generation, file row, blob, symbol and search block of a repo. */
+/** Removes every generation, file row, blob, symbol, search block and segment of a repo. */
 export async function deleteIndex(ds: DataSource, repoId: string): Promise<void> {
   if (typeof repoId !== 'string' || !UUID.test(repoId)) return;
   await ds.transaction(async (m) => {
@@ -363,5 +342,6 @@ export async function deleteIndex(ds: DataSource, repoId: string): Promise<void>
     await m.query(`DELETE FROM index_blobs WHERE repo_id = $1`, [repoId]);
     await m.query(`DELETE FROM index_symbols WHERE repo_id = $1`, [repoId]);
     await m.query(`DELETE FROM index_blocks WHERE repo_id = $1`, [repoId]);
+    await m.query(`DELETE FROM index_segments WHERE repo_id = $1`, [repoId]);
   });
 }

@@ -1,28 +1,9 @@
-// Text helpers shared by the build and the search: binary detection, line matching, literal LIKE
-// patterns, and the word sets of the index's first schema (its search index until
-// 1764300000300-search-blocks, which keeps them for its `down`). The search index is blocks.ts.
+// Text helpers shared by the build and the search: binary detection, line matching and literal
+// LIKE patterns. The search index is blocks.ts and postings.ts.
 
 /** A file is binary when it contains a NUL byte (git's own heuristic looks at the first 8 KiB). */
 export function isBinary(data: Buffer): boolean {
   return data.indexOf(0, 0) >= 0;
-}
-
-// Word sets (the first schema's search, pg_trgm over each file's distinct words): characters treated
-// as part of a word — a superset of what pg_trgm keeps (it keeps every non-ASCII character).
-const WORD = /[A-Za-z0-9\u0080-\uffff]+/g;
-const NON_ASCII = /[^\x00-\x7f]/;
-
-function asciiLower(w: string): string {
-  return NON_ASCII.test(w) ? w.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : w.toLowerCase();
-}
-
-/** ' w1 w2 … ' — the distinct words of `text` (ASCII lower-cased), each once. */
-export function wordSet(text: string): string {
-  const seen = new Set<string>();
-  WORD.lastIndex = 0;
-  for (let m = WORD.exec(text); m; m = WORD.exec(text)) seen.add(asciiLower(m[0]));
-  if (seen.size === 0) return ' ';
-  return ` ${[...seen].join(' ')} `;
 }
 
 /** Escapes LIKE metacharacters (with `ESCAPE '\'`). */

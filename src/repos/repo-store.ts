@@ -3,6 +3,7 @@
 import type { DataSource } from 'typeorm';
 import { Repo } from '../db/entities';
 import type { RepoStatus } from '../db/entities/repo';
+import type { RepoView } from '../api/shapes';
 
 export function findLiveRepo(ds: DataSource, repoId: string, accountId?: string): Promise<Repo | null> {
   const qb = ds.getRepository(Repo).createQueryBuilder('r').where('r.id = :repoId AND r.deleted_at IS NULL', { repoId });
@@ -46,7 +47,7 @@ export async function setStatus(ds: DataSource, repoId: string, status: RepoStat
 }
 
 /** The repo object of the contract: no credentials, ever. */
-export function presentRepo(r: Repo) {
+export function presentRepo(r: Repo): RepoView {
   return {
     id: r.id,
     source: r.source,

@@ -12,6 +12,9 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
   ERROR: 'error',
 };
 
+/** SDK lines describing this service's intended set-up (the indexing worker runs no workflows, no worker serves Nexus): not a warning for anyone to chase. */
+const EXPECTED_SETUP = new Set(['No workflows registered, not polling for workflow tasks', 'No Nexus services registered, not polling for Nexus tasks']);
+
 export class PinoSdkLogger implements SdkLogger {
   private readonly pino: Logger;
 
@@ -23,7 +26,7 @@ export class PinoSdkLogger implements SdkLogger {
     const fields: Record<string, unknown> = {};
     // String keys only (the SDK's timestamp is a symbol); errors as name and (redacted) message.
     for (const [k, v] of Object.entries(meta ?? {})) fields[k] = v instanceof Error ? { name: v.name, message: redactText(v.message) } : v;
-    this.pino[LEVELS[level] ?? 'info'](fields, message);
+    this.pino[EXPECTED_SETUP.has(message) ? 'debug' : (LEVELS[level] ?? 'info')](fields, message);
   }
 
   trace(message: string, meta?: LogMetadata): void {

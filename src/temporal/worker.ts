@@ -35,9 +35,9 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
     shutdownGraceTime: `${opts.shutdownGraceSeconds} seconds`,
   };
   return Promise.all(
-    opts.queues.map((queue) =>
+    opts.queues.map(async (queue) =>
       queue === CONTROL_QUEUE
-        ? Worker.create({ ...common, taskQueue: names.control, ...workflowSource(opts.workflowBundlePath, { encrypted: !!opts.dataConverter }) })
+        ? Worker.create({ ...common, taskQueue: names.control, ...(await workflowSource(opts.workflowBundlePath, { encrypted: !!opts.dataConverter, log: opts.deps.log })) })
         : Worker.create({ ...common, taskQueue: names.indexing, maxConcurrentActivityTaskExecutions: 2 }),
     ),
   );

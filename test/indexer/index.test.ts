@@ -16,6 +16,7 @@ import {
 } from '../../src/indexer';
 import { BLOCK_CHARS, textBlocks } from '../../src/indexer/blocks';
 import { findLineMatches } from '../../src/indexer/text';
+import { closeParsePools } from '../../src/indexer/parse-pool';
 import { EXPECTED_SYMBOLS, SOURCES, skippedFiles } from './fixtures';
 import { createRepoRow, git, openTestDb, Origin } from './helpers';
 
@@ -27,6 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ds?.destroy();
+  await closeParsePools();
 });
 
 async function allResults(repoId: string, q: string) {

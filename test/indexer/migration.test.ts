@@ -1,12 +1,14 @@
 // Migration SearchBlocks1764300000300 over an index written by the schema before it: blobs are cut
-// into the blocks a build would write, content becomes bytea, search and file reads answer the
-// same; `down` brings the word sets back. In a schema of its own in the run's PostgreSQL.
+// into the blocks a build would write, content becomes bytea; with the migrations after it
+// (SearchPostings1764300000600 turns the blocks' keys into posting lists) search and file reads
+// answer the same; `down` of each brings the previous schema's rows back, down to the word sets.
+// In a schema of its own in the run's PostgreSQL.
 import crypto from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../src/db/migrations';
 import { readFile, searchCode } from '../../src/indexer';
-import { repoKey, textBlocks } from '../../src/indexer/blocks';
-import { wordSet } from '../../src/indexer/text';
+import { textBlocks } from '../../src/indexer/blocks';
+import { repoKey, wordSet } from '../../src/db/migrations/support/search-blocks-1764300000300';
 
 const SCHEMA = `migration_test_${crypto.randomBytes(4).toString('hex')}`;
 const BEFORE = MIGRATIONS.findIndex((m) => m.name === 'SearchBlocks1764300000300');
@@ -31,7 +33,9 @@ const sha = (content: string) => crypto.createHash('sha1').update(content).diges
 describe('migration SearchBlocks1764300000300', () => {
   let admin: DataSource;
   let ds: DataSource;
+  let latest: DataSource | null = null;
   let repoId: string;
+  let blocksAt300: unknown[] = [];
 
   beforeAll(async () => {
     expect(BEFORE).toBeGreaterThan(0);
@@ -62,6 +66,7 @@ describe('migration SearchBlocks1764300000300', () => {
   });
 
   afterAll(async () => {
+    await latest?.destroy();
     await ds?.destroy();
     await admin?.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
     await admin?.destroy();
@@ -78,9 +83,14 @@ describe('migration SearchBlocks1764300000300', () => {
     const order = (a: { sha: string; start: number }, b: { sha: string; start: number }) => (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : a.start - b.start);
     expect(want.length).toBeGreaterThan(Object.keys(FILES).length);
     expect(rows.map((r) => ({ ...r, keys: numeric(r.keys) })).sort(order)).toEqual(want.sort(order));
+    blocksAt300 = rows.map((r) => ({ ...r, keys: numeric(r.keys) })).sort(order);
   });
 
-  it('answers searches and file reads as before', async () => {
+  it('answers searches and file reads as before, once the later migrations ran too', async () => {
+    latest = dataSource(MIGRATIONS);
+    await latest.initialize();
+    expect((await latest.runMigrations({ transaction: 'each' })).map((m) => m.name)).toEqual(MIGRATIONS.slice(BEFORE + 1).map((m) => new m().name));
+    const ds = latest;
     expect(await readFile(ds, repoId, 'src/big.ts')).toMatchObject({ content: FILES['src/big.ts'] });
     expect((await searchCode(ds, repoId, 'NEEDLE AT', 10))!.results).toEqual([
       { path: 'docs/long.txt', line: 1, column: 30_002, preview: expect.stringContaining('needle at the end') },
@@ -91,13 +101,19 @@ describe('migration SearchBlocks1764300000300', () => {
     ]);
   });
 
-  it('down brings the word sets and text content back', async () => {
+  it('down brings the blocks with their keys back, then the word sets and text content', async () => {
+    for (let i = MIGRATIONS.length - 1; i > BEFORE; i--) await latest!.undoLastMigration({ transaction: 'each' });
+    const blocks = (await ds.query(`SELECT sha, start, length, tail, line, line_start, keys FROM index_blocks WHERE repo_id = $1`, [repoId])) as Array<
+      Record<string, unknown> & { sha: string; start: number; keys: number[] }
+    >;
+    const order = (a: { sha: string; start: number }, b: { sha: string; start: number }) => (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : a.start - b.start);
+    expect(blocks.map((r) => ({ ...r, keys: [...r.keys].sort((a, b) => a - b) })).sort(order)).toEqual(blocksAt300);
     await ds.undoLastMigration({ transaction: 'each' });
     const rows = (await ds.query(`SELECT content, words FROM index_blobs WHERE repo_id = $1`, [repoId])) as Array<{ content: string; words: string }>;
     expect(rows.map((r) => r.words).sort()).toEqual(Object.values(FILES).map(wordSet).sort());
     expect(rows.map((r) => r.content).sort()).toEqual(Object.values(FILES).sort());
     expect(await ds.query(`SELECT to_regclass('${SCHEMA}.index_blocks') AS t`)).toEqual([{ t: null }]);
-    await ds.runMigrations({ transaction: 'each' });
-    expect((await searchCode(ds, repoId, 'needle at', 10))!.results).toHaveLength(1);
+    await latest!.runMigrations({ transaction: 'each' });
+    expect((await searchCode(latest!, repoId, 'needle at', 10))!.results).toHaveLength(1);
   });
 });

@@ -2,8 +2,10 @@
 import { InvalidPathError, normalizeRepoPath } from '../../src/indexer';
 import { grammarOf, languageOf } from '../../src/indexer/languages';
 import { ancestorsOf, isSkippedPath } from '../../src/indexer/paths';
-import { BLOCK_CHARS, int4ArrayBinary, MAX_QUERY, queryKeys, repoKey, textBlocks, unitsInLastBytes, type TextBlock } from '../../src/indexer/blocks';
-import { escapeLike, findLineMatches, isBinary, wordSet } from '../../src/indexer/text';
+import { BLOCK_CHARS, MAX_QUERY, queryKeys, textBlocks, unitsInLastBytes, type TextBlock } from '../../src/indexer/blocks';
+import { int4ArrayBinary } from '../../src/indexer/copy-binary';
+import { escapeLike, findLineMatches, isBinary } from '../../src/indexer/text';
+import { repoKey, wordSet } from '../../src/db/migrations/support/search-blocks-1764300000300';
 
 describe('normalizeRepoPath', () => {
   it.each([

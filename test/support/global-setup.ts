@@ -1,6 +1,7 @@
 // Starts the real servers every integration and e2e test uses: an embedded PostgreSQL and a
 // Temporal dev server (both from the project's own modules, as `npm start` uses them), and
-// bundles the workflows once. Their addresses reach the test files through process.env.
+// bundles the workflows once, and builds the web UI that the API serves (dist/ui, as npm start does).
+// Their addresses reach the test files through process.env.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import { startTemporalOnFreePort } from '../../src/dev/temporal-server';
 import { createDataSource, runMigrations } from '../../src/db/data-source';
 import { ENCODING_FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter';
 import { encryptedBundlePath, WORKFLOWS_PATH } from '../../src/temporal/workflow-bundle';
+import { buildWebUi } from '../../web/build';
 import { setGlobalServers } from './servers';
 
 export default async function globalSetup(): Promise<void> {
@@ -31,7 +33,9 @@ export default async function globalSetup(): Promise<void> {
     bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: quiet }),
     // The variant workers use with TEMPORAL_PAYLOAD_KEY (encoded failure attributes).
     bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH, logger: quiet }),
+    buildWebUi({ root: path.resolve(__dirname, '..', '..') }),
   ]);
+  if (pg?.notice) process.stderr.write(`\n${pg.notice}\n`); // where a clone in a private folder had its PostgreSQL put
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, bundle.code);
   fs.writeFileSync(encryptedBundlePath(bundlePath), encryptedBundle.code);

@@ -540,6 +540,7 @@ describe('Dockerfile', () => {
     expect(build).not.toBe(finalStage);
     expect(all(build, 'RUN').some((r) => /\bnpm ci\b/.test(r))).toBe(true);
     expect(all(build, 'RUN').join('\n')).toContain('dist/workflow-bundle.js');
+    expect(all(build, 'RUN').join('\n')).toContain('dist/ui/index.html'); // the web UI the API serves
     const prunedOrProdOnly = stages.some((s) => all(s, 'RUN').some((r) => /npm prune --omit=dev|npm ci --omit=dev/.test(r)));
     expect(prunedOrProdOnly).toBe(true);
 
@@ -638,13 +639,13 @@ describe('.dockerignore', () => {
     }, false);
 
   it('keeps local state, dependencies, build output and secrets out of the build context', () => {
-    for (const p of ['node_modules', 'node_modules/koa/package.json', 'dist', 'dist/workflow-bundle.js', '.lettuce', '.tools', '.git', 'coverage', '.env', 'test/unit/compose.test.ts', 'test/support/global-setup.ts']) {
+    for (const p of ['node_modules', 'node_modules/koa/package.json', 'dist', 'dist/workflow-bundle.js', '.lettuce', '.tools', '.git', 'coverage', '.env', 'test/unit/compose.test.ts', 'test/support/global-setup.ts', 'test-output/browser/seed-flow/01-sign-in.png']) {
       expect({ [p]: excluded(p) }).toEqual({ [p]: true });
     }
   });
 
   it('keeps what the build and the image need', () => {
-    for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/config.ts', 'workflows/index.ts', 'activities/index.ts', 'deploy/healthcheck.js', 'test/fakes/bitbucket/server.ts']) {
+    for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/config.ts', 'workflows/index.ts', 'activities/index.ts', 'deploy/healthcheck.js', 'test/fakes/bitbucket/server.ts', 'web/build.ts', 'web/tsconfig.json', 'web/src/main.tsx']) {
       expect({ [p]: excluded(p) }).toEqual({ [p]: false });
     }
   });

@@ -26,6 +26,7 @@ describe('configuration', () => {
     expect(c.temporal.namespace).toBe('default');
     expect(c.port).toBe(8080);
     expect(c.gitAllowPrivateHosts).toBe(false);
+    expect(c.webUi).toBe(true);
     expect(c.bitbucket).toBeNull();
     expect(c.worker.taskQueues).toEqual(['lettuce-control', 'lettuce-indexing']);
     expect(c.tokenEncryptionKey).toHaveLength(32);
@@ -49,6 +50,7 @@ describe('configuration', () => {
     ['DATABASE_URL', 'mysql://x', /^Invalid configuration: DATABASE_URL /],
     ['TEMPORAL_ADDRESS', 'no-port', /^Invalid configuration: TEMPORAL_ADDRESS /],
     ['GIT_ALLOW_PRIVATE_HOSTS', 'maybe', /^Invalid configuration: GIT_ALLOW_PRIVATE_HOSTS /],
+    ['WEB_UI', 'off', /^Invalid configuration: WEB_UI must be true or false/],
     ['TOKEN_ENCRYPTION_KEY', 'c2hvcnQ=', /^Invalid configuration: TOKEN_ENCRYPTION_KEY must be 32 bytes/],
     ['WORKER_TASK_QUEUES', 'lettuce-control,other', /^Invalid configuration: WORKER_TASK_QUEUES /],
     ['REPO_RECONCILE_INTERVAL', '10', /^Invalid configuration: REPO_RECONCILE_INTERVAL must be a duration such as 30s, 10m or 1h/],

@@ -15,6 +15,7 @@ import { requireUser, sessionOf } from '../auth';
 import { parseQuery } from '../body';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
+import type { BitbucketStatusView, InstallView, PickerView } from '../shapes';
 
 export const NO_REPOS_MESSAGE = 'No repos visible in any of your workspaces';
 
@@ -42,14 +43,14 @@ export function bitbucketRoutes(deps: AppDeps): Router {
       bitbucketUser: installation?.providerUserUuid ? { uuid: installation.providerUserUuid, displayName: installation.providerUserName ?? '' } : null,
       connectedAt: installation ? installation.connectedAt.toISOString() : null,
       missingScopes: installation ? missingScopes(installation.scopes) : [],
-    };
+    } satisfies BitbucketStatusView;
   });
 
   router.post('/install', user, (ctx) => {
     const consumer = deps.bitbucket.consumer;
     if (!consumer) throw new ApiError(503, 'bitbucket_not_configured', 'The Bitbucket integration is not configured on this server: the operator must set the OAuth consumer.');
     const { state } = createState(sessionOf(ctx).account.id, deps.config.adminToken, deps.clock());
-    ctx.body = { authorizeUrl: authorizeUrl(consumer, state) };
+    ctx.body = { authorizeUrl: authorizeUrl(consumer, state) } satisfies InstallView;
   });
 
   // Bitbucket redirects the browser here: no bearer token; the signed state names the account.
@@ -96,7 +97,7 @@ export function bitbucketRoutes(deps: AppDeps): Router {
         .filter((r) => !needle || `${r.workspace}/${r.slug}`.toLowerCase().includes(needle))
         .map((r) => ({ ...r, added: addedUuids.has(r.uuid) || addedKeys.has(`bitbucket:${r.workspace}/${r.slug}`.toLowerCase()) })),
       message: repos.length === 0 ? NO_REPOS_MESSAGE : null,
-    };
+    } satisfies PickerView;
   });
 
   router.delete('/', user, async (ctx) => {

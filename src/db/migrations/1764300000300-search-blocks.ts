@@ -1,6 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { insertBlocks, textBlocks } from '../../indexer/blocks';
-import { wordSet } from '../../indexer/text';
+import { insertBlocks, textBlocks, wordSet } from './support/search-blocks-1764300000300';
 
 // Search by n-gram blocks (src/indexer/blocks.ts), replacing the pg_trgm index over each blob's
 // word set, whose candidates were every file holding the query's words anywhere (a phrase of

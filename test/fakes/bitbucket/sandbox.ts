@@ -1,59 +1,46 @@
-// Runs the fake Bitbucket with the demo data, for trying the service by hand:
-//   npm run sandbox:bitbucket
-// FAKE_BITBUCKET_PORT (default 9100), CODEWAZE_PUBLIC_URL (default http://localhost:8080).
-import { seedDemo, DEMO } from './seed';
+// `npm run sandbox`: the whole flow on one machine without Atlassian — the fake Bitbucket Cloud
+// with its demo data, the dev stack (src/dev/stack.ts) wired to it, and a demo account made once
+// (its API token kept under DATA_DIR, default ./.lettuce-sandbox). Ctrl-C stops all of it.
+// FAKE_BITBUCKET_PORT (default 9100); the dev stack's variables (PORT, DATA_DIR, …) as for `npm start`.
+import path from 'node:path';
+import { runDevCommand, say } from '../../../src/dev/command';
+import { ensureDemoAccount } from '../../../src/dev/demo-account';
+import { DevStackError, portAcceptsConnections } from '../../../src/dev/processes';
+import { startDevStack } from '../../../src/dev/stack';
+import { DEMO, seedDemo } from './seed';
 import { startFakeBitbucket } from './server';
 
-async function main(): Promise<void> {
-  const port = Number(process.env.FAKE_BITBUCKET_PORT ?? 9100);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`FAKE_BITBUCKET_PORT is not a port: ${process.env.FAKE_BITBUCKET_PORT}`);
-  const publicUrl = (process.env.CODEWAZE_PUBLIC_URL ?? 'http://localhost:8080').replace(/\/+$/, '');
-  const fake = await startFakeBitbucket({ port, callbackUrl: `${publicUrl}/v1/integrations/bitbucket/callback` });
+runDevCommand('the sandbox', async (shutdown) => {
+  const env: Record<string, string | undefined> = { ...process.env };
+  env.DATA_DIR = path.resolve(env.DATA_DIR || './.lettuce-sandbox');
+  env.CODEWAZE_PUBLIC_URL ||= `http://localhost:${env.PORT || 8080}`;
+  const port = Number(env.FAKE_BITBUCKET_PORT ?? 9100);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new DevStackError(`FAKE_BITBUCKET_PORT is not a port number: ${env.FAKE_BITBUCKET_PORT}.`);
+  if (await portAcceptsConnections(port)) throw new DevStackError(`Port ${port} is already in use, so the fake Bitbucket cannot start: free it, or set FAKE_BITBUCKET_PORT.`);
+
+  say('Starting the fake Bitbucket Cloud...');
+  const fake = await startFakeBitbucket({ port, callbackUrl: `${env.CODEWAZE_PUBLIC_URL.replace(/\/+$/, '')}/v1/integrations/bitbucket/callback` });
+  shutdown.add(() => fake.close());
   await seedDemo(fake);
+  Object.assign(env, {
+    BITBUCKET_URL: fake.siteUrl,
+    BITBUCKET_API_URL: fake.apiUrl,
+    BITBUCKET_APP_CLIENT_ID: fake.clientId,
+    BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
+    GIT_ALLOW_PRIVATE_HOSTS: 'true',
+  });
 
-  const ctl = `${fake.siteUrl}/_fake`;
-  console.log(`Fake Bitbucket Cloud listening on ${fake.siteUrl} (bare repos in ${fake.dataDir})
-OAuth callback registered: ${fake.getCallbackUrl()}
-Logged-in Bitbucket user: ${DEMO.user} ("${DEMO.displayName}"); the authorize page asks you to approve.
-
-Start the service against it with:
-
-  export BITBUCKET_URL=${fake.siteUrl}
-  export BITBUCKET_API_URL=${fake.apiUrl}
-  export BITBUCKET_APP_CLIENT_ID=${fake.clientId}
-  export BITBUCKET_APP_CLIENT_SECRET=${fake.clientSecret}
-  export GIT_ALLOW_PRIVATE_HOSTS=true
-  export CODEWAZE_PUBLIC_URL=${publicUrl}
-
-Repos: ${Object.values(DEMO.repos).join(', ')}
-  (${DEMO.repos.contributorOnly} is write-only for demo: webhook creation gets 403;
-   ${DEMO.repos.readOnly} is read-only: not offered; ${DEMO.repos.public} is public)
-
-Push a commit and deliver the repo:push webhook:
-
-  curl -s -X POST ${ctl}/commit -H 'Content-Type: application/json' \\
-    -d '{"workspace":"acme","slug":"api","files":{"src/new.ts":"export const x = 1;\\n"},"message":"Add x","deliver":true}'
-
-Other controls: GET ${ctl}/stats, GET ${ctl}/hooks?workspace=acme&slug=api,
-  POST ${ctl}/revoke {"nickname":"demo"}, POST ${ctl}/expire-tokens,
-  POST ${ctl}/faults {"path":"/2.0/user/workspaces","status":429,"times":3}, DELETE ${ctl}/faults
-Ctrl-C stops it.`);
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping the fake Bitbucket…`);
-    fake.close().then(() => process.exit(0), (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-}
-
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+  const stack = await startDevStack({ env, say, shutdown });
+  const demo = await ensureDemoAccount({ apiUrl: stack.apiUrl, adminToken: stack.config.adminToken, dataDir: stack.dataDir });
+  const push = JSON.stringify({ workspace: 'acme', slug: 'api', files: { 'src/new.ts': 'export const x = 1;\n' }, message: 'Add x', deliver: true });
+  say('');
+  say(`Open ${stack.webUrl} and sign in with the API token ${demo.token}`);
+  say(`  (the demo account "${demo.accountName}", ${demo.email}; ${demo.created ? 'made now' : 'made by an earlier run'}; the token is kept in ${demo.file}).`);
+  say(`  Then connect Bitbucket: the fake one has you signed in as "${DEMO.user}" and asks you to grant access. Add ${DEMO.repos.api}.`);
+  say(`  Push a commit to ${DEMO.repos.api} and deliver its webhook (the repo re-indexes):`);
+  say(`    curl -s -X POST ${fake.siteUrl}/_fake/commit -H 'Content-Type: application/json' -d '${push}'`);
+  say(`  Fake Bitbucket: ${fake.siteUrl} (its controls: test/fakes/bitbucket/README.md)`);
+  say(`  API: ${stack.apiUrl}${stack.temporalUiUrl ? `   Temporal UI: ${stack.temporalUiUrl}` : ''}`);
+  say(`  State: ${stack.dataDir}${demo.created ? '' : ' (the fake Bitbucket starts empty on every run: if the web UI asks, connect Bitbucket again)'}`);
+  say('Press Ctrl-C to stop.');
 });

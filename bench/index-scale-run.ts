@@ -1,0 +1,38 @@
+// The indexer benchmark's scale line, in a process of its own so its peak RSS is the build's
+// alone (as in an indexing worker): one full indexCommit of the repository BENCH_GIT_DIR at
+// BENCH_COMMIT for repo BENCH_REPO_ID into BENCH_DATABASE_URL; prints one JSON line.
+import { openDatabase } from '../src/db/data-source';
+import { indexCommit } from '../src/indexer';
+import { closeParsePools } from '../src/indexer/parse-pool';
+
+async function main(): Promise<void> {
+  const env = (k: string) => {
+    const v = process.env[k];
+    if (!v) throw new Error(`${k} is not set`);
+    return v;
+  };
+  const ds = await openDatabase(env('BENCH_DATABASE_URL'), { poolSize: 4 });
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
+  const started = Date.now();
+  const cpu0 = process.cpuUsage();
+  const result = await indexCommit(ds, {
+    repoId: env('BENCH_REPO_ID'),
+    gitDir: env('BENCH_GIT_DIR'),
+    commit: env('BENCH_COMMIT'),
+    limits: { maxFiles: 1_000_000, maxTotalBytes: 4 * 1024 ** 3 },
+  });
+  const wallMs = Date.now() - started;
+  const cpu = process.cpuUsage(cpu0);
+  clearInterval(sampler);
+  await closeParsePools();
+  await ds.destroy();
+  process.stdout.write(
+    `${JSON.stringify({ ...result, wallMs, cpuS: (cpu.user + cpu.system) / 1e6, maxRssMb: process.resourceUsage().maxRSS / 1024, sampledPeakRssMb: peakRss / 1e6 })}\n`,
+  );
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,6 @@
+// The web UI's entry point (bundled by web/build.ts).
+import { render } from 'preact';
+import { App } from './app';
+import './styles.css';
+
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,101 @@
+// The Repos page: the connection's banners, then two tabs — Repos (the list and the Add-repo
+// dialog) and Bitbucket (the connection). The list polls every second while a repo is moving.
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { BitbucketStatusView, MeView, RepoView } from '../../src/api/shapes';
+import { api } from './api';
+import { AddRepoDialog } from './add-repo-dialog';
+import { BitbucketPanel, ConnectionBanners } from './bitbucket';
+import { usePoll } from './poll';
+import { RepoList } from './repo-list';
+import { navigate, reposUrl } from './route';
+import { Tabs } from './tabs';
+import { toast } from './toasts';
+
+type Tab = 'repos' | 'bitbucket';
+
+/** After an action the server may take a moment to move the repo: poll fast for this long anyway. */
+const WATCH_AFTER_ACTION_MS = 20_000;
+
+export function ReposPage(props: { me: MeView | null; tab: Tab }) {
+  const [status, setStatus] = useState<BitbucketStatusView | null>(null);
+  const [repos, setRepos] = useState<RepoView[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [adding, setAdding] = useState(false);
+  const [watchUntil, setWatchUntil] = useState(0);
+
+  const loadStatus = useCallback(() => api.bitbucket().then(setStatus), []);
+  const loadRepos = useCallback(
+    () =>
+      api.repos().then(
+        (r) => (setRepos(r.repos), setLoadError(null)),
+        (err: Error) => setLoadError(`Could not load your repos: ${err.message}`),
+      ),
+    [],
+  );
+  useEffect(() => {
+    void loadStatus().catch(() => {});
+    void loadRepos();
+  }, []);
+
+  const moving = repos?.some((r) => r.status === 'pending' || r.status === 'indexing') || Date.now() < watchUntil;
+  usePoll(loadRepos, moving ? 1_000 : 5_000);
+  usePoll(loadStatus, 5_000);
+
+  const watch = () => setWatchUntil(Date.now() + WATCH_AFTER_ACTION_MS);
+  const upsert = (repo?: RepoView) => {
+    if (repo) setRepos((list) => (list?.some((r) => r.id === repo.id) ? list.map((r) => (r.id === repo.id ? repo : r)) : [...(list ?? []), repo]));
+    watch();
+  };
+
+  return (
+    <main class="page">
+      <h1>Repos</h1>
+      <ConnectionBanners status={status} />
+      <Tabs
+        label="Repos page"
+        idPrefix="repos-page"
+        tabs={[
+          { key: 'repos', label: 'Repos' },
+          { key: 'bitbucket', label: 'Bitbucket' },
+        ]}
+        selected={props.tab}
+        onSelect={(tab) => navigate(reposUrl({ tab: tab === 'repos' ? null : tab }), { replace: true })}
+      >
+        {props.tab === 'repos' ? (
+          <>
+            <div class="toolbar">
+              <button type="button" class="primary" onClick={() => setAdding(true)}>
+                Add repo
+              </button>
+            </div>
+            {loadError && (
+              <p class="banner banner-error" role="alert">
+                {loadError}
+              </p>
+            )}
+            {repos === null ? (
+              <p>Loading your repos…</p>
+            ) : repos.length === 0 ? (
+              <p class="empty">No repos yet. Add one from Bitbucket, or paste a git URL.</p>
+            ) : (
+              <RepoList repos={repos} status={status} onChanged={upsert} onRemoved={(id) => setRepos((list) => list?.filter((r) => r.id !== id) ?? null)} />
+            )}
+          </>
+        ) : (
+          <BitbucketPanel status={status} me={props.me} onChanged={() => void loadStatus().catch(() => {})} />
+        )}
+      </Tabs>
+      {adding && (
+        <AddRepoDialog
+          status={status}
+          onAdded={(repo) => {
+            setAdding(false);
+            upsert(repo);
+            toast({ kind: 'success', text: `Adding ${repo.name}` });
+          }}
+          onClose={() => setAdding(false)}
+        />
+      )}
+    </main>
+  );
+}
