@@ -11,7 +11,7 @@ import { CODES_FIXED_BY_RECONNECT } from '../src/failures';
 import { Repo } from '../src/db/entities';
 import type { Logger } from '../src/logger';
 import { findLiveRepo } from '../src/repos/repo-store';
-import { ensureWebhook, removeWebhook } from '../src/repos/webhook-manager';
+import { ensureWebhook, removeWebhook } from '../src/webhooks/bitbucket-hooks';
 import type { SecretBox } from '../src/security/secret-box';
 
 const FRESH_METADATA_MS = 60_000;
@@ -28,16 +28,17 @@ export function createRepoActivities(deps: RepoDeps) {
   const { ds } = deps;
   return {
     /**
-     * Confirms the repo row exists (the API commits it right after starting this workflow) and
-     * refreshes Bitbucket metadata. `exists: false` ends a workflow whose row never committed.
+     * Confirms the repo row exists (the API commits it before it starts this workflow) and
+     * refreshes Bitbucket metadata. `exists: false` ends a workflow whose row is gone (deleted
+     * before the workflow began) or never came.
      */
     async registerRepo(input: { repoId: string }): Promise<{ exists: boolean; source: 'bitbucket' | 'url' | null }> {
-      // The workflow starts inside the API's transaction, so this can run a few ms before the
-      // commit: look again often (it is one indexed read), for up to 10 s.
-      let repo: Repo | null = null;
-      for (let i = 0; i < 200 && !repo; i++) {
+      // An API of the version before started the workflow inside the transaction that inserts
+      // the row, a few ms before its commit: look again soon, then less often, for up to 10 s.
+      let repo = await findLiveRepo(ds, input.repoId);
+      for (let waited = 0, pause = 5; !repo && waited < 10_000; waited += pause, pause = Math.min(pause * 2, 100)) {
+        await sleep(pause);
         repo = await findLiveRepo(ds, input.repoId);
-        if (!repo) await sleep(50);
       }
       if (!repo) return { exists: false, source: null };
       // A repo added a moment ago carries the metadata the API has just read from Bitbucket; one
@@ -61,7 +62,7 @@ export function createRepoActivities(deps: RepoDeps) {
     async ensureWebhook(input: { repoId: string }): Promise<{ status: 'active' | 'failed' | 'none' }> {
       const repo = await findLiveRepo(ds, input.repoId);
       if (!repo || repo.source !== 'bitbucket') return { status: 'none' };
-      Context.current().heartbeat();
+      if (!Context.current().info.isLocal) Context.current().heartbeat();
       return { status: (await ensureWebhook(repo, deps)).status };
     },
 

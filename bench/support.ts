@@ -192,3 +192,44 @@ export function runBench(main: () => Promise<void>): void {
     },
   );
 }
+
+/** CPU seconds (user + system) a process and its live descendants have used so far, from /proc (Linux). */
+export function cpuSecondsOf(rootPid: number): number {
+  const ticks = 100; // USER_HZ on Linux
+  const stat = (pid: number): { ppid: number; cpu: number } | null => {
+    try {
+      const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      // fields after the name: state ppid … utime(12) stime(13) cutime(14) cstime(15)
+      return { ppid: Number(f[1]), cpu: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
+    } catch {
+      return null;
+    }
+  };
+  const all = new Map<number, { ppid: number; cpu: number }>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = stat(Number(name));
+    if (s) all.set(Number(name), s);
+  }
+  let total = 0;
+  const visit = (pid: number) => {
+    const s = all.get(pid);
+    if (!s) return;
+    total += s.cpu;
+    for (const [child, c] of all) if (c.ppid === pid) visit(child);
+  };
+  visit(rootPid);
+  return total / ticks;
+}
+
+/** The postmaster's pid of an embedded PostgreSQL started by startBenchServers. */
+export function postgresPid(servers: BenchServers): number {
+  return Number(fs.readFileSync(path.join(servers.dir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+}
+
+/** The machine's load average, for every figure a bench prints (the 2 cores are shared). */
+export function loadAverage(): string {
+  return os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+}
+

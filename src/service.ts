@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createApp } from './api/app';
+import { createRequestListener } from './api/app';
 import { answerClientError } from './api/client-error';
 import { BitbucketIntegration } from './bitbucket/integration';
 import type { Config } from './config';
@@ -17,7 +17,9 @@ import { temporalDataConverter } from './temporal/data-converter';
 import { TemporalGateway } from './temporal/gateway';
 import { createWorkers } from './temporal/worker';
 import { DeliveryRecorder } from './webhooks/delivery-recorder';
+import { RepoStarter } from './repos/repo-starter';
 import { PushDispatcher } from './webhooks/push-dispatcher';
+import { WebhookReceiver } from './webhooks/receiver';
 
 export interface ServiceOptions {
   config: Config;
@@ -80,10 +82,14 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       const dispatcher = new PushDispatcher(ds, config.taskQueuePrefix, gateway, log);
       dispatcher.start();
       cleanups.push(() => dispatcher.stop());
+      // Repos added by this API (or left without a workflow by one that died) get theirs from here.
+      const starter = new RepoStarter(ds, gateway, log);
+      starter.begin();
+      cleanups.push(() => starter.stop());
       const deliveries = new DeliveryRecorder(ds, config.taskQueuePrefix, () => dispatcher.wake());
       serveStoredCounters(ds); // counters workers keep in PostgreSQL, on this API's /metrics
-      const app = createApp({ config, ds, box, temporal: gateway, log, bitbucket, clock, deliveries });
-      const server = http.createServer(app.callback());
+      const receiver = new WebhookReceiver({ ds, box, deliveries });
+      const server = http.createServer(createRequestListener({ config, ds, box, temporal: gateway, log, bitbucket, clock, receiver, starter }));
       server.requestTimeout = 30_000;
       server.on('clientError', answerClientError); // malformed HTTP gets the JSON error shape too
       await new Promise<void>((resolve, reject) => {

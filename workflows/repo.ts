@@ -1,5 +1,5 @@
 // repo (id repo:{repoId}): the long-lived workflow of one repo.
-//   register → ensure the webhook (Bitbucket repos) → loop {
+//   register → ensure the webhook (Bitbucket repos; both local activities) → loop {
 //     wait for a push, a re-index, a reconnect, a due reconcile or a delete;
 //     check the main branch on the remote when due (a ref listing, nothing fetched);
 //     index at the newest head when something moved
@@ -18,6 +18,8 @@ import { repoV1, type V1Carried } from './repo-v1';
 
 /** Marks runs of this code (RepoState); a history without it replays the code before (repo-v1.ts). */
 export const REPO_STATE_PATCH = 'repo-state';
+/** Marks runs that register as local activities; runs begun before it replay the activity tasks they recorded. */
+export const LOCAL_REGISTRATION_PATCH = 'local-registration';
 
 export interface RepoWorkflowInput {
   repoId: string;
@@ -40,6 +42,14 @@ const remote = proxyLocalActivities<ReconcileActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
+// Registration and a new repo's first webhook check are short and idempotent (the row is read,
+// the hook is found again by its URL): local activities, so a new repo's first workflow task runs
+// both and schedules its clone — not two activity tasks, each with a workflow task after it.
+const registration = proxyLocalActivities<RepoActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
 type Status = 'pending' | 'indexing' | 'ready' | 'failed';
 
 export async function repo(input: RepoWorkflowInput): Promise<void> {
@@ -54,10 +64,13 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
   const state = new RepoState(input.carried, input.reconcileIntervalMs);
   state.installHandlers();
 
-  const show = (status: Status, details: string) => {
+  const describe = (status: Status, details: string) => {
     state.phase = details;
-    upsertSearchAttributes([{ key: LettuceRepoStatus, value: status }]);
     setCurrentDetails(`**${status}** — ${details}${state.lastError ? `\n\nLast error: ${state.lastError}` : ''}${state.lastIndexedCommit ? `\n\nIndexed commit: \`${state.lastIndexedCommit}\`` : ''}`);
+  };
+  const show = (status: Status, details: string) => {
+    upsertSearchAttributes([{ key: LettuceRepoStatus, value: status }]);
+    describe(status, details);
   };
 
   const recordFailure = async (err: unknown) => {
@@ -69,11 +82,12 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
   };
 
   // A webhook problem never stops indexing: the activity records it on the repo; here it is only noted.
-  const ensureWebhook = async () => {
+  const ensureWebhook = async (locally = false) => {
     state.webhookRecheck = false;
     if (state.source !== 'bitbucket') return;
+    const summary = 'find, repair or create the repo:push webhook';
     try {
-      await control.ensureWebhook.executeWithOptions({ summary: 'find, repair or create the repo:push webhook' }, [{ repoId }]);
+      await (locally ? registration.ensureWebhook.executeWithOptions({ summary }, [{ repoId }]) : control.ensureWebhook.executeWithOptions({ summary }, [{ repoId }]));
     } catch (err) {
       log.warn('Could not check the webhook', { error: failureOf(err).message });
     }
@@ -125,13 +139,17 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
   const worthRetrying = () => state.failedWith === FAILURES.RepoGone.code || state.failedWith === FAILURES.CloneFailed.code;
 
   if (!state.registered) {
-    show('pending', 'registering');
-    const found = await control.registerRepo.executeWithOptions({ summary: 'confirm the repo row, refresh Bitbucket metadata' }, [{ repoId }]);
+    const locally = patched(LOCAL_REGISTRATION_PATCH);
+    // The workflow starts with the status pending; only the code before said so again.
+    const pending = locally ? describe : show;
+    pending('pending', 'registering');
+    const summary = 'confirm the repo row, refresh Bitbucket metadata';
+    const found = await (locally ? registration.registerRepo.executeWithOptions({ summary }, [{ repoId }]) : control.registerRepo.executeWithOptions({ summary }, [{ repoId }]));
     if (!found.exists) return; // the row was never committed: nothing to do
     state.registered = true;
     state.source = found.source;
-    show('pending', 'ensuring the push webhook');
-    await ensureWebhook();
+    pending('pending', 'ensuring the push webhook');
+    await ensureWebhook(locally);
   }
 
   // The row disappears from reads the moment the API deletes a repo: 'gone' means a delete is under way.

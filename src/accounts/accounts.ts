@@ -43,13 +43,20 @@ export async function addUser(ds: DataSource, accountId: string, input: { email:
   });
 }
 
+/** The token's user and account, in one statement: every authenticated request pays for it. */
 export async function findSessionByToken(ds: DataSource, token: string): Promise<Session | null> {
-  const apiToken = await ds.getRepository(ApiToken).findOne({ where: { tokenHash: sha256Hex(token) } });
-  if (!apiToken) return null;
-  const user = await ds.getRepository(User).findOne({ where: { id: apiToken.userId } });
-  if (!user) return null;
-  const account = await ds.getRepository(Account).findOne({ where: { id: user.accountId } });
-  return account ? { user, account } : null;
+  const rows: Array<{ user_id: string; account_id: string; email: string; role: UserRole; user_created_at: Date; name: string; webhook_secret: string; account_created_at: Date }> = await ds.query(
+    `SELECT u.id AS user_id, u.account_id, u.email, u.role, u.created_at AS user_created_at, a.name, a.webhook_secret, a.created_at AS account_created_at
+       FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN accounts a ON a.id = u.account_id
+      WHERE t.token_hash = $1`,
+    [sha256Hex(token)],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    user: ds.getRepository(User).create({ id: row.user_id, accountId: row.account_id, email: row.email, role: row.role, createdAt: row.user_created_at }),
+    account: ds.getRepository(Account).create({ id: row.account_id, name: row.name, webhookSecret: row.webhook_secret, createdAt: row.account_created_at }),
+  };
 }
 
 export const present = {

@@ -1,4 +1,7 @@
-// The Koa application: middleware, then every route group. Unknown routes answer the JSON 404.
+// The HTTP entry point: webhook deliveries take their own lean path (routes/webhooks.ts), every
+// other request the Koa application — middleware, then every route group; unknown routes answer
+// the JSON 404.
+import type { RequestListener } from 'node:http';
 import Koa from 'koa';
 import type { AppDeps } from './deps';
 import { errorHandler, requestContext } from './middleware';
@@ -8,7 +11,7 @@ import { codecRoutes } from './routes/codec';
 import { navigatorRoutes } from './routes/navigator';
 import { openApiRoutes } from './routes/openapi';
 import { adminRepoRoutes, repoRoutes } from './routes/repos';
-import { webhookRoutes } from './routes/webhooks';
+import { webhookIntake } from './routes/webhooks';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/session';
 import { webUiRoutes } from './routes/web-ui';
@@ -18,13 +21,20 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true; // errors are handled and logged by our middleware, never printed raw
   app.use(requestContext(deps.log));
   app.use(errorHandler());
-  // The webhook receiver first: it takes the most requests by far, and each router a request
-  // passes costs a match attempt.
   // The web UI's page and assets last (WEB_UI=false: another frontend owns those paths).
   const webUi = deps.config.webUi ? [webUiRoutes(deps)] : [];
-  for (const router of [webhookRoutes(deps), healthRoutes(deps), openApiRoutes(), codecRoutes(deps), adminRoutes(deps), sessionRoutes(deps), bitbucketRoutes(deps), repoRoutes(deps), navigatorRoutes(deps), adminRepoRoutes(deps), ...webUi]) {
+  for (const router of [healthRoutes(deps), openApiRoutes(), codecRoutes(deps), adminRoutes(deps), sessionRoutes(deps), bitbucketRoutes(deps), repoRoutes(deps), navigatorRoutes(deps), adminRepoRoutes(deps), ...webUi]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
   return app;
+}
+
+/** What the HTTP server runs for each request. */
+export function createRequestListener(deps: AppDeps): RequestListener {
+  const intake = webhookIntake(deps);
+  const koa = createApp(deps).callback();
+  return (req, res) => {
+    if (!intake(req, res)) void koa(req, res);
+  };
 }

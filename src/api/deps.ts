@@ -4,7 +4,8 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
 import type { TemporalGateway } from '../temporal/gateway';
-import type { DeliveryRecorder } from '../webhooks/delivery-recorder';
+import type { RepoStarter } from '../repos/repo-starter';
+import type { WebhookReceiver } from '../webhooks/receiver';
 
 /** Everything the HTTP layer needs, built once per process. */
 export interface AppDeps {
@@ -15,6 +16,8 @@ export interface AppDeps {
   log: Logger;
   bitbucket: BitbucketIntegration;
   clock: () => Date;
-  /** Records webhook deliveries (batched); accepted pushes reach their workflows via the PushDispatcher. */
-  deliveries: DeliveryRecorder;
+  /** Verifies and records webhook deliveries; accepted pushes reach their workflows via the PushDispatcher. */
+  receiver: WebhookReceiver;
+  /** Starts the workflows of repos just added (and any start that did not happen). */
+  starter: RepoStarter;
 }

@@ -8,10 +8,14 @@ import { redactText, redactUrl } from '../logger';
 import { httpRequestDuration } from '../metrics';
 import { ApiError } from './errors';
 
+/** The caller's X-Request-Id when it is a plain token, else a new one. */
+export function requestIdFor(incoming: string | undefined): string {
+  return incoming && /^[A-Za-z0-9._-]{1,100}$/.test(incoming) ? incoming : crypto.randomUUID();
+}
+
 export function requestContext(log: Logger): Middleware {
   return async (ctx, next) => {
-    const incoming = ctx.get('x-request-id');
-    const requestId = /^[A-Za-z0-9._-]{1,100}$/.test(incoming) ? incoming : crypto.randomUUID();
+    const requestId = requestIdFor(ctx.get('x-request-id'));
     ctx.state.requestId = requestId;
     let child: Logger | undefined; // made on first use: most requests never log below the access line
     Object.defineProperty(ctx.state, 'log', { get: () => (child ??= log.child({ requestId })), configurable: true });
@@ -65,7 +69,8 @@ function toApiError(err: unknown): ApiError {
   return new ApiError(500, 'internal_error', 'Something went wrong on our side; try again.');
 }
 
-function sanitize(err: unknown): { name?: string; message?: string; stack?: string } {
+/** An unexpected error as a log line may show it: name, message and stack with credentials redacted. */
+export function sanitize(err: unknown): { name?: string; message?: string; stack?: string } {
   const e = err as Error;
   return { name: e?.name, message: e?.message && redactText(e.message), stack: e?.stack && redactText(e.stack) };
 }

@@ -32,6 +32,6 @@ export async function deleteInstallation(ds: DataSource, accountId: string): Pro
   return (result.affected ?? 0) > 0;
 }
 
-export function needsReauth(installation: ProviderInstallation): boolean {
+export function needsReauth(installation: Pick<ProviderInstallation, 'meta'>): boolean {
   return installation.meta?.needs_reauth === true;
 }

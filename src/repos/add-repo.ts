@@ -1,18 +1,19 @@
 // Adding a repo: resolve what the user named (a Bitbucket repo through the API with the account's
-// token, or a pasted URL through the URL policy and a git probe), then insert the row and start
-// its workflow in one transaction — a committed row always has a workflow, and adding the same
-// repo twice returns the first.
+// token, or a pasted URL through the URL policy and a git probe), insert its row and answer; its
+// workflow is started right after by the RepoStarter, which also makes any start that did not
+// happen. Adding the same repo twice returns the first.
 import type { DataSource } from 'typeorm';
 import { BitbucketApiError, NeedsReauthError, NotConnectedError } from '../bitbucket/errors';
-import { findInstallation, needsReauth } from '../bitbucket/installations';
+import { needsReauth } from '../bitbucket/installations';
 import type { BitbucketIntegration } from '../bitbucket/integration';
 import type { Config } from '../config';
-import { Repo } from '../db/entities';
+import { Repo, type ProviderInstallation } from '../db/entities';
 import { GitSyncError, probeRemote } from '../git/repo-sync';
 import { parseRepoUrl, resolveAllowedHost, type ParsedRepoUrl } from '../git/url-policy';
 import type { SecretBox } from '../security/secret-box';
-import type { TemporalGateway } from '../temporal/gateway';
 import { encodeUrlCredentials } from './git-access';
+import { findBySourceKey, insertRepo } from './repo-store';
+import type { RepoStarter } from './repo-starter';
 
 export class AddRepoError extends Error {
   constructor(
@@ -29,7 +30,7 @@ export interface AddRepoDeps {
   box: SecretBox;
   config: Config;
   bitbucket: BitbucketIntegration;
-  temporal: TemporalGateway;
+  starter: Pick<RepoStarter, 'startSoon'>;
 }
 
 type NewRepo = Pick<Repo, 'accountId' | 'source' | 'sourceKey' | 'name' | 'cloneUrl' | 'isPrivate' | 'defaultBranch'> &
@@ -39,31 +40,31 @@ export function bitbucketSourceKey(workspace: string, slug: string): string {
   return `bitbucket:${workspace}/${slug}`.toLowerCase();
 }
 
-function findBySourceKey(ds: DataSource, accountId: string, sourceKey: string): Promise<Repo | null> {
-  return ds.getRepository(Repo).createQueryBuilder('r').where('r.account_id = :accountId AND r.source_key = :sourceKey AND r.deleted_at IS NULL', { accountId, sourceKey }).getOne();
-}
-
+/**
+ * The row, then the workflow: the row commits on its own (no transaction, and no pooled
+ * connection, held open across a call to Temporal, which under a burst of adds queued every
+ * request behind it) and the answer goes out; the starter starts the workflow and retries until
+ * it has, so a committed repo always gets its workflow.
+ */
 async function insertAndStart(deps: AddRepoDeps, values: NewRepo): Promise<{ repo: Repo; created: boolean }> {
-  return deps.ds.transaction(async (m) => {
-    const result = await m.createQueryBuilder().insert().into(Repo).values(values).orIgnore().returning('id').execute();
-    const id: string | undefined = result.raw[0]?.id;
-    if (!id) {
-      const existing = await m.getRepository(Repo).createQueryBuilder('r').where('r.account_id = :a AND r.source_key = :k AND r.deleted_at IS NULL', { a: values.accountId, k: values.sourceKey }).getOneOrFail();
-      return { repo: existing, created: false };
-    }
-    const repo = await m.getRepository(Repo).findOneByOrFail({ id });
-    // Inside the transaction: if starting fails, the row is rolled back; if the commit fails after
-    // the start, the workflow finds no row and ends by itself.
-    await deps.temporal.startRepoWorkflow(repo);
-    return { repo, created: true };
-  });
+  const repo = await insertRepo(deps.ds, { ...values, workflowStartedAt: null });
+  if (!repo) {
+    const existing = await findBySourceKey(deps.ds, values.accountId, values.sourceKey);
+    if (!existing) throw new Error(`${values.name} was added and deleted by other requests meanwhile`);
+    return { repo: existing, created: false };
+  }
+  deps.starter.startSoon(repo);
+  return { repo, created: true };
 }
 
 export async function addBitbucketRepo(deps: AddRepoDeps, accountId: string, fullName: string): Promise<{ repo: Repo; created: boolean }> {
   const [workspace, slug] = fullName.split('/');
   const existing = await findBySourceKey(deps.ds, accountId, bitbucketSourceKey(workspace, slug));
   if (existing) return { repo: existing, created: false };
-  const installation = await findInstallation(deps.ds, accountId);
+  const [installation]: Array<Pick<ProviderInstallation, 'id' | 'meta'>> = await deps.ds.query(
+    `SELECT id, meta FROM provider_installations WHERE account_id = $1 AND provider = 'bitbucket'`,
+    [accountId],
+  );
   if (!installation) throw new NotConnectedError();
   if (needsReauth(installation)) throw new NeedsReauthError();
   let meta;

@@ -11,6 +11,33 @@ export function findLiveRepo(ds: DataSource, repoId: string, accountId?: string)
   return qb.getOne();
 }
 
+/**
+ * A repos row as PostgreSQL returns it (`RETURNING *`, `SELECT *`) as the entity, through the
+ * entity's own column map: the add path's statements are plain SQL, since TypeORM's query building
+ * cost more than the statements themselves when fifty adds arrive at once.
+ */
+function repoFromRow(ds: DataSource, row: Record<string, unknown>): Repo {
+  const repo = ds.getRepository(Repo).create();
+  for (const column of ds.getMetadata(Repo).columns) (repo as unknown as Record<string, unknown>)[column.propertyName] = row[column.databaseName] ?? null;
+  return repo;
+}
+
+/** The account's live repo with this source key (CONTRACT §6: adding it twice finds it). */
+export async function findBySourceKey(ds: DataSource, accountId: string, sourceKey: string): Promise<Repo | null> {
+  const rows: Array<Record<string, unknown>> = await ds.query(`SELECT * FROM repos WHERE account_id = $1 AND source_key = $2 AND deleted_at IS NULL`, [accountId, sourceKey]);
+  return rows[0] ? repoFromRow(ds, rows[0]) : null;
+}
+
+/** Inserts a repo unless the account has it already (same source key): the new row, or null. */
+export async function insertRepo(ds: DataSource, values: Partial<Repo>): Promise<Repo | null> {
+  const columns = ds.getMetadata(Repo).columns.filter((c) => (values as Record<string, unknown>)[c.propertyName] !== undefined);
+  const rows: Array<Record<string, unknown>> = await ds.query(
+    `INSERT INTO repos (${columns.map((c) => c.databaseName).join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT DO NOTHING RETURNING *`,
+    columns.map((c) => (values as Record<string, unknown>)[c.propertyName]),
+  );
+  return rows[0] ? repoFromRow(ds, rows[0]) : null;
+}
+
 export function listLiveRepos(ds: DataSource, accountId: string): Promise<Repo[]> {
   return ds.getRepository(Repo).createQueryBuilder('r').where('r.account_id = :accountId AND r.deleted_at IS NULL', { accountId }).orderBy('r.created_at', 'ASC').getMany();
 }

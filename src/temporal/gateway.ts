@@ -1,16 +1,23 @@
-// The one door from HTTP to Temporal: routes call these functions, so workflow ids, task queues,
-// search attributes and summaries are set in one place.
+// The one door to Temporal: routes call these functions, and the domain reaches repo workflows
+// through the RepoWorkflows port this implements, so workflow ids, task queues, search
+// attributes and summaries are set in one place. Each start is typed by its workflow function.
 import crypto from 'node:crypto';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client, type Connection } from '@temporalio/client';
 import { failureCode } from '../failures';
+import type { RepoMessage, RepoRef, RepoWorkflows } from '../repos/repo-workflows';
 import { LettuceAccountId, LettuceRepo, LettuceRepoStatus, taskQueues, workflowIds, type TaskQueues } from '../../workflows/definitions';
-import type { RepoWorkflowInput } from '../../workflows/repo';
+import type { diagnostics } from '../../workflows/diagnostics';
+import type { installBitbucket, InstallResult } from '../../workflows/install-bitbucket';
+import type { repo } from '../../workflows/repo';
 import { deleteSignal, pushSignal, reauthorizedSignal, reindexSignal, type PushEvent } from '../../workflows/repo-signals';
-import type { InstallResult } from '../../workflows/install-bitbucket';
-import type { QueueReport } from '../../workflows/diagnostics';
 import { temporalAnswers } from './client';
 
-export class TemporalGateway {
+/** Temporal did not answer (or refused) a call whose answer was needed; not "no such workflow". */
+export class TemporalUnavailableError extends Error {
+  override name = 'TemporalUnavailableError';
+}
+
+export class TemporalGateway implements RepoWorkflows {
   readonly queues: TaskQueues;
 
   constructor(
@@ -27,16 +34,16 @@ export class TemporalGateway {
   }
 
   /** Runs the diagnostics workflow: one live worker per task queue, each reaching PostgreSQL. */
-  async runDiagnostics(timeoutSeconds = 10): Promise<{ workflowId: string; queues: QueueReport[] }> {
+  async runDiagnostics(timeoutSeconds = 10): Promise<{ workflowId: string; queues: Awaited<ReturnType<typeof diagnostics>> }> {
     const workflowId = workflowIds.diagnostics(crypto.randomUUID());
-    const queues = await this.client.workflow.execute('diagnostics', {
+    const queues = await this.client.workflow.execute<typeof diagnostics>('diagnostics', {
       workflowId,
       taskQueue: this.queues.control,
       args: [{ taskQueues: [this.queues.control, this.queues.indexing], timeoutSeconds }],
       workflowExecutionTimeout: `${timeoutSeconds + 20} seconds`,
       staticSummary: 'Worker diagnostics',
     });
-    return { workflowId, queues: queues as QueueReport[] };
+    return { workflowId, queues };
   }
 
   /**
@@ -45,7 +52,7 @@ export class TemporalGateway {
    * retrying (it may still succeed).
    */
   async runInstall(input: { accountId: string; accountName: string; nonce: string; attemptId: string }, waitMs = 25_000): Promise<{ outcome: 'connected' | 'failed' | 'pending'; result?: InstallResult; code?: string }> {
-    const handle = await this.client.workflow.start('installBitbucket', {
+    const handle = await this.client.workflow.start<typeof installBitbucket>('installBitbucket', {
       workflowId: workflowIds.install(input.accountId, input.nonce),
       taskQueue: this.queues.control,
       args: [{ accountId: input.accountId, attemptId: input.attemptId }],
@@ -56,7 +63,7 @@ export class TemporalGateway {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'pending'>((resolve) => (timer = setTimeout(() => resolve('pending'), waitMs)));
     try {
-      const result = await Promise.race([handle.result() as Promise<InstallResult>, timeout]);
+      const result = await Promise.race([handle.result(), timeout]);
       return result === 'pending' ? { outcome: 'pending' } : { outcome: 'connected', result };
     } catch (err) {
       if (err instanceof WorkflowFailedError) {
@@ -70,52 +77,60 @@ export class TemporalGateway {
   }
 
   /** Start options of a repo's workflow: one place for its id, queue, search attributes and summary. */
-  private repoWorkflowOptions(repo: RepoRef) {
-    const input: RepoWorkflowInput = { repoId: repo.id, reconcileIntervalMs: this.repoReconcileIntervalMs };
+  private repoWorkflowOptions(ref: RepoRef) {
+    const args: Parameters<typeof repo> = [{ repoId: ref.id, reconcileIntervalMs: this.repoReconcileIntervalMs }];
     return {
-      workflowId: workflowIds.repo(repo.id),
+      workflowId: workflowIds.repo(ref.id),
       taskQueue: this.queues.control,
-      args: [input] as [RepoWorkflowInput],
+      args,
       typedSearchAttributes: [
-        { key: LettuceAccountId, value: repo.accountId },
-        { key: LettuceRepo, value: repo.name.slice(0, 255) },
+        { key: LettuceAccountId, value: ref.accountId },
+        { key: LettuceRepo, value: ref.name.slice(0, 255) },
         { key: LettuceRepoStatus, value: 'pending' },
       ],
-      staticSummary: `Repo ${repo.name}`.slice(0, 200),
+      staticSummary: `Repo ${ref.name}`.slice(0, 200),
     };
   }
 
-  /** Starts the repo's workflow (or finds it running). */
-  async startRepoWorkflow(repo: RepoRef): Promise<void> {
-    await this.client.workflow.start('repo', { ...this.repoWorkflowOptions(repo), workflowIdConflictPolicy: 'USE_EXISTING' });
+  async startRepo(ref: RepoRef): Promise<void> {
+    await this.client.workflow.start<typeof repo>('repo', { ...this.repoWorkflowOptions(ref), workflowIdConflictPolicy: 'USE_EXISTING' });
   }
 
-  /** Signals the repo's workflow, starting it again if it is not running (signal-with-start). */
-  async signalRepo(repo: RepoRef, message: RepoMessage): Promise<void> {
-    const options = this.repoWorkflowOptions(repo);
+  /**
+   * A signal to the running workflow; one that is not running (it ended, or was never started)
+   * starts again with the message (signal-with-start). The plain signal first: it is the common
+   * case, and a smaller request than a signal-with-start (no start options to encode and check),
+   * which matters when the push dispatcher sends one per repo every second of a burst.
+   */
+  async signalRepo(ref: RepoRef, message: RepoMessage): Promise<void> {
+    const handle = this.client.workflow.getHandle<typeof repo>(workflowIds.repo(ref.id));
+    const orStart = async (signal: () => Promise<void>, signalWithStart: () => Promise<unknown>) => {
+      try {
+        await signal();
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        await signalWithStart();
+      }
+    };
+    const options = this.repoWorkflowOptions(ref);
     if (message.kind === 'push') {
-      await this.client.workflow.signalWithStart('repo', { ...options, signal: pushSignal, signalArgs: [message.event] });
+      const { event } = message;
+      await orStart(() => handle.signal(pushSignal, event), () => this.client.workflow.signalWithStart<typeof repo, [PushEvent]>('repo', { ...options, signal: pushSignal, signalArgs: [event] }));
     } else {
       const signal = { reindex: reindexSignal, delete: deleteSignal, reauthorized: reauthorizedSignal }[message.kind];
-      await this.client.workflow.signalWithStart('repo', { ...options, signal, signalArgs: [] });
+      await orStart(() => handle.signal(signal), () => this.client.workflow.signalWithStart<typeof repo, []>('repo', { ...options, signal, signalArgs: [] }));
     }
   }
 
+  /** The repo workflow's current run; runId null when Temporal has no such workflow. */
   async describeRepoWorkflow(repoId: string): Promise<{ workflowId: string; runId: string | null }> {
     const workflowId = workflowIds.repo(repoId);
     try {
       const description = await this.client.workflow.getHandle(workflowId).describe();
       return { workflowId, runId: description.runId };
-    } catch {
-      return { workflowId, runId: null };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { workflowId, runId: null };
+      throw new TemporalUnavailableError(`Temporal could not describe ${workflowId}: ${(err as Error).message}`);
     }
   }
 }
-
-export interface RepoRef {
-  id: string;
-  accountId: string;
-  name: string;
-}
-
-export type RepoMessage = { kind: 'push'; event: PushEvent } | { kind: 'reindex' | 'delete' | 'reauthorized' };

@@ -7,30 +7,30 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
 import { pushDispatchFailures, pushDispatchLag } from '../metrics';
-import type { RepoMessage, RepoRef } from '../temporal/gateway';
+import type { RepoWorkflows } from '../repos/repo-workflows';
 import type { PushEvent } from '../../workflows/repo-signals';
 import { DISPATCHED_OUTCOMES } from './delivery-recorder';
 
-export interface PushSignaller {
-  signalRepo(repo: RepoRef, message: RepoMessage): Promise<void>;
-}
+export type PushSignaller = Pick<RepoWorkflows, 'signalRepo'>;
 
-interface Waiting {
-  request_uuid: string;
+/** One repo's waiting deliveries, oldest first (parallel arrays: a round at full load holds thousands). */
+interface WaitingGroup {
   repo_id: string | null;
-  outcome: string;
-  commit: string | null;
-  branch: string | null;
-  received_at: Date;
   account_id: string | null;
   name: string | null;
   live: boolean;
+  uuids: string[];
+  outcomes: string[];
+  commits: Array<string | null>;
+  branches: Array<string | null>;
+  /** received_at as epoch ms. */
+  received: number[];
 }
 
 export interface DispatcherOptions {
   /** How often waiting rows left by another process (or a failed signal) are looked for. */
   sweepMs?: number;
-  /** Deliveries claimed per round. */
+  /** Deliveries claimed per round; a round that claims this many is followed by the next at once (a backlog waits). */
   batch?: number;
   /** Signals in flight at once. */
   concurrency?: number;
@@ -70,7 +70,7 @@ export class PushDispatcher {
     opts: DispatcherOptions = {},
   ) {
     this.sweepMs = opts.sweepMs ?? 5_000;
-    this.batch = opts.batch ?? 5_000;
+    this.batch = opts.batch ?? 20_000;
     this.concurrency = opts.concurrency ?? 16;
     this.minRoundMs = opts.minRoundMs ?? 1000;
   }
@@ -115,7 +115,7 @@ export class PushDispatcher {
       } else {
         backoffMs = 0;
         if (result.dispatched === 0 && !this.woken) await this.pause(this.sweepMs, true);
-        else await this.pause(roundStarted + this.minRoundMs - Date.now(), false);
+        else if (result.dispatched < this.batch) await this.pause(roundStarted + this.minRoundMs - Date.now(), false);
       }
     }
   }
@@ -156,38 +156,39 @@ export class PushDispatcher {
   /** One round: claim, signal each repo once, mark what was signalled. */
   async dispatchWaiting(): Promise<{ dispatched: number; failed: number }> {
     return this.ds.transaction(async (m) => {
-      const rows: Waiting[] = await m.query(
-        `SELECT d.request_uuid, d.repo_id, d.outcome, d.commit, d.branch, d.received_at, r.account_id, r.name, (r.id IS NOT NULL AND r.deleted_at IS NULL) AS live
-           FROM webhook_deliveries d LEFT JOIN repos r ON r.id = d.repo_id
-          WHERE d.task_queue_prefix = $1 AND d.outcome IN (${DISPATCHED_SQL}) AND d.dispatched_at IS NULL
-          ORDER BY d.received_at
-          LIMIT $2
-          FOR UPDATE OF d SKIP LOCKED`,
+      // Grouped by repo in SQL: a round at full load claims thousands of rows, and one result row
+      // per repo costs this process far less than one per delivery.
+      const groups: WaitingGroup[] = await m.query(
+        `SELECT w.repo_id, r.account_id, r.name, (r.id IS NOT NULL AND r.deleted_at IS NULL) AS live,
+                array_agg(w.request_uuid ORDER BY w.received_at) AS uuids, array_agg(w.outcome ORDER BY w.received_at) AS outcomes,
+                array_agg(w.commit ORDER BY w.received_at) AS commits, array_agg(w.branch ORDER BY w.received_at) AS branches,
+                array_agg(extract(epoch FROM w.received_at) * 1000 ORDER BY w.received_at)::float8[] AS received
+           FROM (SELECT request_uuid, repo_id, outcome, commit, branch, received_at FROM webhook_deliveries
+                  WHERE task_queue_prefix = $1 AND outcome IN (${DISPATCHED_SQL}) AND dispatched_at IS NULL
+                  ORDER BY received_at
+                  LIMIT $2
+                  FOR UPDATE SKIP LOCKED) w
+           LEFT JOIN repos r ON r.id = w.repo_id
+          GROUP BY w.repo_id, r.id
+          ORDER BY min(w.received_at)`,
         [this.taskQueuePrefix, this.batch],
       );
-      if (rows.length === 0) return { dispatched: 0, failed: 0 };
-      const byRepo = new Map<string, Waiting[]>();
-      for (const row of rows) {
-        const group = byRepo.get(row.repo_id ?? '');
-        if (group) group.push(row);
-        else byRepo.set(row.repo_id ?? '', [row]);
-      }
+      if (groups.length === 0) return { dispatched: 0, failed: 0 };
       const done: string[] = [];
       let failed = 0;
-      const groups = [...byRepo.values()];
       const signalNext = async () => {
         for (let group = groups.shift(); group; group = groups.shift()) {
-          const last = group[group.length - 1];
           try {
             // A deleted (or never committed) repo's pushes are settled without a signal, which
             // would otherwise start its workflow again.
-            if (last.live) await this.temporal.signalRepo({ id: last.repo_id!, accountId: last.account_id!, name: last.name! }, { kind: 'push', event: pushEventOf(group) });
-            done.push(...group.map((row) => row.request_uuid));
-            for (const row of group) pushDispatchLag.observe((Date.now() - new Date(row.received_at).getTime()) / 1000);
+            if (group.live) await this.temporal.signalRepo({ id: group.repo_id!, accountId: group.account_id!, name: group.name! }, { kind: 'push', event: pushEventOf(rowsOf(group)) });
+            done.push(...group.uuids);
+            const now = Date.now();
+            for (const at of group.received) pushDispatchLag.observe((now - at) / 1000);
           } catch (err) {
             failed++;
             pushDispatchFailures.inc();
-            this.log.warn({ repoId: last.repo_id, deliveries: group.length, err: (err as Error).message }, 'could not signal a repo workflow; the pushes stay recorded and are retried');
+            this.log.warn({ repoId: group.repo_id, deliveries: group.uuids.length, err: (err as Error).message }, 'could not signal a repo workflow; the pushes stay recorded and are retried');
           }
         }
       };
@@ -196,6 +197,10 @@ export class PushDispatcher {
       return { dispatched: done.length, failed };
     });
   }
+}
+
+function rowsOf(group: WaitingGroup): Array<{ request_uuid: string; outcome: string; commit: string | null; branch: string | null }> {
+  return group.uuids.map((request_uuid, i) => ({ request_uuid, outcome: group.outcomes[i], commit: group.commits[i], branch: group.branches[i] }));
 }
 
 /**

@@ -3,6 +3,40 @@
 // `commits` or `links`), tags with null `tagger`/`date`, `truncated: true`, a `repository` without
 // `slug`. Only a change to the main branch moves the index; a change to another branch, or the
 // main branch's deletion, only hints that the main branch may have been renamed.
+import { NOT_JSON, scanJson, type Shape } from './json-scan';
+
+/** What the receiver reads of a `repo:push` body: which repo, and its changes. */
+export interface PushDelivery {
+  repositoryUuid: string | null;
+  /** `repository.full_name`, lower-cased. */
+  fullName: string | null;
+  changes: readonly unknown[];
+}
+
+const REF: Shape = { keys: { type: {}, name: {}, target: { keys: { hash: {} } } } };
+/** The parts of a push body the receiver reads (summarizePush below); nothing else is built. */
+const PUSH_SHAPE: Shape = {
+  keys: {
+    repository: { keys: { uuid: {}, full_name: {} } },
+    push: { keys: { changes: { items: { keys: { new: REF, old: REF } } } } },
+  },
+};
+
+/**
+ * Reads a `repo:push` body; null when it is not one (not JSON, or no `push.changes` list). Every
+ * byte is checked — a malformed body must be refused (CONTRACT §8) — but only the fields read
+ * here are built (src/webhooks/json-scan.ts), not the commits, authors and links around them.
+ */
+export function readPushDelivery(raw: Buffer): PushDelivery | null {
+  const payload = scanJson(raw, PUSH_SHAPE) as { repository?: { uuid?: unknown; full_name?: unknown }; push?: { changes?: unknown } } | null | typeof NOT_JSON;
+  if (payload === NOT_JSON || !payload || typeof payload !== 'object' || !Array.isArray(payload.push?.changes)) return null;
+  const { uuid, full_name: fullName } = payload.repository ?? {};
+  return {
+    repositoryUuid: typeof uuid === 'string' ? uuid : null,
+    fullName: typeof fullName === 'string' ? fullName.toLowerCase() : null,
+    changes: payload.push.changes,
+  };
+}
 
 /** The receiver's verdict on one push, also the delivery row's outcome. */
 export type PushOutcome = 'accepted' | 'other_branch' | 'other_ref';

@@ -1,6 +1,9 @@
 // The foundation API against the real service (real PostgreSQL, real Temporal): admin API,
 // session, auth, the contract's error shape, health and metrics.
+import crypto from 'node:crypto';
+import http from 'node:http';
 import { Client } from 'pg';
+import { SecretBox } from '../../src/security/secret-box';
 import { ADMIN_TOKEN, createAccount, startTestService, type TestService } from '../support/service';
 
 let svc: TestService;
@@ -136,5 +139,81 @@ describe('routing, health and metrics', () => {
     expect(text).toMatch(/lettuce_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} \d+/);
     expect(text).toContain('lettuce_token_refreshes_total');
     expect(text).toContain('lettuce_webhook_deliveries_total');
+  });
+});
+
+describe('the webhook receiver over HTTP (served ahead of the Koa app)', () => {
+  let accountId: string;
+  let secret: string;
+  const sign = (body: string | Buffer) => `sha256=${crypto.createHmac('sha256', secret).update(body).digest('hex')}`;
+  const deliver = (body: string | Buffer, headers: Record<string, string> = {}, path = `/v1/webhooks/bitbucket/${accountId}`) =>
+    svc.request('POST', path, { rawBody: body, headers: { 'content-type': 'application/json', 'x-event-key': 'repo:push', 'x-request-uuid': crypto.randomUUID(), 'x-hub-signature': sign(body), ...headers } });
+  const push = JSON.stringify({ repository: { full_name: 'nobody/unknown', uuid: '{00000000-0000-4000-8000-000000000000}' }, push: { changes: [{ new: { type: 'branch', name: 'main', target: { hash: 'a'.repeat(40) } } }] } });
+
+  beforeAll(async () => {
+    ({ accountId } = await createAccount(svc));
+    const db = new Client({ connectionString: svc.config.databaseUrl });
+    await db.connect();
+    try {
+      const { rows } = await db.query('SELECT webhook_secret FROM accounts WHERE id = $1', [accountId]);
+      secret = new SecretBox(svc.config.tokenEncryptionKey).open(rows[0].webhook_secret);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('answers as the contract says: recorded, duplicate, ignored, refused, malformed', async () => {
+    const uuid = crypto.randomUUID();
+    const first = await deliver(push, { 'x-request-uuid': uuid, 'x-request-id': 'caller-request-7' });
+    expect(first.status).toBe(202);
+    expect(first.body).toEqual({ outcome: 'ignored', reason: 'this repository is not added to Lettuce' });
+    expect(first.headers.get('x-request-id')).toBe('caller-request-7');
+    expect(first.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect((await deliver(push, { 'x-request-uuid': uuid })).body).toEqual({ outcome: 'duplicate' });
+    expect((await deliver(push, { 'x-request-uuid': uuid })).status).toBe(200);
+    expect((await deliver('{}', { 'x-event-key': 'repo:updated' })).body).toEqual({ outcome: 'ignored', reason: 'event repo:updated is not handled' });
+    expectError(await deliver(push, { 'x-hub-signature': `sha256=${'0'.repeat(64)}` }), 401, 'invalid_signature');
+    expectError(await deliver(push, { 'x-hub-signature': '' }), 401, 'invalid_signature');
+    expectError(await deliver('{"push":1}'), 400, 'invalid_payload');
+    expectError(await deliver('not json'), 400, 'invalid_payload');
+    // Not one of our accounts, however the segment looks: the signature cannot match.
+    for (const segment of [crypto.randomUUID(), 'nope', '%zz']) expectError(await deliver(push, {}, `/v1/webhooks/bitbucket/${segment}`), 401, 'invalid_signature');
+    // A trailing slash, a query string or an upper-case id name the same account.
+    expect((await deliver(push, {}, `/v1/webhooks/bitbucket/${accountId.toUpperCase()}/?x=1`)).status).toBe(202);
+  });
+
+  it('refuses bodies over 1 MiB with 413 and closes the connection, declared or streamed', async () => {
+    const big = 'x'.repeat(1024 * 1024 + 1);
+    const declared = await deliver(big);
+    expectError(declared, 413, 'payload_too_large');
+    expect(declared.headers.get('connection')).toBe('close');
+    const streamed = await new Promise<{ status: number; body: string; connection?: string }>((resolve, reject) => {
+      const req = http.request(`${svc.url}/v1/webhooks/bitbucket/${accountId}`, { method: 'POST', headers: { 'x-event-key': 'repo:push', 'x-hub-signature': sign('') } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body, connection: res.headers.connection }));
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 12; i++) req.write(Buffer.alloc(100_000, 120));
+      req.end();
+    });
+    expect(streamed.status).toBe(413);
+    expect(JSON.parse(streamed.body).error.code).toBe('payload_too_large');
+    expect(streamed.connection).toBe('close');
+  });
+
+  it('answers other methods on a webhook URL with 405 in the error shape', async () => {
+    const res = await svc.request('GET', `/v1/webhooks/bitbucket/${accountId}`);
+    expectError(res, 405, 'method_not_allowed');
+    expect(res.headers.get('allow')).toBe('POST');
+    expectError(await svc.request('POST', '/v1/webhooks/bitbucket/'), 404, 'not_found'); // no account: not a webhook URL
+  });
+
+  it('counts deliveries and their latency in /metrics', async () => {
+    await deliver(push);
+    const text = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(text).toMatch(/lettuce_http_request_duration_seconds_count\{method="POST",route="\/v1\/webhooks\/bitbucket\/:accountId",status="202"\} [1-9]/);
+    expect(text).toMatch(/lettuce_webhook_deliveries_total\{outcome="ignored"\} [1-9]/);
+    expect(text).toMatch(/lettuce_webhook_deliveries_total\{outcome="invalid_signature"\} [1-9]/);
   });
 });

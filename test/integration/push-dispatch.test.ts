@@ -10,7 +10,7 @@ import { createAccount } from '../../src/accounts/accounts';
 import { openDatabase } from '../../src/db/data-source';
 import { createLogger } from '../../src/logger';
 import { SecretBox } from '../../src/security/secret-box';
-import type { RepoMessage, RepoRef } from '../../src/temporal/gateway';
+import type { RepoMessage, RepoRef } from '../../src/repos/repo-workflows';
 import { DeliveryRecorder, type DeliveryRecord } from '../../src/webhooks/delivery-recorder';
 import { DELIVERY_RETENTION_DAYS, PushDispatcher, pushEventOf } from '../../src/webhooks/push-dispatcher';
 

@@ -173,7 +173,7 @@ export const openApiDocument = {
             obj({ repo: ref('AdminRepo'), accountId: str, workflowId: str, runId: nullable(str), temporalUiUrl: { type: 'string', format: 'uri' } }),
             'The repo plus workflowId, runId and temporalUiUrl.',
           ),
-          ...errorsOf({ 401: ['unauthorized'], 404: ['not_found'] }),
+          ...errorsOf({ 401: ['unauthorized'], 404: ['not_found'], 503: ['temporal_unavailable'] }),
         },
       },
     },

@@ -13,6 +13,7 @@ import type { AppDeps } from '../deps';
 import { ApiError, errors } from '../errors';
 import { isUuid } from '../ids';
 import { integrationErrorToApi } from './bitbucket';
+import { TemporalUnavailableError } from '../../temporal/gateway';
 
 const addBody = z
   .object({
@@ -33,6 +34,7 @@ function toApiError(err: unknown): never {
 export function repoRoutes(deps: AppDeps): Router {
   const router = new Router({ prefix: '/v1/repos' });
   router.use(requireUser(deps));
+  const adding = { ds: deps.ds, box: deps.box, config: deps.config, bitbucket: deps.bitbucket, starter: deps.starter };
 
   /** The caller's live repo, or 404 — another account's id looks exactly like a missing one. */
   async function ownRepo(ctx: Context): Promise<Repo> {
@@ -45,7 +47,7 @@ export function repoRoutes(deps: AppDeps): Router {
   router.post('/', async (ctx) => {
     const body = await readJson(ctx, addBody);
     const accountId = sessionOf(ctx).account.id;
-    const { repo, created } = await (body.bitbucket ? addBitbucketRepo(deps, accountId, body.bitbucket) : addUrlRepo(deps, accountId, body.url!)).catch(toApiError);
+    const { repo, created } = await (body.bitbucket ? addBitbucketRepo(adding, accountId, body.bitbucket) : addUrlRepo(adding, accountId, body.url!)).catch(toApiError);
     ctx.status = created ? 202 : 200;
     ctx.body = { repo: presentRepo(repo) };
   });
@@ -61,7 +63,7 @@ export function repoRoutes(deps: AppDeps): Router {
   router.patch('/:id', async (ctx) => {
     const repo = await ownRepo(ctx);
     const body = await readJson(ctx, patchBody);
-    const updated = await switchToUrl(deps, repo, body.url).catch(toApiError);
+    const updated = await switchToUrl(adding, repo, body.url).catch(toApiError);
     await deps.temporal.signalRepo(updated, { kind: 'reauthorized' });
     await deps.temporal.signalRepo(updated, { kind: 'reindex' });
     ctx.body = { repo: presentRepo(updated) };
@@ -91,7 +93,10 @@ export function adminRepoRoutes(deps: AppDeps): Router {
   router.get('/:id', async (ctx) => {
     const repo = isUuid(ctx.params.id) ? await findLiveRepo(deps.ds, ctx.params.id) : null;
     if (!repo) throw errors.notFound('repo');
-    const { workflowId, runId } = await deps.temporal.describeRepoWorkflow(repo.id);
+    const { workflowId, runId } = await deps.temporal.describeRepoWorkflow(repo.id).catch((err) => {
+      if (err instanceof TemporalUnavailableError) throw new ApiError(503, 'temporal_unavailable', 'Temporal did not answer, so the workflow cannot be looked up; try again.');
+      throw err;
+    });
     const ns = encodeURIComponent(deps.config.temporal.namespace);
     const operator = {
       accountId: repo.accountId,

@@ -1,107 +1,148 @@
-// The Bitbucket webhook receiver (CONTRACT §8): POST /v1/webhooks/bitbucket/{accountId}.
-// The signature is checked over the raw bytes, in constant time, before anything is parsed. A
-// valid push to the default branch is recorded (webhook_deliveries, in a batched INSERT that also
-// recognises a redelivered X-Request-UUID) and answered as soon as the row is committed; no
-// Temporal call happens on this path. The PushDispatcher then signals each repo's workflow once
-// for everything it has waiting, so a crash after the answer loses nothing and a burst of
-// deliveries costs one signal per repo, not one per delivery. Nothing is cloned here.
-import crypto from 'node:crypto';
-import Router from '@koa/router';
-import type { Context } from 'koa';
-import { webhookDeliveries } from '../../metrics';
-import { readRawBody } from '../body';
-import type { AppDeps } from '../deps';
-import { ApiError } from '../errors';
+// POST /v1/webhooks/bitbucket/{accountId}: the HTTP side of the webhook receiver
+// (src/webhooks/receiver.ts does verify → parse → record). Served by node:http ahead of the Koa
+// app: deliveries are the one load the service does not choose, and the stack every other route
+// passes (request context, error handler, routers, Koa's context and body handling) cost more
+// per delivery than the receiver's own work (bench/webhook-bench.ts prints the measurements). It
+// keeps what that stack gives every answer: the contract's error shape and status codes, the
+// 1 MiB body limit, X-Request-Id, the latency histogram and the access log line — for answered
+// deliveries (2xx) at debug level, since at thousands a second /metrics counts them instead.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../logger';
+import { redactUrl } from '../../logger';
+import { httpRequestDuration } from '../../metrics';
+import type { ReceiverAnswer, WebhookReceiver } from '../../webhooks/receiver';
+import { BODY_LIMIT_BYTES } from '../body';
+import { errors } from '../errors';
 import { isUuid } from '../ids';
-import { summarizePush } from '../../webhooks/push-payload';
+import { requestIdFor, sanitize } from '../middleware';
 
-const SECRET_CACHE_MS = 60_000;
-// Only found repos are cached, so a repo added a moment ago is never missed; a deleted one may be
-// recorded for a few seconds more, and the dispatcher settles such pushes without a signal.
-const REPO_CACHE_MS = 5_000;
+const PREFIX = '/v1/webhooks/bitbucket/';
+/** The route as the OpenAPI document and the latency histogram name it. */
+export const WEBHOOK_ROUTE = { method: 'post', path: `${PREFIX}:accountId` } as const;
 
-interface PushTarget {
-  id: string;
-  defaultBranch: string | null;
-}
+const JSON_TYPE = 'application/json; charset=utf-8';
+const ACCEPTED = JSON.stringify({ outcome: 'accepted' });
+const DUPLICATE = JSON.stringify({ outcome: 'duplicate' });
 
-export function verifySignature(rawBody: Buffer, header: string | undefined, secret: string): boolean {
-  const match = /^sha256=([0-9a-f]{64})$/i.exec(header ?? '');
-  if (!match) return false;
-  const expected = crypto.createHmac('sha256', secret).update(rawBody).digest();
-  return crypto.timingSafeEqual(expected, Buffer.from(match[1], 'hex'));
+/** The account segment of a webhook URL, or null when the URL is not a webhook's (Koa answers it then). */
+function accountSegment(url: string): string | null {
+  if (!url.startsWith(PREFIX)) return null;
+  const query = url.indexOf('?', PREFIX.length);
+  let segment = url.slice(PREFIX.length, query === -1 ? undefined : query);
+  if (segment.endsWith('/')) segment = segment.slice(0, -1); // the router was not strict about it either
+  if (segment === '' || segment.includes('/')) return null;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /**
- * `load` with what it found kept for `ttlMs` per argument list; a miss (null) is never kept, so
- * something created a moment ago is found at once. At most 10,000 entries: a cache, not a registry.
+ * The raw body, at most `limit` bytes, to `done` (null when it is larger). One chunk is used as it
+ * is, without a copy; callbacks rather than promises, since every promise costs this process an
+ * async hook (the Temporal client keeps AsyncLocalStorage on).
  */
-function cacheFound<A extends Array<string | null>, T>(ttlMs: number, load: (...args: A) => Promise<T | null>): (...args: A) => Promise<T | null> {
-  const kept = new Map<string, { value: T; until: number }>();
-  return async (...args) => {
-    const key = args.join('|');
-    const hit = kept.get(key);
-    if (hit && hit.until > Date.now()) return hit.value;
-    const value = await load(...args);
-    if (value === null) return null;
-    if (kept.size >= 10_000) kept.clear();
-    kept.set(key, { value, until: Date.now() + ttlMs });
-    return value;
+function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | null) => void): void {
+  if (Number(req.headers['content-length'] || 0) > limit) {
+    req.resume(); // drain without buffering, so the client reads our answer
+    done(null);
+    return;
+  }
+  let first: Buffer | null = null;
+  let more: Buffer[] | null = null;
+  let size = 0;
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.resume();
+      done(null);
+    } else if (first === null) first = chunk;
+    else (more ??= [first]).push(chunk);
   };
+  const onEnd = () => done(more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0)));
+  req.on('data', onData);
+  req.once('end', onEnd);
 }
 
-export function webhookRoutes(deps: AppDeps): Router {
-  const router = new Router({ prefix: '/v1/webhooks/bitbucket' });
-  const secretOf = cacheFound(SECRET_CACHE_MS, async (accountId: string) => {
-    const rows: Array<{ webhook_secret: string }> = await deps.ds.query(`SELECT webhook_secret FROM accounts WHERE id = $1`, [accountId]);
-    return rows[0] ? deps.box.open(rows[0].webhook_secret) : null;
-  });
-  const repoOf = cacheFound(REPO_CACHE_MS, async (accountId: string, uuid: string | null, fullName: string | null): Promise<PushTarget | null> => {
-    const rows: Array<{ id: string; default_branch: string }> = await deps.ds.query(
-      `SELECT id, default_branch FROM repos WHERE account_id = $1 AND deleted_at IS NULL AND source = 'bitbucket'
-         AND (bitbucket_uuid = $2 OR lower(name) = $3) LIMIT 1`,
-      [accountId, uuid, fullName],
-    );
-    return rows[0] ? { id: rows[0].id, defaultBranch: rows[0].default_branch } : null;
-  });
+function bodyOf(a: ReceiverAnswer): string {
+  if ('code' in a) return JSON.stringify({ error: { code: a.code, message: a.message } });
+  if (a.outcome === 'accepted') return ACCEPTED;
+  if (a.outcome === 'duplicate') return DUPLICATE;
+  return JSON.stringify({ outcome: a.outcome, reason: a.reason });
+}
 
-  const answer = (ctx: Context, status: number, outcome: string, body: Record<string, unknown> = {}) => {
-    webhookDeliveries.inc({ outcome });
-    ctx.status = status;
-    ctx.body = { outcome, ...body };
+/**
+ * The request listener's first look at every request: true when it took the request (a webhook
+ * delivery, or another method on a webhook URL), false to leave it to the Koa app.
+ */
+export function webhookIntake(deps: { receiver: WebhookReceiver; log: Logger }): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { receiver, log } = deps;
+  const latency = new Map<number, ReturnType<typeof httpRequestDuration.labels>>();
+  const latencyOf = (status: number) => {
+    let child = latency.get(status);
+    if (!child) latency.set(status, (child = httpRequestDuration.labels('POST', WEBHOOK_ROUTE.path, String(status))));
+    return child;
   };
 
-  router.post('/:accountId', async (ctx) => {
-    const raw = await readRawBody(ctx);
-    const accountId = ctx.params.accountId;
-    const secret = isUuid(accountId) ? await secretOf(accountId) : null;
-    if (!secret || !verifySignature(raw, ctx.get('x-hub-signature') || undefined, secret)) {
-      webhookDeliveries.inc({ outcome: 'invalid_signature' });
-      throw new ApiError(401, 'invalid_signature', 'The X-Hub-Signature does not match this payload.');
-    }
-    const eventKey = ctx.get('x-event-key');
-    const requestUuid = ctx.get('x-request-uuid').slice(0, 200) || crypto.randomUUID();
-    if (eventKey !== 'repo:push') return answer(ctx, 202, 'ignored', { reason: `event ${eventKey || '(none)'} is not handled` });
+  const send = (req: IncomingMessage, res: ServerResponse, requestId: string, started: bigint, status: number, body: string, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'Content-Type': JSON_TYPE, 'Content-Length': String(Buffer.byteLength(body)), 'X-Request-Id': requestId, ...headers });
+    res.end(body);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (req.method === 'POST') latencyOf(status).observe(seconds);
+    // Method, redacted URL, status and time only: never headers or bodies (the Koa access line's fields).
+    const level = status < 300 ? 'debug' : 'info';
+    if (log.isLevelEnabled(level)) log[level]({ requestId, method: req.method, url: redactUrl(req.url ?? ''), status, ms: Math.round(seconds * 1000) }, 'request');
+  };
 
-    let payload: { repository?: { uuid?: string; full_name?: string }; push?: { changes?: unknown[] } };
-    try {
-      payload = JSON.parse(raw.toString('utf8'));
-      if (!payload || typeof payload !== 'object' || !Array.isArray(payload.push?.changes)) throw new Error('shape');
-    } catch {
-      webhookDeliveries.inc({ outcome: 'malformed' });
-      throw new ApiError(400, 'invalid_payload', 'The delivery is not a repo:push payload.');
-    }
+  const deliver = (req: IncomingMessage, res: ServerResponse, accountId: string, requestId: string, started: bigint) => {
+    const failed = (err: unknown) => {
+      log.error({ requestId, err: sanitize(err) }, 'request failed');
+      if (res.headersSent || res.destroyed) return;
+      try {
+        send(req, res, requestId, started, 500, JSON.stringify({ error: { code: 'internal_error', message: 'Something went wrong on our side; try again.' } }));
+      } catch {
+        res.destroy(); // nothing more can be said on this connection
+      }
+    };
+    readBody(req, BODY_LIMIT_BYTES, (body) => {
+      if (body === null) {
+        const e = errors.payloadTooLarge(BODY_LIMIT_BYTES);
+        // The unread rest of an oversized body would corrupt a reused connection.
+        send(req, res, requestId, started, e.status, JSON.stringify({ error: { code: e.code, message: e.message } }), { Connection: 'close' });
+        return;
+      }
+      const h = req.headers;
+      receiver
+        .receive({
+          accountId: isUuid(accountId) ? accountId : null,
+          body,
+          signature: h['x-hub-signature'] as string | undefined,
+          eventKey: h['x-event-key'] as string | undefined,
+          requestUuid: h['x-request-uuid'] as string | undefined,
+        })
+        .then((answer) => send(req, res, requestId, started, answer.status, bodyOf(answer)))
+        .catch(failed);
+    });
+  };
 
-    const uuid = typeof payload.repository?.uuid === 'string' ? payload.repository.uuid : null;
-    const fullName = typeof payload.repository?.full_name === 'string' ? payload.repository.full_name.toLowerCase() : null;
-    const repo = await repoOf(accountId, uuid, fullName);
-    // Without a head to name, the workflow fetches whatever the main branch holds.
-    const push = repo ? summarizePush(payload.push!.changes!, repo.defaultBranch) : { outcome: 'unknown_repo' as const, commit: null, branch: null };
-    const isNew = await deps.deliveries.record({ requestUuid, accountId, repoId: repo?.id ?? null, eventKey, outcome: push.outcome, commit: push.commit, branch: push.outcome === 'other_branch' ? push.branch : null });
-    if (!isNew) return answer(ctx, 200, 'duplicate');
-    if (push.outcome === 'unknown_repo') return answer(ctx, 202, 'ignored', { reason: 'this repository is not added to Lettuce' });
-    if (push.outcome !== 'accepted') return answer(ctx, 202, 'ignored', { reason: 'no push to the main branch' });
-    answer(ctx, 202, 'accepted');
-  });
-  return router;
+  return (req, res) => {
+    const accountId = accountSegment(req.url ?? '');
+    if (accountId === null) return false;
+    const started = process.hrtime.bigint();
+    const requestId = requestIdFor(req.headers['x-request-id'] as string | undefined);
+    if (req.method === 'POST') {
+      deliver(req, res, accountId, requestId, started);
+    } else if (req.method === 'OPTIONS') {
+      res.writeHead(200, { Allow: 'POST', 'Content-Length': '0', 'X-Request-Id': requestId });
+      res.end();
+    } else {
+      req.resume();
+      const path = (req.url ?? '').split('?')[0];
+      send(req, res, requestId, started, 405, JSON.stringify({ error: { code: 'method_not_allowed', message: `${req.method} is not allowed on ${path}.` } }), { Allow: 'POST' });
+    }
+    return true;
+  };
 }

@@ -31,6 +31,8 @@ export class Repo {
   @Column({ name: 'error_message', type: 'text', nullable: true }) errorMessage: string | null;
   @Column({ type: 'jsonb', nullable: true }) progress: { filesDone: number; filesTotal: number } | null;
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt: Date | null;
+  /** When its workflow was known started; NULL for a moment after the add (src/repos/repo-starter.ts). */
+  @Column({ name: 'workflow_started_at', type: 'timestamptz', nullable: true, default: () => 'now()' }) workflowStartedAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

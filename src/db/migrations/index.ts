@@ -7,6 +7,8 @@ import { SearchBlocks1764300000300 } from './1764300000300-search-blocks';
 import { DeliveryDispatch1764300000400 } from './1764300000400-delivery-dispatch';
 import { Reconcile1764300000550 } from './1764300000550-reconcile';
 import { SearchPostings1764300000600 } from './1764300000600-search-postings';
+import { DeliveryRecordLean1764300000610 } from './1764300000610-delivery-record-lean';
+import { RepoWorkflowStarted1764300000620 } from './1764300000620-repo-workflow-started';
 
 export const MIGRATIONS = [
   Initial1764300000000,
@@ -17,4 +19,6 @@ export const MIGRATIONS = [
   DeliveryDispatch1764300000400,
   Reconcile1764300000550,
   SearchPostings1764300000600,
+  DeliveryRecordLean1764300000610,
+  RepoWorkflowStarted1764300000620,
 ];

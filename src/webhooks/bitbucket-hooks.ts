@@ -8,6 +8,7 @@ import type { BitbucketIntegration } from '../bitbucket/integration';
 import type { Config } from '../config';
 import { Repo } from '../db/entities';
 import type { SecretBox } from '../security/secret-box';
+import { readWebhookSecret } from './account-secret';
 
 export function webhookUrl(config: Config, accountId: string): string {
   return `${config.publicUrl}/v1/webhooks/bitbucket/${accountId}`;
@@ -51,8 +52,9 @@ export async function ensureWebhook(repo: Repo, deps: WebhookDeps): Promise<{ st
   if (!installation) return record('failed', `Bitbucket is not connected, so no push webhook could be created on ${repo.name}: reconnect Bitbucket. ${meanwhile(deps.config)}`, null);
   const client = deps.bitbucket.clientFor(installation.id);
   const url = webhookUrl(deps.config, repo.accountId);
-  const [{ webhook_secret }] = await deps.ds.query(`SELECT webhook_secret FROM accounts WHERE id = $1`, [repo.accountId]);
-  const desired = { description: 'Lettuce: re-index on push', url, active: true, events: ['repo:push'], secret: deps.box.open(webhook_secret) };
+  const secret = await readWebhookSecret(deps.ds, deps.box, repo.accountId);
+  if (secret === null) throw new Error(`account ${repo.accountId} of repo ${repo.id} does not exist`);
+  const desired = { description: 'Lettuce: re-index on push', url, active: true, events: ['repo:push'], secret };
   try {
     const hooks = await client.collect<BitbucketHook>(`${hooksPath(repo)}?pagelen=100`);
     const ours = hooks.filter((h) => h.url === url);

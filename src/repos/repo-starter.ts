@@ -1,0 +1,100 @@
+// Starts the workflows of repos just added. The add request commits the repo row (with
+// workflow_started_at NULL) and answers at once; the start follows in the background, a few at a
+// time, and the rows are marked once their workflows exist. A start that did not happen — the API
+// died in between, Temporal was down, the call failed — is made by the sweep, at start and every
+// few seconds, in whichever API process runs it. Starts are idempotent (an existing workflow is
+// kept), so a repeat is harmless: a committed repo always gets its workflow, and no request waits
+// for Temporal.
+import type { DataSource } from 'typeorm';
+import type { Logger } from '../logger';
+import type { RepoRef, RepoWorkflows } from './repo-workflows';
+
+export interface RepoStarterOptions {
+  /** How often rows still waiting for their start are looked for. */
+  sweepMs?: number;
+  /** How old a waiting row must be before the sweep starts it (its own request is probably on it). */
+  graceMs?: number;
+  /**
+   * Starts in flight at once. A burst of adds is answered first: fifty starts at once would take
+   * the API's CPU from the answers (each start is a gRPC call), and Temporal's queue is no
+   * shorter for them arriving together.
+   */
+  concurrency?: number;
+}
+
+export class RepoStarter {
+  private readonly waiting: RepoRef[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<unknown> | null = null;
+  private readonly sweepMs: number;
+  private readonly graceMs: number;
+  private readonly concurrency: number;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly workflows: Pick<RepoWorkflows, 'startRepo'>,
+    private readonly log: Logger,
+    opts: RepoStarterOptions = {},
+  ) {
+    this.sweepMs = opts.sweepMs ?? 5_000;
+    this.graceMs = opts.graceMs ?? 10_000;
+    this.concurrency = opts.concurrency ?? 4;
+  }
+
+  /** Starts the workflow of a repo whose row is committed, without waiting for it. */
+  startSoon(repo: RepoRef): void {
+    this.waiting.push(repo);
+    this.pump();
+  }
+
+  begin(): void {
+    const tick = () => {
+      this.sweeping = this.sweep()
+        .catch((err: Error) => this.log.warn({ err: err.message }, 'could not start the workflows of repos waiting for one'))
+        .finally(() => {
+          this.sweeping = null;
+          if (this.timer) this.timer = setTimeout(tick, this.sweepMs);
+        });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  /** Stops the sweep and waits for the starts under way (and those queued behind them). */
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.sweeping;
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+  }
+
+  /** Starts every repo whose start has not been recorded for `graceMs`; stops at the first that fails. */
+  async sweep(): Promise<number> {
+    const rows: Array<{ id: string; account_id: string; name: string }> = await this.ds.query(
+      `SELECT id, account_id, name FROM repos
+        WHERE workflow_started_at IS NULL AND deleted_at IS NULL AND created_at < now() - make_interval(secs => $1)
+        ORDER BY created_at LIMIT 100`,
+      [this.graceMs / 1000],
+    );
+    for (const row of rows) await this.start({ id: row.id, accountId: row.account_id, name: row.name });
+    return rows.length;
+  }
+
+  private pump(): void {
+    while (this.inFlight.size < this.concurrency && this.waiting.length > 0) {
+      const repo = this.waiting.shift()!;
+      const run: Promise<void> = this.start(repo)
+        .catch((err: Error) => this.log.warn({ repoId: repo.id, err: err.message }, 'could not start the repo workflow yet; the sweep retries'))
+        .finally(() => {
+          this.inFlight.delete(run);
+          this.pump();
+        });
+      this.inFlight.add(run);
+    }
+  }
+
+  private async start(repo: RepoRef): Promise<void> {
+    await this.workflows.startRepo(repo);
+    await this.ds.query(`UPDATE repos SET workflow_started_at = now() WHERE id = $1`, [repo.id]);
+  }
+}
