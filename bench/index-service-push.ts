@@ -5,7 +5,8 @@
 // API's search finds the new text in that file.
 import crypto from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { benchConfig, connectedAccount, eventTime, fakeBitbucketEnv, requestJson, type BenchServers } from './support';
+import { benchConfig, connectedAccount, eventTime, requestJson, type BenchServers } from './support';
+import { serviceEnvFor } from '../test/fakes/bitbucket/service-env';
 import { freePort } from '../src/dev/processes';
 import { createLogger } from '../src/logger';
 import { startService } from '../src/service';
@@ -76,7 +77,7 @@ export async function servicePushes(servers: BenchServers, files: Record<string,
     fake.addWorkspace({ slug: 'bench', members: [{ nickname: 'bench', administrator: true }] });
     await fake.addRepo({ workspace: 'bench', slug: 'corpus', files, owner: 'bench' });
     const port = await freePort();
-    const config = benchConfig(servers, fakeBitbucketEnv(fake, port));
+    const config = benchConfig(servers, serviceEnvFor(fake, port));
     const log = createLogger('error');
     installWorkerRuntime({ log });
     const svc = await startService({ config, log, host: '127.0.0.1' });

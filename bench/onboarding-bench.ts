@@ -17,7 +17,8 @@ import { bitbucketTokenCredentials } from '../src/git/credentials';
 import { syncRepo } from '../src/git/repo-sync';
 import { indexCommit } from '../src/indexer';
 import { startFakeBitbucket } from '../test/fakes/bitbucket/server';
-import { benchEnv, connectedAccount, cpuSecondsOf, eventTime, fakeBitbucketEnv, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { benchEnv, connectedAccount, cpuSecondsOf, eventTime, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { serviceEnvFor } from '../test/fakes/bitbucket/service-env';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 50);
 const FILES_PER_REPO = Number(process.env.BENCH_FILES ?? 40);
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
     await fake.addRepo({ workspace: 'onboard', slug: 'solo', files: repoFiles(REPOS), owner: 'demo' });
     await fake.addRepo({ workspace: 'onboard', slug: 'warm-up', files: repoFiles(REPOS + 1), owner: 'demo' });
     const [port, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort()]);
-    const env = benchEnv(servers, fakeBitbucketEnv(fake, port));
+    const env = benchEnv(servers, serviceEnvFor(fake, port));
 
     // Baseline: the same clones and indexes, directly, two at a time.
     const ds = await openDatabase(servers.pg.url);

@@ -15,7 +15,8 @@ import { freePort } from '../src/dev/processes';
 import { bitbucketTokenCredentials } from '../src/git/credentials';
 import { mainBranchHead } from '../src/git/repo-sync';
 import { startFakeBitbucket, type FakeBitbucket } from '../test/fakes/bitbucket/server';
-import { benchEnv, connectedAccount, fakeBitbucketEnv, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { benchEnv, connectedAccount, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { serviceEnvFor } from '../test/fakes/bitbucket/service-env';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 1000);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 30);
@@ -148,7 +149,7 @@ async function main(): Promise<void> {
 
     // The service, as deployed, with every repo due all the time.
     const [port, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort()]);
-    const env = benchEnv(servers, { ...fakeBitbucketEnv(fake, port), REPO_RECONCILE_INTERVAL: '1h' });
+    const env = benchEnv(servers, { ...serviceEnvFor(fake, port), REPO_RECONCILE_INTERVAL: '1h' });
     const startWorker = async (queue: string, metrics: number, extra: Record<string, string> = {}) => {
       const address = `127.0.0.1:${metrics}`;
       const worker = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address, ...extra }, `http://${address}/metrics`);

@@ -153,19 +153,6 @@ export async function requestJson(method: string, url: string, token: string | n
   return { status: res.status, body: text ? JSON.parse(text) : null, ms: performance.now() - started };
 }
 
-/** The service's environment for the fake Bitbucket, with its API on `port`. */
-export function fakeBitbucketEnv(fake: { clientId: string; clientSecret: string; siteUrl: string; apiUrl: string }, port: number): Record<string, string> {
-  return {
-    PORT: String(port),
-    CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    BITBUCKET_APP_CLIENT_ID: fake.clientId,
-    BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
-    BITBUCKET_URL: fake.siteUrl,
-    BITBUCKET_API_URL: fake.apiUrl,
-    GIT_ALLOW_PRIVATE_HOSTS: 'true',
-  };
-}
-
 /** A new account connected to the (auto-approving) fake Bitbucket; returns its API token. */
 export async function connectedAccount(serviceUrl: string, ownerEmail: string): Promise<string> {
   const account = await requestJson('POST', `${serviceUrl}/v1/admin/accounts`, ADMIN_TOKEN, { name: 'Bench', ownerEmail });

@@ -10,6 +10,7 @@ import { saveInstallation } from '../src/bitbucket/installations';
 import { openDatabase } from '../src/db/data-source';
 import { SecretBox } from '../src/security/secret-box';
 import { startFakeBitbucket } from '../test/fakes/bitbucket/server';
+import { serviceEnvFor } from '../test/fakes/bitbucket/service-env';
 import { benchConfig, fmtMs, median, printReport, say, startBenchServers, type Row, runBench } from './support';
 
 const NEEDS = Number(process.env.BENCH_NEEDS ?? 100);
@@ -25,12 +26,7 @@ async function main(): Promise<void> {
     fake.addUser({ nickname: 'demo', display_name: 'Demo User' });
     fake.setCurrentUser('demo');
     fake.addWorkspace({ slug: 'demo', members: [{ nickname: 'demo', administrator: true }] });
-    const config = benchConfig(servers, {
-      BITBUCKET_APP_CLIENT_ID: fake.clientId,
-      BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
-      BITBUCKET_URL: fake.siteUrl,
-      BITBUCKET_API_URL: fake.apiUrl,
-    });
+    const config = benchConfig(servers, serviceEnvFor(fake));
     const box = new SecretBox(config.tokenEncryptionKey);
     const setup = await openDatabase(config.databaseUrl);
     closers.unshift(() => setup.destroy());

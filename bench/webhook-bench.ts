@@ -20,7 +20,8 @@ import { openDatabase } from '../src/db/data-source';
 import { freePort } from '../src/dev/processes';
 import { startFakeBitbucket, type FakeBitbucket } from '../test/fakes/bitbucket/server';
 import { summarizeCpuProfile } from './cpu-profile';
-import { benchEnv, connectedAccount, cpuSecondsOf, fakeBitbucketEnv, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { benchEnv, connectedAccount, cpuSecondsOf, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { serviceEnvFor } from '../test/fakes/bitbucket/service-env';
 import { measureCosts, measureInsertCosts } from './webhook-costs';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 50);
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
     const [apiPort, httpPort, koaPort, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const env = benchEnv(servers, {
-      ...fakeBitbucketEnv(fake, apiPort),
+      ...serviceEnvFor(fake, apiPort),
       REPO_RECONCILE_INTERVAL: '0', // only a delivered push can move a repo to its new head
       LOG_LEVEL: 'info',
     });

@@ -14,6 +14,7 @@ import { startService, type RunningService } from '../../src/service';
 import { installWorkerRuntime } from '../../src/temporal/runtime';
 import { freePort } from '../../src/dev/processes';
 import { DEMO, seedDemo } from '../fakes/bitbucket/seed';
+import { serviceEnvFor } from '../fakes/bitbucket/service-env';
 import type { Delivery } from '../fakes/bitbucket/delivery';
 import { startFakeBitbucket, type FakeBitbucket } from '../fakes/bitbucket/server';
 import { connect } from '../support/bitbucket';
@@ -40,13 +41,7 @@ beforeAll(async () => {
   pgProxy = await startTcpProxy(`${pgUrl.hostname}:${pgUrl.port}`);
   const port = await freePort();
   config = testConfig({
-    BITBUCKET_APP_CLIENT_ID: fake.clientId,
-    BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
-    BITBUCKET_URL: fake.siteUrl,
-    BITBUCKET_API_URL: fake.apiUrl,
-    CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    PORT: String(port),
-    GIT_ALLOW_PRIVATE_HOSTS: 'true',
+    ...serviceEnvFor(fake, port),
   });
   installWorkerRuntime();
   workers = await startService({ config, log: createLogger('silent'), api: false, workers: true, workflowBundlePath: process.env.TEST_WORKFLOW_BUNDLE });

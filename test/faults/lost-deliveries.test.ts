@@ -3,6 +3,7 @@
 // service's reconcile finds it within REPO_RECONCILE_INTERVAL (CONTRACT §11) and indexes it, once.
 import { freePort } from '../../src/dev/processes';
 import { DEMO, seedDemo } from '../fakes/bitbucket/seed';
+import { serviceEnvFor } from '../fakes/bitbucket/service-env';
 import { startFakeBitbucket, type FakeBitbucket } from '../fakes/bitbucket/server';
 import { connect } from '../support/bitbucket';
 import { isReadyAt, waitForRepo } from '../support/repos';
@@ -27,13 +28,7 @@ beforeAll(async () => {
   await seedDemo(fake);
   const port = await freePort();
   config = testConfig({
-    BITBUCKET_APP_CLIENT_ID: fake.clientId,
-    BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
-    BITBUCKET_URL: fake.siteUrl,
-    BITBUCKET_API_URL: fake.apiUrl,
-    CODEWAZE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    PORT: String(port),
-    GIT_ALLOW_PRIVATE_HOSTS: 'true',
+    ...serviceEnvFor(fake, port),
     REPO_RECONCILE_INTERVAL: `${INTERVAL_S}s`,
   });
   fake.setCallbackUrl(`${config.publicUrl}/v1/integrations/bitbucket/callback`);

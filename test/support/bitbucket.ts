@@ -2,6 +2,7 @@
 // (the fake, approving or denying) → the service's callback → the redirect the UI receives.
 import { startFakeBitbucket, type FakeBitbucket } from '../fakes/bitbucket/server';
 import { seedDemo } from '../fakes/bitbucket/seed';
+import { serviceEnvFor } from '../fakes/bitbucket/service-env';
 import { freePort } from '../../src/dev/processes';
 import type { Logger } from '../../src/logger';
 import { startTestService, type TestService } from './service';
@@ -16,13 +17,7 @@ export async function startFakeAndService(opts: { accessTokenTtlSeconds?: number
   const port = opts.reachable ? await freePort() : 0;
   const svc = await startTestService({
     env: {
-      BITBUCKET_APP_CLIENT_ID: fake.clientId,
-      BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
-      BITBUCKET_URL: fake.siteUrl,
-      BITBUCKET_API_URL: fake.apiUrl,
-      CODEWAZE_PUBLIC_URL: opts.reachable ? `http://127.0.0.1:${port}` : 'http://lettuce.test',
-      PORT: String(port),
-      GIT_ALLOW_PRIVATE_HOSTS: 'true',
+      ...(opts.reachable ? serviceEnvFor(fake, port) : { ...serviceEnvFor(fake), CODEWAZE_PUBLIC_URL: 'http://lettuce.test', PORT: '0' }),
       ...opts.env,
     },
     clock: opts.clock,

@@ -9,6 +9,7 @@ import { DevStackError, portAcceptsConnections } from '../../../src/dev/processe
 import { startDevStack } from '../../../src/dev/stack';
 import { DEMO, seedDemo } from './seed';
 import { startFakeBitbucket } from './server';
+import { serviceEnvFor } from './service-env';
 
 runDevCommand('the sandbox', async (shutdown) => {
   const env: Record<string, string | undefined> = { ...process.env };
@@ -22,13 +23,7 @@ runDevCommand('the sandbox', async (shutdown) => {
   const fake = await startFakeBitbucket({ port, callbackUrl: `${env.CODEWAZE_PUBLIC_URL.replace(/\/+$/, '')}/v1/integrations/bitbucket/callback` });
   shutdown.add(() => fake.close());
   await seedDemo(fake);
-  Object.assign(env, {
-    BITBUCKET_URL: fake.siteUrl,
-    BITBUCKET_API_URL: fake.apiUrl,
-    BITBUCKET_APP_CLIENT_ID: fake.clientId,
-    BITBUCKET_APP_CLIENT_SECRET: fake.clientSecret,
-    GIT_ALLOW_PRIVATE_HOSTS: 'true',
-  });
+  Object.assign(env, serviceEnvFor(fake));
 
   const stack = await startDevStack({ env, say, shutdown });
   const demo = await ensureDemoAccount({ apiUrl: stack.apiUrl, adminToken: stack.config.adminToken, dataDir: stack.dataDir });
