@@ -1,6 +1,8 @@
 // Starts the workflows of repos just added. The add request commits the repo row (with
 // workflow_started_at NULL) and answers at once; the start follows in the background, a few at a
-// time, and the rows are marked once their workflows exist. A start that did not happen — the API
+// time, once no add request is being answered (at most `holdMs` later: the answers of a burst
+// go out before Temporal and the control worker are given its workflows to run on the same
+// cores), and the rows are marked once their workflows exist. A start that did not happen — the API
 // died in between, Temporal was down, the call failed — is made by the sweep, at start and every
 // few seconds, in whichever API process runs it. Starts are idempotent (an existing workflow is
 // kept), so a repeat is harmless: a committed repo always gets its workflow, and no request waits
@@ -20,10 +22,16 @@ export interface RepoStarterOptions {
    * shorter for them arriving together.
    */
   concurrency?: number;
+  /** The longest a start waits for the add requests in flight to be answered. */
+  holdMs?: number;
 }
 
 export class RepoStarter {
-  private readonly waiting: RepoRef[] = [];
+  private readonly waiting: Array<{ repo: RepoRef; since: number }> = [];
+  private addsInFlight = 0;
+  private stopping = false;
+  private holdTimer: NodeJS.Timeout | null = null;
+  private readonly holdMs: number;
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private sweeping: Promise<unknown> | null = null;
@@ -40,11 +48,23 @@ export class RepoStarter {
     this.sweepMs = opts.sweepMs ?? 5_000;
     this.graceMs = opts.graceMs ?? 10_000;
     this.concurrency = opts.concurrency ?? 4;
+    this.holdMs = opts.holdMs ?? 1_000;
+  }
+
+  /** Runs one add request; the starts wait until none is in flight (or `holdMs` has passed). */
+  async whileAdding<T>(add: () => Promise<T>): Promise<T> {
+    this.addsInFlight++;
+    try {
+      return await add();
+    } finally {
+      this.addsInFlight--;
+      this.pump();
+    }
   }
 
   /** Starts the workflow of a repo whose row is committed, without waiting for it. */
   startSoon(repo: RepoRef): void {
-    this.waiting.push(repo);
+    this.waiting.push({ repo, since: Date.now() });
     this.pump();
   }
 
@@ -64,6 +84,8 @@ export class RepoStarter {
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.stopping = true; // what waits starts now, answers or not
+    this.pump();
     await this.sweeping;
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
@@ -81,8 +103,16 @@ export class RepoStarter {
   }
 
   private pump(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    if (this.waiting.length === 0) return;
+    const heldFor = Date.now() - this.waiting[0].since;
+    if (this.addsInFlight > 0 && !this.stopping && heldFor < this.holdMs) {
+      this.holdTimer = setTimeout(() => this.pump(), this.holdMs - heldFor);
+      return;
+    }
     while (this.inFlight.size < this.concurrency && this.waiting.length > 0) {
-      const repo = this.waiting.shift()!;
+      const { repo } = this.waiting.shift()!;
       const run: Promise<void> = this.start(repo)
         .catch((err: Error) => this.log.warn({ repoId: repo.id, err: err.message }, 'could not start the repo workflow yet; the sweep retries'))
         .finally(() => {

@@ -90,3 +90,28 @@ it('the sweep starts what waits past the grace period — not a fresh add, a sta
   await starter.sweep();
   expect(starts.started.map((r) => r.id)).not.toContain(lost);
 });
+
+it('holds the starts while add requests are being answered, then starts them — and holds none longer than holdMs', async () => {
+  const starts = new RecordingStarts();
+  const starter = new RepoStarter(ds, starts, createLogger('silent'), { holdMs: 60_000 });
+  const [a, b] = await Promise.all([addedRepo(0), addedRepo(0)]);
+  let finishSecond!: () => void;
+  const second = starter.whileAdding(() => new Promise<void>((r) => (finishSecond = r)));
+  await starter.whileAdding(async () => starter.startSoon({ id: a, accountId, name: 'starter/a' }));
+  await new Promise((r) => setTimeout(r, 50));
+  expect(starts.started).toEqual([]); // the second add is still being answered
+  finishSecond();
+  await second;
+  await new Promise((r) => setTimeout(r, 50));
+  expect(starts.started.map((r) => r.id)).toEqual([a]);
+
+  // An add that never ends holds a start only for holdMs.
+  const impatient = new RepoStarter(ds, starts, createLogger('silent'), { holdMs: 100 });
+  void impatient.whileAdding(() => new Promise(() => {}));
+  impatient.startSoon({ id: b, accountId, name: 'starter/b' });
+  await new Promise((r) => setTimeout(r, 40));
+  expect(starts.started.map((r) => r.id)).not.toContain(b);
+  await new Promise((r) => setTimeout(r, 200));
+  expect(starts.started.map((r) => r.id)).toContain(b);
+  await Promise.all([starter.stop(), impatient.stop()]);
+});

@@ -47,7 +47,9 @@ export function repoRoutes(deps: AppDeps): Router {
   router.post('/', async (ctx) => {
     const body = await readJson(ctx, addBody);
     const accountId = sessionOf(ctx).account.id;
-    const { repo, created } = await (body.bitbucket ? addBitbucketRepo(adding, accountId, body.bitbucket) : addUrlRepo(adding, accountId, body.url!)).catch(toApiError);
+    const { repo, created } = await deps.starter
+      .whileAdding(() => (body.bitbucket ? addBitbucketRepo(adding, accountId, body.bitbucket) : addUrlRepo(adding, accountId, body.url!)))
+      .catch(toApiError);
     ctx.status = created ? 202 : 200;
     ctx.body = { repo: presentRepo(repo) };
   });
