@@ -38,8 +38,9 @@ export interface DispatcherOptions {
    * Least time between the starts of two rounds. The first push after a quiet spell goes out at
    * once; during a burst each repo gets at most one signal per interval, which keeps Temporal's
    * load bounded by the number of repos pushed to, not the number of deliveries. The repo
-   * workflow waits a moment for a burst anyway (REPO_PUSH_DEBOUNCE_MS), so this adds no delay to
-   * what a burst ends up indexing.
+   * workflow folds the pushes that arrive during an index run into the next, so a burst still
+   * ends at its newest head; a push that follows another within the interval waits for the rest
+   * of it (README, Performance: the push latency's miss).
    */
   minRoundMs?: number;
 }
