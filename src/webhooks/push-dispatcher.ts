@@ -35,14 +35,21 @@ export interface DispatcherOptions {
   /** Signals in flight at once. */
   concurrency?: number;
   /**
-   * Least time between the starts of two rounds. The first push after a quiet spell goes out at
-   * once; during a burst each repo gets at most one signal per interval, which keeps Temporal's
-   * load bounded by the number of repos pushed to, not the number of deliveries. The repo
-   * workflow folds the pushes that arrive during an index run into the next, so a burst still
-   * ends at its newest head; a push that follows another within the interval waits for the rest
-   * of it (README, Performance: the push latency's miss).
+   * Least time between two signals to one repo while it is pushed to in bursts (its last signal
+   * stood for several deliveries); a repo pushed to one delivery at a time waits a quarter of it.
+   * A push after a quiet spell goes out at once; during a burst each repo gets at most one signal
+   * per interval, which keeps Temporal's load bounded by the number of repos pushed to, not the
+   * number of deliveries. The repo workflow folds the pushes that arrive during an index run into
+   * the next, so a burst still ends at its newest head.
    */
   minRoundMs?: number;
+}
+
+/** What one round did; `deferredUntil`: when the first repo it left waiting (signalled a moment ago) is due. */
+export interface RoundResult {
+  dispatched: number;
+  failed: number;
+  deferredUntil?: number;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -61,6 +68,8 @@ export class PushDispatcher {
   private readonly batch: number;
   private readonly concurrency: number;
   private readonly minRoundMs: number;
+  /** When each repo was last signalled by this process, and whether that signal stood for several deliveries. */
+  private readonly lastSignal = new Map<string, { at: number; burst: boolean }>();
 
   constructor(
     private readonly ds: DataSource,
@@ -101,8 +110,7 @@ export class PushDispatcher {
         await this.pruneOldDeliveries().catch((err: Error) => this.log.warn({ err: err.message }, 'could not prune old webhook deliveries'));
       }
       this.woken = false;
-      const roundStarted = Date.now();
-      let result = { dispatched: 0, failed: 0 };
+      let result: RoundResult = { dispatched: 0, failed: 0 };
       try {
         result = await this.dispatchWaiting();
       } catch (err) {
@@ -115,8 +123,11 @@ export class PushDispatcher {
         await this.pause(backoffMs, false);
       } else {
         backoffMs = 0;
-        if (result.dispatched === 0 && !this.woken) await this.pause(this.sweepMs, true);
-        else if (result.dispatched < this.batch) await this.pause(roundStarted + this.minRoundMs - Date.now(), false);
+        // Repos signalled a moment ago wait for their turn; new pushes then wait with them, so a
+        // burst costs one round per interval rather than one per delivery.
+        if (result.deferredUntil !== undefined) await this.pause(result.deferredUntil - Date.now(), false);
+        else if (result.dispatched >= this.batch || this.woken) continue;
+        else await this.pause(this.sweepMs, true);
       }
     }
   }
@@ -154,8 +165,10 @@ export class PushDispatcher {
     }
   }
 
-  /** One round: claim, signal each repo once, mark what was signalled. */
-  async dispatchWaiting(): Promise<{ dispatched: number; failed: number }> {
+  /** One round: claim, signal each repo once (unless it was signalled a moment ago), mark what was signalled. */
+  async dispatchWaiting(): Promise<RoundResult> {
+    const now = Date.now();
+    for (const [repoId, last] of this.lastSignal) if (now - last.at >= this.minRoundMs) this.lastSignal.delete(repoId);
     return this.ds.transaction(async (m) => {
       // Grouped by repo in SQL: a round at full load claims thousands of rows, and one result row
       // per repo costs this process far less than one per delivery.
@@ -175,14 +188,27 @@ export class PushDispatcher {
         [this.taskQueuePrefix, this.batch],
       );
       if (groups.length === 0) return { dispatched: 0, failed: 0 };
+      let deferredUntil: number | undefined;
+      const due = groups.filter((group) => {
+        const last = group.live ? this.lastSignal.get(group.repo_id!) : undefined;
+        const until = last ? last.at + (last.burst ? this.minRoundMs : this.minRoundMs / 4) : 0;
+        // An eighth of the interval early is on time: the repos of one round, signalled over a few
+        // ms, then come due in one later round rather than one round each.
+        if (until <= now + this.minRoundMs / 8) return true;
+        deferredUntil = Math.min(deferredUntil ?? until, until); // left waiting for a later round
+        return false;
+      });
       const done: string[] = [];
       let failed = 0;
       const signalNext = async () => {
-        for (let group = groups.shift(); group; group = groups.shift()) {
+        for (let group = due.shift(); group; group = due.shift()) {
           try {
             // A deleted (or never committed) repo's pushes are settled without a signal, which
             // would otherwise start its workflow again.
-            if (group.live) await this.temporal.signalRepo({ id: group.repo_id!, accountId: group.account_id!, name: group.name! }, { kind: 'push', event: pushEventOf(rowsOf(group)) });
+            if (group.live) {
+              await this.temporal.signalRepo({ id: group.repo_id!, accountId: group.account_id!, name: group.name! }, { kind: 'push', event: pushEventOf(rowsOf(group)) });
+              this.lastSignal.set(group.repo_id!, { at: Date.now(), burst: group.uuids.length > 1 });
+            }
             done.push(...group.uuids);
             const now = Date.now();
             for (const at of group.received) pushDispatchLag.observe((now - at) / 1000);
@@ -193,9 +219,9 @@ export class PushDispatcher {
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(this.concurrency, groups.length) }, signalNext));
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, due.length) }, signalNext));
       if (done.length > 0) await m.query(`UPDATE webhook_deliveries SET dispatched_at = now() WHERE request_uuid = ANY($1::text[])`, [done]);
-      return { dispatched: done.length, failed };
+      return deferredUntil === undefined ? { dispatched: done.length, failed } : { dispatched: done.length, failed, deferredUntil };
     });
   }
 }

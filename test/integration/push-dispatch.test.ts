@@ -136,6 +136,40 @@ describe('PushDispatcher', () => {
     expect(await waiting(prefix)).toBe(0);
   });
 
+  it('signals a repo again only after the interval while it is pushed to in bursts, after a quarter of it when pushed to one delivery at a time; other repos go at once', async () => {
+    const prefix = newPrefix();
+    const recorder = new DeliveryRecorder(ds, prefix, () => undefined);
+    const [bursty, steady, other] = [await addRepo('bursty'), await addRepo('steady'), await addRepo('other')];
+    const signaller = new RecordingSignaller();
+    const dispatcher = new PushDispatcher(ds, prefix, signaller, createLogger('silent'), { minRoundMs: 800 });
+    await recorder.record(push(bursty, '5'.repeat(40)));
+    await recorder.record(push(bursty, '6'.repeat(40)));
+    await recorder.record(push(steady, '7'.repeat(40)));
+    const first = Date.now();
+    expect(await dispatcher.dispatchWaiting()).toEqual({ dispatched: 3, failed: 0 });
+
+    await recorder.record(push(bursty, '8'.repeat(40)));
+    await recorder.record(push(steady, '9'.repeat(40)));
+    await recorder.record(push(other, 'a'.repeat(40)));
+    const second = await dispatcher.dispatchWaiting();
+    expect(second.dispatched).toBe(1); // only the repo not signalled a moment ago
+    expect(signaller.calls.map((c) => c.repo.id)).toEqual([bursty, steady, other]);
+    expect(second.deferredUntil).toBeGreaterThan(Date.now());
+    expect(second.deferredUntil).toBeLessThanOrEqual(first + 200 + 50); // the steady repo's turn comes first (a quarter of 800 ms)
+    expect(await waiting(prefix)).toBe(2);
+
+    await new Promise((r) => setTimeout(r, second.deferredUntil! - Date.now() + 10));
+    const third = await dispatcher.dispatchWaiting();
+    expect(third.dispatched).toBe(1);
+    expect(signaller.calls.at(-1)!.repo.id).toBe(steady);
+    expect(third.deferredUntil).toBeGreaterThan(first + 700); // the bursty one waits the whole interval
+
+    await new Promise((r) => setTimeout(r, third.deferredUntil! - Date.now() + 10));
+    expect(await dispatcher.dispatchWaiting()).toEqual({ dispatched: 1, failed: 0 });
+    expect(signaller.calls.at(-1)!.repo.id).toBe(bursty);
+    expect(await waiting(prefix)).toBe(0);
+  });
+
   it('running, it delivers a recorded push as soon as it is woken, and sweeps up what an earlier process left', async () => {
     const prefix = newPrefix();
     const repoId = await addRepo('live');

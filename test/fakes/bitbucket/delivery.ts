@@ -11,6 +11,8 @@ export type DeliveryStatus = number | 'TIMEOUT' | 'NETWORK ERROR';
 export interface DeliveryAttempt {
   attempt: number;
   status: DeliveryStatus;
+  /** When the request went out (the payload built and signed), and when its answer came. */
+  sentAt: string;
   at: string;
 }
 
@@ -91,8 +93,9 @@ export async function deliver(target: DeliveryTarget, eventKey: string, body: st
       'X-Event-Time': new Date().toUTCString(),
     };
     if (target.secret) headers['X-Hub-Signature'] = signature(target.secret, body);
+    const sentAt = new Date().toISOString();
     status = await postOnce(target.url, headers, body, timeoutMs);
-    attemptLog.push({ attempt, status, at: new Date().toISOString() });
+    attemptLog.push({ attempt, status, sentAt, at: new Date().toISOString() });
     if (!retryable(status)) break;
   }
   return {
