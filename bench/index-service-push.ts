@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import fs from 'node:fs';
-import { benchEnv, connectedAccount, eventTime, requestJson, startNode, type BenchServers } from './support';
+import { benchEnv, connectedAccount, eventTime, requestJson, startNode, startWorkerNode, type BenchServers } from './support';
 import { serviceEnvFor } from '../test/fakes/bitbucket/service-env';
 import { freePort } from '../src/dev/processes';
 import { startFakeBitbucket } from '../test/fakes/bitbucket/server';
@@ -98,12 +98,11 @@ export async function servicePushes(servers: BenchServers, files: Record<string,
     fake.setCurrentUser('bench');
     fake.addWorkspace({ slug: 'bench', members: [{ nickname: 'bench', administrator: true }] });
     await fake.addRepo({ workspace: 'bench', slug: 'corpus', files, owner: 'bench' });
-    const [port, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort()]);
+    const port = await freePort();
     const env = benchEnv(servers, serviceEnvFor(fake, port));
     const pids: Record<string, number> = {};
-    for (const [queue, metrics] of [['lettuce-control', controlMetrics], ['lettuce-indexing', indexingMetrics]] as const) {
-      const address = `127.0.0.1:${metrics}`;
-      const worker = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address }, `http://${address}/metrics`);
+    for (const queue of ['lettuce-control', 'lettuce-indexing']) {
+      const worker = await startWorkerNode(env, queue);
       stops.unshift(worker.stop);
       pids[queue] = worker.child.pid!;
     }

@@ -17,7 +17,7 @@ import { bitbucketTokenCredentials } from '../src/git/credentials';
 import { syncRepo } from '../src/git/repo-sync';
 import { indexCommit } from '../src/indexer';
 import { startFakeBitbucket } from '../test/fakes/bitbucket/server';
-import { benchEnv, connectedAccount, cpuSecondsOf, eventTime, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { benchEnv, connectedAccount, cpuSecondsOf, eventTime, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, say, startBenchServers, startNode, startWorkerNode, type Row, runBench } from './support';
 import { serviceEnvFor } from '../test/fakes/bitbucket/service-env';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 50);
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
 
     await fake.addRepo({ workspace: 'onboard', slug: 'solo', files: repoFiles(REPOS), owner: 'demo' });
     await fake.addRepo({ workspace: 'onboard', slug: 'warm-up', files: repoFiles(REPOS + 1), owner: 'demo' });
-    const [port, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort()]);
+    const port = await freePort();
     const env = benchEnv(servers, serviceEnvFor(fake, port));
 
     // Baseline: the same clones and indexes, directly, two at a time.
@@ -148,9 +148,8 @@ async function main(): Promise<void> {
     // BENCH_CPU_PROF=<dir>: the API and the control worker write V8 CPU profiles there.
     const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
     const pids: Record<string, number> = { PostgreSQL: postgresPid(servers), Temporal: servers.temporal!.pid };
-    for (const [queue, metrics] of [['lettuce-control', controlMetrics], ['lettuce-indexing', indexingMetrics]] as const) {
-      const address = `127.0.0.1:${metrics}`;
-      const worker = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address }, `http://${address}/metrics`, { nodeArgs: queue === 'lettuce-control' ? prof : [] });
+    for (const queue of ['lettuce-control', 'lettuce-indexing']) {
+      const worker = await startWorkerNode(env, queue, { nodeArgs: queue === 'lettuce-control' ? prof : [] });
       stops.unshift(worker.stop);
       pids[queue === 'lettuce-control' ? 'control worker' : 'indexing worker'] = worker.child.pid!;
     }

@@ -15,7 +15,7 @@ import { freePort } from '../src/dev/processes';
 import { bitbucketTokenCredentials } from '../src/git/credentials';
 import { mainBranchHead } from '../src/git/repo-sync';
 import { startFakeBitbucket, type FakeBitbucket } from '../test/fakes/bitbucket/server';
-import { benchEnv, connectedAccount, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { benchEnv, connectedAccount, printReport, requestJson, say, startBenchServers, startNode, startWorkerNode, type Row, runBench } from './support';
 import { serviceEnvFor } from '../test/fakes/bitbucket/service-env';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 1000);
@@ -148,16 +148,15 @@ async function main(): Promise<void> {
     say(`  baseline: ${bareChecks} direct ref listings in ${bareSeconds.toFixed(1)} s.`);
 
     // The service, as deployed, with every repo due all the time.
-    const [port, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [port, controlMetrics] = await Promise.all([freePort(), freePort()]);
     const env = benchEnv(servers, { ...serviceEnvFor(fake, port), REPO_RECONCILE_INTERVAL: '1h' });
-    const startWorker = async (queue: string, metrics: number, extra: Record<string, string> = {}) => {
-      const address = `127.0.0.1:${metrics}`;
-      const worker = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address, ...extra }, `http://${address}/metrics`);
+    const startWorker = async (queue: string, opts: { metricsPort?: number; extra?: Record<string, string> } = {}) => {
+      const worker = await startWorkerNode({ ...env, ...opts.extra }, queue, { metricsPort: opts.metricsPort });
       stops.unshift(worker.stop);
       return worker;
     };
-    let control = await startWorker('lettuce-control', controlMetrics);
-    await startWorker('lettuce-indexing', indexingMetrics);
+    let control = await startWorker('lettuce-control', { metricsPort: controlMetrics });
+    await startWorker('lettuce-indexing');
     const svcUrl = `http://127.0.0.1:${port}`;
     const api = await startNode('src/api/main.js', env, `${svcUrl}/healthz`);
     stops.unshift(api.stop);
@@ -181,7 +180,7 @@ async function main(): Promise<void> {
 
     // The control worker again, now with every repo always due; a hint push per repo moves each onto it.
     await control.stop();
-    control = await startWorker('lettuce-control', controlMetrics, { REPO_RECONCILE_INTERVAL: SATURATING_INTERVAL });
+    control = await startWorker('lettuce-control', { metricsPort: controlMetrics, extra: { REPO_RECONCILE_INTERVAL: SATURATING_INTERVAL } });
     await mapBounded(names, 20, async (name) => {
       const [ws, slug] = name.split('/');
       const head = await fake.headOf(ws, slug);
@@ -190,7 +189,7 @@ async function main(): Promise<void> {
     say('  every repo hinted; measuring idle reconciles.');
 
     const pids = { worker: control.child.pid!, temporal: servers.temporal!.pid };
-    const metricsUrl = `http://127.0.0.1:${controlMetrics}/metrics`;
+    const metricsUrl = control.metricsUrl;
     await new Promise((r) => setTimeout(r, 10_000)); // let the onboarding's tail settle
     const before = await snapshot(pids, metricsUrl);
     await new Promise((r) => setTimeout(r, WINDOW_S * 1000));

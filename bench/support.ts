@@ -104,6 +104,21 @@ export async function startNode(script: string, env: Record<string, string>, rea
   };
 }
 
+/**
+ * One worker process (`src/temporal/worker-main.js`) polling `queue`, ready once its metrics
+ * endpoint answers — on `metricsPort`, or a free port when none is given.
+ */
+export async function startWorkerNode(
+  env: Record<string, string>,
+  queue: string,
+  opts: { metricsPort?: number; nodeArgs?: string[] } = {},
+): Promise<{ child: ChildProcess; stop(): Promise<void>; metricsUrl: string }> {
+  const address = `127.0.0.1:${opts.metricsPort ?? (await freePort())}`;
+  const metricsUrl = `http://${address}/metrics`;
+  const node = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address }, metricsUrl, { nodeArgs: opts.nodeArgs });
+  return { ...node, metricsUrl };
+}
+
 export function pct(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const s = [...values].sort((a, b) => a - b);

@@ -20,7 +20,7 @@ import { openDatabase } from '../src/db/data-source';
 import { freePort } from '../src/dev/processes';
 import { startFakeBitbucket, type FakeBitbucket } from '../test/fakes/bitbucket/server';
 import { summarizeCpuProfile } from './cpu-profile';
-import { benchEnv, connectedAccount, cpuSecondsOf, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, say, startBenchServers, startNode, type Row, runBench } from './support';
+import { benchEnv, connectedAccount, cpuSecondsOf, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, say, startBenchServers, startNode, startWorkerNode, type Row, runBench } from './support';
 import { serviceEnvFor } from '../test/fakes/bitbucket/service-env';
 import { measureCosts, measureInsertCosts } from './webhook-costs';
 
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<void>> = [servers.stop, () => fake.close()];
   try {
     const names = await setUpRepos(fake);
-    const [apiPort, httpPort, koaPort, controlMetrics, indexingMetrics] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [apiPort, httpPort, koaPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const env = benchEnv(servers, {
       ...serviceEnvFor(fake, apiPort),
@@ -148,10 +148,7 @@ async function main(): Promise<void> {
     // The service as deployed; connect Bitbucket, add and index every repo.
     const startWorkers = async () => {
       const workers: Array<{ stop(): Promise<void> }> = [];
-      for (const [queue, metrics] of [['lettuce-control', controlMetrics], ['lettuce-indexing', indexingMetrics]] as const) {
-        const address = `127.0.0.1:${metrics}`;
-        workers.push(await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address }, `http://${address}/metrics`));
-      }
+      for (const queue of ['lettuce-control', 'lettuce-indexing']) workers.push(await startWorkerNode(env, queue));
       return async () => {
         for (const w of workers) await w.stop();
       };
