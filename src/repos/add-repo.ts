@@ -30,7 +30,7 @@ export interface AddRepoDeps {
   box: SecretBox;
   config: Config;
   bitbucket: BitbucketIntegration;
-  starter: Pick<RepoStarter, 'startSoon'>;
+  starter: Pick<RepoStarter, 'startSoon' | 'whileAdding'>;
 }
 
 type NewRepo = Pick<Repo, 'accountId' | 'source' | 'sourceKey' | 'name' | 'cloneUrl' | 'isPrivate' | 'defaultBranch'> &
@@ -57,7 +57,15 @@ async function insertAndStart(deps: AddRepoDeps, values: NewRepo): Promise<{ rep
   return { repo, created: true };
 }
 
-export async function addBitbucketRepo(deps: AddRepoDeps, accountId: string, fullName: string): Promise<{ repo: Repo; created: boolean }> {
+/**
+ * Adds the repo the user named (a Bitbucket `ws/slug` or a git URL). The starter holds the
+ * workflow starts while adds are being answered, so a burst of adds is answered first.
+ */
+export function addRepo(deps: AddRepoDeps, accountId: string, what: { bitbucket?: string; url?: string }): Promise<{ repo: Repo; created: boolean }> {
+  return deps.starter.whileAdding(() => (what.bitbucket ? addBitbucketRepo(deps, accountId, what.bitbucket) : addUrlRepo(deps, accountId, what.url!)));
+}
+
+async function addBitbucketRepo(deps: AddRepoDeps, accountId: string, fullName: string): Promise<{ repo: Repo; created: boolean }> {
   const [workspace, slug] = fullName.split('/');
   const existing = await findBySourceKey(deps.ds, accountId, bitbucketSourceKey(workspace, slug));
   if (existing) return { repo: existing, created: false };
@@ -119,7 +127,7 @@ export async function checkPastedUrl(deps: Pick<AddRepoDeps, 'config'>, url: str
   }
 }
 
-export async function addUrlRepo(deps: AddRepoDeps, accountId: string, url: string): Promise<{ repo: Repo; created: boolean }> {
+async function addUrlRepo(deps: AddRepoDeps, accountId: string, url: string): Promise<{ repo: Repo; created: boolean }> {
   const parsedOnly = parseRepoUrl(url);
   const existing = await findBySourceKey(deps.ds, accountId, parsedOnly.sourceKey);
   if (existing) return { repo: existing, created: false };

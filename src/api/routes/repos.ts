@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { UrlPolicyError } from '../../git/url-policy';
-import { addBitbucketRepo, AddRepoError, addUrlRepo, switchToUrl } from '../../repos/add-repo';
+import { AddRepoError, addRepo, switchToUrl } from '../../repos/add-repo';
 import { findLiveRepo, listLiveRepos, presentRepo } from '../../repos/repo-store';
 import { Repo } from '../../db/entities';
 import { requireAdmin, requireUser, sessionOf } from '../auth';
@@ -46,10 +46,7 @@ export function repoRoutes(deps: AppDeps): Router {
 
   router.post('/', async (ctx) => {
     const body = await readJson(ctx, addBody);
-    const accountId = sessionOf(ctx).account.id;
-    const { repo, created } = await deps.starter
-      .whileAdding(() => (body.bitbucket ? addBitbucketRepo(adding, accountId, body.bitbucket) : addUrlRepo(adding, accountId, body.url!)))
-      .catch(toApiError);
+    const { repo, created } = await addRepo(adding, sessionOf(ctx).account.id, body).catch(toApiError);
     ctx.status = created ? 202 : 200;
     ctx.body = { repo: presentRepo(repo) };
   });
