@@ -42,7 +42,7 @@ export interface DispatcherOptions {
    * number of deliveries. The repo workflow folds the pushes that arrive during an index run into
    * the next, so a burst still ends at its newest head.
    */
-  minRoundMs?: number;
+  signalIntervalMs?: number;
 }
 
 /** What one round did; `deferredUntil`: when the first repo it left waiting (signalled a moment ago) is due. */
@@ -67,7 +67,7 @@ export class PushDispatcher {
   private readonly sweepMs: number;
   private readonly batch: number;
   private readonly concurrency: number;
-  private readonly minRoundMs: number;
+  private readonly signalIntervalMs: number;
   /** When each repo was last signalled by this process, and whether that signal stood for several deliveries. */
   private readonly lastSignal = new Map<string, { at: number; burst: boolean }>();
 
@@ -82,7 +82,7 @@ export class PushDispatcher {
     this.sweepMs = opts.sweepMs ?? 5_000;
     this.batch = opts.batch ?? 20_000;
     this.concurrency = opts.concurrency ?? 16;
-    this.minRoundMs = opts.minRoundMs ?? 1000;
+    this.signalIntervalMs = opts.signalIntervalMs ?? 1000;
   }
 
   start(): void {
@@ -168,7 +168,7 @@ export class PushDispatcher {
   /** One round: claim, signal each repo once (unless it was signalled a moment ago), mark what was signalled. */
   async dispatchWaiting(): Promise<RoundResult> {
     const now = Date.now();
-    for (const [repoId, last] of this.lastSignal) if (now - last.at >= this.minRoundMs) this.lastSignal.delete(repoId);
+    for (const [repoId, last] of this.lastSignal) if (now - last.at >= this.signalIntervalMs) this.lastSignal.delete(repoId);
     return this.ds.transaction(async (m) => {
       // Grouped by repo in SQL: a round at full load claims thousands of rows, and one result row
       // per repo costs this process far less than one per delivery.
@@ -191,10 +191,10 @@ export class PushDispatcher {
       let deferredUntil: number | undefined;
       const due = groups.filter((group) => {
         const last = group.live ? this.lastSignal.get(group.repo_id!) : undefined;
-        const until = last ? last.at + (last.burst ? this.minRoundMs : this.minRoundMs / 4) : 0;
+        const until = last ? last.at + (last.burst ? this.signalIntervalMs : this.signalIntervalMs / 4) : 0;
         // An eighth of the interval early is on time: the repos of one round, signalled over a few
         // ms, then come due in one later round rather than one round each.
-        if (until <= now + this.minRoundMs / 8) return true;
+        if (until <= now + this.signalIntervalMs / 8) return true;
         deferredUntil = Math.min(deferredUntil ?? until, until); // left waiting for a later round
         return false;
       });

@@ -141,7 +141,7 @@ describe('PushDispatcher', () => {
     const recorder = new DeliveryRecorder(ds, prefix, () => undefined);
     const [bursty, steady, other] = [await addRepo('bursty'), await addRepo('steady'), await addRepo('other')];
     const signaller = new RecordingSignaller();
-    const dispatcher = new PushDispatcher(ds, prefix, signaller, createLogger('silent'), { minRoundMs: 800 });
+    const dispatcher = new PushDispatcher(ds, prefix, signaller, createLogger('silent'), { signalIntervalMs: 800 });
     await recorder.record(push(bursty, '5'.repeat(40)));
     await recorder.record(push(bursty, '6'.repeat(40)));
     await recorder.record(push(steady, '7'.repeat(40)));
