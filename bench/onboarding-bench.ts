@@ -118,7 +118,13 @@ async function main(): Promise<void> {
     }
 
     await fake.addRepo({ workspace: 'onboard', slug: 'solo', files: repoFiles(REPOS), owner: 'demo' });
-    await fake.addRepo({ workspace: 'onboard', slug: 'warm-up', files: repoFiles(REPOS + 1), owner: 'demo' });
+    // The warm-up burst's repos: as many, one file each, in a workspace of their own.
+    fake.addWorkspace({ slug: 'warm-up', members: [{ nickname: 'demo', administrator: true }] });
+    const warmUpNames: string[] = [];
+    for (let n = 0; n < REPOS; n++) {
+      await fake.addRepo({ workspace: 'warm-up', slug: `repo-${n}`, files: { 'README.md': `# warm-up ${n}\n` }, owner: 'demo' });
+      warmUpNames.push(`warm-up/repo-${n}`);
+    }
     const port = await freePort();
     const env = benchEnv(servers, serviceEnvFor(fake, port));
 
@@ -162,14 +168,19 @@ async function main(): Promise<void> {
     fake.setCallbackUrl(`${svc.url}/v1/integrations/bitbucket/callback`);
     const token = await connectedAccount(svc.url, `owner-${crypto.randomBytes(3).toString('hex')}@bench.test`);
 
-    // One repo first, not measured: a service that has served a request (code paths compiled,
-    // connections open), as any running service has; then a quiet second, then all at once.
-    const warmUp = await requestJson('POST', `${svc.url}/v1/repos`, token, { bitbucket: 'onboard/warm-up' });
-    for (let r = warmUp.body.repo; r.status !== 'ready' && r.status !== 'failed'; r = (await requestJson('GET', `${svc.url}/v1/repos/${r.id}`, token)).body.repo) await new Promise((res) => setTimeout(res, 100));
+    // A burst of the same size first, measured apart: the first requests after a start run
+    // unoptimised code (V8 compiles a function for speed only after it has run many times), which a
+    // service that has been serving does not. Then, once those repos are ready, a quiet second, and
+    // the measured burst.
+    const burst = (repos: string[]) => Promise.all(repos.map(async (name) => ({ sentAt: Date.now(), ...(await requestJson('POST', `${svc.url}/v1/repos`, token, { bitbucket: name })) })));
+    const cold = await burst(warmUpNames);
+    if (cold.some((a) => a.status !== 202)) throw new Error(`add failed: ${JSON.stringify(cold.find((a) => a.status !== 202)!.body)}`);
+    const coldPosts = cold.map((a) => a.ms);
+    while ((await requestJson('GET', `${svc.url}/v1/repos`, token)).body.repos.some((r: { status: string }) => r.status !== 'ready' && r.status !== 'failed')) await new Promise((res) => setTimeout(res, 100));
     await new Promise((res) => setTimeout(res, 1000));
     const cpuAtAdd = cpuNow();
     const addStarted = Date.now();
-    const added = await Promise.all(names.map(async (name) => ({ sentAt: Date.now(), ...(await requestJson('POST', `${svc.url}/v1/repos`, token, { bitbucket: name })) })));
+    const added = await burst(names);
     const postsMs = Date.now() - addStarted;
     const cpuDuringPosts = cpuSince(cpuAtAdd);
     const bad = added.filter((a) => a.status !== 202);
@@ -177,7 +188,7 @@ async function main(): Promise<void> {
     const ids = added.map((a) => a.body.repo.id as string);
     let repos: any[] = [];
     for (;;) {
-      repos = (await requestJson('GET', `${svc.url}/v1/repos`, token)).body.repos;
+      repos = (await requestJson('GET', `${svc.url}/v1/repos`, token)).body.repos.filter((r: { id: string }) => ids.includes(r.id));
       if (repos.every((r) => r.status === 'ready' || r.status === 'failed')) break;
       if (Date.now() - addStarted > 15 * 60_000) throw new Error('not all repos got ready within 15 minutes');
       await new Promise((r) => setTimeout(r, 250));
@@ -223,6 +234,7 @@ async function main(): Promise<void> {
       { figure: `time until all ${REPOS} repos ready`, value: `${(allReadyMs / 1000).toFixed(1)} s`, baseline: `${(baselineMs / 1000).toFixed(1)} s (direct clone+index, ${INDEX_SLOTS} at a time)`, ratio: (baselineMs / allReadyMs).toFixed(2) },
       { figure: `orchestration per repo beyond the clones, (total − direct) / ${REPOS}`, value: fmtMs(beyondClones), target: '<= 150 ms', met: beyondClones <= 150 },
       { figure: `POST /v1/repos answer, ${REPOS} at once, p50 / max`, value: `${fmtMs(median(posts))} / ${fmtMs(Math.max(...posts))}`, target: '<= 150 ms / <= 400 ms', met: median(posts) <= 150 && Math.max(...posts) <= 400 },
+      { figure: `the same, the first ${REPOS} after the API started (unoptimised code), p50 / max`, value: `${fmtMs(median(coldPosts))} / ${fmtMs(Math.max(...coldPosts))}` },
       { figure: 'one repo added alone: time to ready beyond its clone+index', value: fmtMs(soloBeyondClone), target: '<= 100 ms', met: soloBeyondClone <= 100 },
       { figure: 'clone+index activity per repo, median', value: med((tl) => tl.indexCompleted - tl.indexStarted), baseline: `${fmtMs(median(perRepoDirect))} (direct)` },
       { figure: 'repos ready / failed; webhooks created', value: `${REPOS - failed.length} / ${failed.length}; ${hooks}`, met: failed.length === 0 && hooks === REPOS },

@@ -3,8 +3,9 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { SecretBox } from '../security/secret-box';
-import { BitbucketClient } from './client';
+import { BitbucketClient, type TokenSource } from './client';
 import type { Fetch } from './http';
+import { keepAliveFetch } from './keep-alive-fetch';
 import type { OAuthConsumer } from './oauth';
 import { TokenService } from './token-service';
 
@@ -17,7 +18,7 @@ export class BitbucketIntegration {
     ds: DataSource,
     box: SecretBox,
     readonly now: () => Date = () => new Date(),
-    readonly doFetch: Fetch = fetch,
+    readonly doFetch: Fetch = keepAliveFetch,
   ) {
     this.consumer = config.bitbucket ? { siteUrl: config.bitbucketUrl, clientId: config.bitbucket.clientId, clientSecret: config.bitbucket.clientSecret } : null;
     this.tokens = new TokenService(ds, box, this.consumer, now, doFetch);
@@ -28,10 +29,23 @@ export class BitbucketIntegration {
   }
 
   clientFor(installationId: string): BitbucketClient {
-    return new BitbucketClient(
-      this.config.bitbucketApiUrl,
-      { get: () => this.tokens.getAccessToken(installationId), afterRejection: (t) => this.tokens.afterRejection(installationId, t) },
-      this.doFetch,
-    );
+    return this.clientWith({ get: () => this.tokens.getAccessToken(installationId), afterRejection: (t) => this.tokens.afterRejection(installationId, t) });
+  }
+
+  /** A client bound to the account's installation, found with its token in one read. */
+  clientForAccount(accountId: string): BitbucketClient {
+    let installationId = '';
+    return this.clientWith({
+      get: async () => {
+        const found = await this.tokens.getAccessTokenOfAccount(accountId);
+        installationId = found.installationId;
+        return found.token;
+      },
+      afterRejection: (t) => this.tokens.afterRejection(installationId, t),
+    });
+  }
+
+  private clientWith(tokens: TokenSource): BitbucketClient {
+    return new BitbucketClient(this.config.bitbucketApiUrl, tokens, this.doFetch);
   }
 }

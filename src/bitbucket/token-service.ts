@@ -36,12 +36,23 @@ export class TokenService {
 
   /** A token with more than five minutes left, refreshing if needed. */
   async getAccessToken(installationId: string): Promise<string> {
-    const asked = this.now().getTime();
-    const row = await this.load(installationId);
-    if (this.isFresh(row)) return this.box.open(row.access_token);
+    return (await this.tokenFrom(this.now().getTime(), await this.load('id', installationId))).token;
+  }
+
+  /**
+   * The same for the account's Bitbucket installation, found by the account in the one read
+   * (NotConnectedError when it has none): the add path's way, which knows the account only.
+   */
+  async getAccessTokenOfAccount(accountId: string): Promise<{ installationId: string; token: string }> {
+    return this.tokenFrom(this.now().getTime(), await this.load('account_id', accountId));
+  }
+
+  private async tokenFrom(asked: number, row: Row): Promise<{ installationId: string; token: string }> {
+    if (this.isFresh(row)) return { installationId: row.id, token: this.box.open(row.access_token) };
     // Refresh only if, under the lock, the row still holds the token we judged expiring.
     const seen = row.access_token;
-    return this.singleFlight(installationId, () => this.refreshLocked(installationId, (locked) => locked.access_token === seen && !this.refreshedSince(locked, asked)));
+    const token = await this.singleFlight(row.id, () => this.refreshLocked(row.id, (locked) => locked.access_token === seen && !this.refreshedSince(locked, asked)));
+    return { installationId: row.id, token };
   }
 
   /** Bitbucket answered 401 to `rejected`: refresh once (unless someone already did) and return the new token. */
@@ -49,10 +60,10 @@ export class TokenService {
     return this.singleFlight(installationId, () => this.refreshLocked(installationId, (locked) => this.box.open(locked.access_token) === rejected));
   }
 
-  private async load(installationId: string): Promise<Row> {
+  private async load(by: 'id' | 'account_id', key: string): Promise<Row> {
     const rows: Row[] = await this.ds.query(
-      `SELECT id, access_token, refresh_token, expires_at, meta FROM provider_installations WHERE id = $1`,
-      [installationId],
+      `SELECT id, access_token, refresh_token, expires_at, meta FROM provider_installations WHERE ${by} = $1 AND provider = 'bitbucket'`,
+      [key],
     );
     if (!rows[0]) throw new NotConnectedError();
     if (rows[0].meta?.needs_reauth) throw new NeedsReauthError();

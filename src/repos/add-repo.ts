@@ -3,11 +3,10 @@
 // workflow is started right after by the RepoStarter, which also makes any start that did not
 // happen. Adding the same repo twice returns the first.
 import type { DataSource } from 'typeorm';
-import { BitbucketApiError, NeedsReauthError, NotConnectedError } from '../bitbucket/errors';
-import { needsReauth } from '../bitbucket/installations';
+import { BitbucketApiError } from '../bitbucket/errors';
 import type { BitbucketIntegration } from '../bitbucket/integration';
 import type { Config } from '../config';
-import { Repo, type ProviderInstallation } from '../db/entities';
+import { Repo } from '../db/entities';
 import { GitSyncError, probeRemote } from '../git/repo-sync';
 import { parseRepoUrl, resolveAllowedHost, type ParsedRepoUrl } from '../git/url-policy';
 import type { SecretBox } from '../security/secret-box';
@@ -69,15 +68,10 @@ async function addBitbucketRepo(deps: AddRepoDeps, accountId: string, fullName: 
   const [workspace, slug] = fullName.split('/');
   const existing = await findBySourceKey(deps.ds, accountId, bitbucketSourceKey(workspace, slug));
   if (existing) return { repo: existing, created: false };
-  const [installation]: Array<Pick<ProviderInstallation, 'id' | 'meta'>> = await deps.ds.query(
-    `SELECT id, meta FROM provider_installations WHERE account_id = $1 AND provider = 'bitbucket'`,
-    [accountId],
-  );
-  if (!installation) throw new NotConnectedError();
-  if (needsReauth(installation)) throw new NeedsReauthError();
   let meta;
   try {
-    meta = await deps.bitbucket.clientFor(installation.id).repository(workspace, slug);
+    // NotConnectedError / NeedsReauthError from the token read when the account has no usable installation.
+    meta = await deps.bitbucket.clientForAccount(accountId).repository(workspace, slug);
   } catch (err) {
     if (err instanceof BitbucketApiError && [403, 404, 410].includes(err.status)) {
       throw new AddRepoError(404, 'bitbucket_repo_not_found', `No Bitbucket repo ${fullName} is visible to the connected user.`);
