@@ -310,7 +310,7 @@ async function main(): Promise<void> {
     }
 
     // ── Scale line: ~500 MB, in a process of its own ───────────────────────────────────────────
-    let scale: { wallMs: number; cpuS: number; maxRssMb: number; bytes: number; filesIndexed: number; pgCpu: number } | null = null;
+    let scale: { wallMs: number; cpuS: number; maxRssMb: number; bytes: number; filesIndexed: number; pgCpu: number; atPeak: { heapTotalMb: number; heapUsedMb: number; arrayBuffersMb: number } } | null = null;
     if (SCALE_COPIES > 0) {
       const ts = Date.now();
       const scaleRepo = path.join(servers.dir, 'scale');
@@ -328,7 +328,7 @@ async function main(): Promise<void> {
       scale = { ...JSON.parse(out), pgCpu: postgresCpu(pgdata) - pg0 };
       say('');
       say(
-        `scale: ${scale!.filesIndexed} files, ${fmt(mb(scale!.bytes))} MB (${SCALE_COPIES} unique copies of the corpus; ${fmt(built)} s to build) indexed in ${fmt(scale!.wallMs / 1000)} s → ${fmt(mb(scale!.bytes) / (scale!.wallMs / 1000), 2)} MB/s wall, ${fmt(mb(scale!.bytes) / (scale!.cpuS + scale!.pgCpu), 2)} MB per CPU-second (node ${fmt(scale!.cpuS)} s, PostgreSQL ${fmt(scale!.pgCpu)} s); peak RSS of the build's process ${fmt(scale!.maxRssMb, 0)} MB`,
+        `scale: ${scale!.filesIndexed} files, ${fmt(mb(scale!.bytes))} MB (${SCALE_COPIES} unique copies of the corpus; ${fmt(built)} s to build) indexed in ${fmt(scale!.wallMs / 1000)} s → ${fmt(mb(scale!.bytes) / (scale!.wallMs / 1000), 2)} MB/s wall, ${fmt(mb(scale!.bytes) / (scale!.cpuS + scale!.pgCpu), 2)} MB per CPU-second (node ${fmt(scale!.cpuS)} s, PostgreSQL ${fmt(scale!.pgCpu)} s); peak RSS of the build's process ${fmt(scale!.maxRssMb, 0)} MB (at the peak: main thread's V8 heap ${fmt(scale!.atPeak.heapTotalMb, 0)} MB of which ${fmt(scale!.atPeak.heapUsedMb, 0)} live, its buffers ${fmt(scale!.atPeak.arrayBuffersMb, 0)} MB, the rest — the parse worker's heap, oxc's native memory, code — ${fmt(scale!.maxRssMb - scale!.atPeak.heapTotalMb - scale!.atPeak.arrayBuffersMb, 0)} MB)`,
       );
     }
 

@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { textBlocks } from './blocks';
 import { extractSymbols } from './symbols';
-import type { ParseJob, ParseResult } from './parse-pool';
+import { packKeys, type ParseAnswer, type ParseJob, type ParseResult } from './parse-pool';
 
 parentPort?.on('message', (job: ParseJob) => {
   void (async () => {
@@ -19,6 +19,7 @@ parentPort?.on('message', (job: ParseJob) => {
       }
       results.push({ blocks, symbols });
     }
-    parentPort!.postMessage({ id: job.id, results });
-  })().catch((err: unknown) => parentPort!.postMessage({ id: job.id, error: String((err as Error)?.message ?? err) }));
+    const { keys, keyEnds } = packKeys(results);
+    parentPort!.postMessage({ id: job.id, results, keys, keyEnds } satisfies ParseAnswer, [keys.buffer as ArrayBuffer, keyEnds.buffer as ArrayBuffer]);
+  })().catch((err: unknown) => parentPort!.postMessage({ id: job.id, error: String((err as Error)?.message ?? err) } satisfies ParseAnswer));
 });
