@@ -50,7 +50,12 @@ export interface ParseAnswer {
 export function packKeys(results: ParseResult[]): { keys: Int32Array; keyEnds: Uint32Array } {
   let total = 0;
   let count = 0;
-  for (const r of results) for (const b of r.blocks ?? []) (total += b.keys.length), count++;
+  for (const r of results) {
+    for (const b of r.blocks ?? []) {
+      total += b.keys.length;
+      count++;
+    }
+  }
   const keys = new Int32Array(total);
   const keyEnds = new Uint32Array(count);
   let at = 0;
