@@ -21,6 +21,7 @@ import { grammarOf, languageOf, type GrammarId } from '../src/indexer/languages'
 import { closeParsePools, parsePool } from '../src/indexer/parse-pool';
 import { OXC_GRAMMARS, oxcSymbols } from '../src/indexer/oxc-symbols';
 import { isSkippedPath } from '../src/indexer/paths';
+import { INDEXING_PROCESS_ENV } from '../src/indexer/process-memory';
 import { encodeSegment } from '../src/indexer/postings';
 import { extractSymbols, worthParsing, type ExtractedSymbol } from '../src/indexer/symbols';
 import { treeSitterSymbols } from '../src/indexer/tree-sitter-symbols';
@@ -320,6 +321,7 @@ async function main(): Promise<void> {
       await closeParsePools(); // this process's workers idle: the machine's cores are the child's
       const pg0 = postgresCpu(pgdata);
       const out = await runChild(path.join(__dirname, 'index-scale-run.js'), {
+        ...INDEXING_PROCESS_ENV, // as an indexing worker is started
         BENCH_DATABASE_URL: servers.pg.url,
         BENCH_REPO_ID: scaleId,
         BENCH_GIT_DIR: scaleRepo,

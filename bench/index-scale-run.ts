@@ -1,6 +1,7 @@
 // The indexer benchmark's scale line, in a process of its own so its peak RSS is the build's
-// alone (as in an indexing worker): one full indexCommit of the repository BENCH_GIT_DIR at
-// BENCH_COMMIT for repo BENCH_REPO_ID into BENCH_DATABASE_URL; prints one JSON line.
+// alone, started as an indexing worker is (its memory settings: src/indexer/process-memory.ts):
+// one full indexCommit of the repository BENCH_GIT_DIR at BENCH_COMMIT for repo BENCH_REPO_ID into
+// BENCH_DATABASE_URL; prints one JSON line.
 import { openDatabase } from '../src/db/data-source';
 import { indexCommit } from '../src/indexer';
 import { closeParsePools } from '../src/indexer/parse-pool';

@@ -12,6 +12,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/dev/postgre
 import { freePort, startSideBySide } from '../src/dev/processes';
 import { resolveTemporalCli } from '../src/dev/temporal-cli';
 import { startTemporalOnFreePort, type TemporalDevServer } from '../src/dev/temporal-server';
+import { INDEXING_PROCESS_ENV } from '../src/indexer/process-memory';
 
 export const ADMIN_TOKEN = `bench-admin-${crypto.randomBytes(12).toString('hex')}`;
 export const ENCRYPTION_KEY = crypto.randomBytes(32).toString('base64');
@@ -115,7 +116,9 @@ export async function startWorkerNode(
 ): Promise<{ child: ChildProcess; stop(): Promise<void>; metricsUrl: string }> {
   const address = `127.0.0.1:${opts.metricsPort ?? (await freePort())}`;
   const metricsUrl = `http://${address}/metrics`;
-  const node = await startNode('src/temporal/worker-main.js', { ...env, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address }, metricsUrl, { nodeArgs: opts.nodeArgs });
+  // A worker that indexes starts as docker-compose.yml starts one (src/indexer/process-memory.ts).
+  const memory = queue.split(',').includes('lettuce-indexing') ? INDEXING_PROCESS_ENV : {};
+  const node = await startNode('src/temporal/worker-main.js', { ...env, ...memory, WORKER_TASK_QUEUES: queue, WORKER_METRICS_ADDRESS: address }, metricsUrl, { nodeArgs: opts.nodeArgs });
   return { ...node, metricsUrl };
 }
 

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { INDEXING_PROCESS_ENV } from '../../src/indexer/process-memory';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const readText = (rel: string): string => fs.readFileSync(path.join(ROOT, rel), 'utf8');
@@ -371,6 +372,10 @@ describe('docker-compose.yml', () => {
     expect(interpolate(String(worker.deploy?.replicas), { WORKER_REPLICAS: '4' })).toBe('4');
     expect(envOf(worker, { ...FILLED, WORKER_TASK_QUEUES: undefined }).WORKER_TASK_QUEUES?.split(',').sort()).toEqual(TASK_QUEUES);
     expect(envOf(worker, { ...FILLED, WORKER_TASK_QUEUES: 'lettuce-control' }).WORKER_TASK_QUEUES).toBe('lettuce-control');
+
+    // Every process that may run index builds starts with the memory settings the indexer measured.
+    for (const name of WORKER_SERVICES) expect(envOf(service(name), FILLED)).toMatchObject(INDEXING_PROCESS_ENV);
+    expect(envOf(service('api'), FILLED).NODE_OPTIONS).toBeUndefined();
 
     const indexing = service('indexing-worker');
     expect(indexing.profiles).toEqual(['indexing']);
