@@ -172,27 +172,33 @@ async function main(): Promise<void> {
     // unoptimised code (V8 compiles a function for speed only after it has run many times), which a
     // service that has been serving does not. Then, once those repos are ready, a quiet second, and
     // the measured burst.
-    const burst = (repos: string[]) => Promise.all(repos.map(async (name) => ({ sentAt: Date.now(), ...(await requestJson('POST', `${svc.url}/v1/repos`, token, { bitbucket: name })) })));
+    const burst = async (repos: string[]) => {
+      const answers = await Promise.all(repos.map(async (name) => ({ sentAt: Date.now(), ...(await requestJson('POST', `${svc.url}/v1/repos`, token, { bitbucket: name })) })));
+      const bad = answers.find((a) => a.status !== 202);
+      if (bad) throw new Error(`add failed: ${JSON.stringify(bad.body)}`);
+      return answers;
+    };
+    /** The repos with these ids once every one is ready or failed. */
+    const settled = async (ids: string[], since: number): Promise<any[]> => {
+      for (;;) {
+        const repos = (await requestJson('GET', `${svc.url}/v1/repos`, token)).body.repos.filter((r: { id: string }) => ids.includes(r.id));
+        if (repos.every((r: { status: string }) => r.status === 'ready' || r.status === 'failed')) return repos;
+        if (Date.now() - since > 15 * 60_000) throw new Error('not all repos got ready within 15 minutes');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    const coldStarted = Date.now();
     const cold = await burst(warmUpNames);
-    if (cold.some((a) => a.status !== 202)) throw new Error(`add failed: ${JSON.stringify(cold.find((a) => a.status !== 202)!.body)}`);
     const coldPosts = cold.map((a) => a.ms);
-    while ((await requestJson('GET', `${svc.url}/v1/repos`, token)).body.repos.some((r: { status: string }) => r.status !== 'ready' && r.status !== 'failed')) await new Promise((res) => setTimeout(res, 100));
+    await settled(cold.map((a) => a.body.repo.id as string), coldStarted);
     await new Promise((res) => setTimeout(res, 1000));
     const cpuAtAdd = cpuNow();
     const addStarted = Date.now();
     const added = await burst(names);
     const postsMs = Date.now() - addStarted;
     const cpuDuringPosts = cpuSince(cpuAtAdd);
-    const bad = added.filter((a) => a.status !== 202);
-    if (bad.length) throw new Error(`add failed: ${JSON.stringify(bad[0].body)}`);
     const ids = added.map((a) => a.body.repo.id as string);
-    let repos: any[] = [];
-    for (;;) {
-      repos = (await requestJson('GET', `${svc.url}/v1/repos`, token)).body.repos.filter((r: { id: string }) => ids.includes(r.id));
-      if (repos.every((r) => r.status === 'ready' || r.status === 'failed')) break;
-      if (Date.now() - addStarted > 15 * 60_000) throw new Error('not all repos got ready within 15 minutes');
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const repos = await settled(ids, addStarted);
     const cpuUntilReady = cpuSince(cpuAtAdd);
     const failed = repos.filter((r) => r.status !== 'ready');
     const hooks = names.reduce((n, name) => n + fake.hooksOf('onboard', name.split('/')[1]).length, 0);

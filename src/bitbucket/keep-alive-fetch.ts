@@ -43,8 +43,7 @@ export const keepAliveFetch: Fetch = (input, init = {}) =>
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', fail);
-        res.on('aborted', () => fail(new Error('the connection closed before the whole answer arrived')));
+        res.on('error', fail); // also a connection closed before the whole answer (ECONNRESET 'aborted')
         res.on('end', () => {
           const status = res.statusCode ?? 502;
           try {

@@ -64,7 +64,7 @@ export function packKeys(results: ParseResult[]): { keys: Int32Array; keyEnds: U
     for (const b of r.blocks ?? []) {
       keys.set(b.keys, at);
       keyEnds[n++] = at += b.keys.length;
-      (b as Partial<TextBlock>).keys = undefined;
+      (b as Partial<TextBlock>).keys = undefined; // else the message would clone them as well
     }
   }
   return { keys, keyEnds };
