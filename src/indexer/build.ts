@@ -1,7 +1,7 @@
 // Index build: brings the index of a repo to a commit. The plan (plan.ts) says which files to
 // process — all of them, or the diff from the active generation's commit when that commit is
 // still in the local repository (the unchanged rows are copied); batches are prepared (prepare.ts:
-// git reads, and parsing in worker threads) while the previous batch is written (generation-
+// git reads, and parsing in child processes) while the previous batch is written (generation-
 // store.ts: one transaction each, with the progress), then the generation is switched in with one
 // transaction. Resumable: a retry continues the same building generation after its last batch.
 import type { DataSource } from 'typeorm';
@@ -9,10 +9,10 @@ import { IndexAbortedError, IndexTooLargeError } from './errors';
 import { BlobReader, IndexGitError, resolveCommit } from './git';
 import { GenerationStore, type GenerationRow } from './generation-store';
 import { DEFAULT_LIMITS, tooManyBytes, tooManyFiles, type IndexLimits } from './limits';
-import { parsePool } from './parse-pool';
+import { parsePool, type ParserCrash } from './parse-pool';
 import { ancestorsOf } from './paths';
 import { planFull, planIncremental, type Plan, type WorkItem } from './plan';
-import { prepareBatch, type PreparedBatch } from './prepare';
+import { prepareBatch, type PrepareDeps, type PreparedBatch } from './prepare';
 
 export type { IndexLimits } from './limits';
 export { DEFAULT_LIMITS } from './limits';
@@ -36,10 +36,12 @@ export interface IndexCommitInput {
   resume?: IndexProgress | null;
   onProgress?: (p: IndexProgress) => void | Promise<void>;
   signal?: AbortSignal;
-  /** Parse worker threads (default: the cores, at most 4). The process keeps its pool between builds. */
+  /** Parse processes (default: the cores but one, at most 4). The process keeps its pool between builds. */
   threads?: number;
   /** Files per batch (one transaction and one progress report each); default 2,000. */
   batchFiles?: number;
+  /** Hears of each file a parser crashed or hung on (it is indexed all the same, with fewer symbols). */
+  onParserCrash?: (crash: ParserCrash) => void;
 }
 
 export interface IndexCommitResult {
@@ -157,7 +159,13 @@ async function fill(store: GenerationStore, gen: GenerationRow, plan: Plan, inpu
   await input.onProgress?.(progress());
   if (todo.length === 0) return;
 
-  const deps = { reader: new BlobReader(input.gitDir, signal), pool: parsePool(input.threads), knownBlobs: store.knownBlobs, maxFileBytes: limits.maxFileBytes };
+  const deps: PrepareDeps = {
+    reader: new BlobReader(input.gitDir, signal),
+    pool: parsePool(input.threads),
+    knownBlobs: store.knownBlobs,
+    maxFileBytes: limits.maxFileBytes,
+    onParserCrash: input.onParserCrash,
+  };
   // Blobs this build wrote, with the grammar of their symbols: the next batch was prepared before
   // the previous one committed, so it may hold the same blob again as new.
   const written = new Map<string, string | null>();

@@ -2,6 +2,7 @@
 // hardened environment of every git child (src/git/run-git.ts).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { childEnv } from '../git/run-git';
+import { decodePath } from './encoding';
 
 export class IndexGitError extends Error {
   override name = 'IndexGitError';
@@ -75,7 +76,7 @@ export async function lsTree(gitDir: string, commit: string, signal?: AbortSigna
         type: meta[1],
         sha: meta[2],
         size: meta[3] === '-' ? null : Number(meta[3]),
-        path: out.toString('utf8', tab + 1, end),
+        path: decodePath(out.subarray(tab + 1, end)),
       });
     }
     start = end + 1;
@@ -95,13 +96,20 @@ export interface DiffEntry {
 /** `git diff --raw -z --no-renames` between two commits (trees only; works in shallow clones). */
 export async function diffRaw(gitDir: string, from: string, to: string, signal?: AbortSignal): Promise<DiffEntry[]> {
   const out = await gitOutput(gitDir, ['diff', '--raw', '-z', '--no-renames', '--no-abbrev', '--no-ext-diff', '--no-textconv', '-r', from, to, '--'], { signal });
-  const parts = out.toString('utf8').split('\0');
+  // NUL-separated: the meta of an entry, then its path (bytes, which need not be UTF-8).
+  const parts: Buffer[] = [];
+  for (let start = 0; start < out.length; ) {
+    let end = out.indexOf(0, start);
+    if (end < 0) end = out.length;
+    parts.push(out.subarray(start, end));
+    start = end + 1;
+  }
   const entries: DiffEntry[] = [];
   for (let i = 0; i + 1 < parts.length; i += 2) {
-    const meta = parts[i];
+    const meta = parts[i].toString('latin1');
     if (!meta.startsWith(':')) throw new IndexGitError(`unexpected git diff output: ${meta.slice(0, 80)}`);
     const [oldMode, newMode, oldSha, newSha, status] = meta.slice(1).split(' ');
-    entries.push({ oldMode, newMode, oldSha, newSha, status: status[0], path: parts[i + 1] });
+    entries.push({ oldMode, newMode, oldSha, newSha, status: status[0], path: decodePath(parts[i + 1]) });
   }
   return entries;
 }

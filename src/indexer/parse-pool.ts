@@ -1,14 +1,23 @@
-// Parsing off the main thread: worker threads cut each new blob into search blocks with their
-// trigram keys and extract its symbols, while the main thread reads git and writes PostgreSQL, so
-// both cores work. One pool per process and size, started at first use and kept (a push then
-// pays no start-up; its workers do not keep the process alive). oxc-parser, an ES module, loads
-// in the workers only (plain Node.js require, which jest's module system would not give it).
+// Parsing off the main thread, in child processes: each cuts new blobs into search blocks with
+// their trigram keys and extracts their symbols, while the main thread reads git and writes
+// PostgreSQL, so both cores work. Processes, not worker threads, because the parsers are native
+// code (oxc) and WASM that a hostile or merely generated file can crash: a native stack overflow
+// is a SIGSEGV no JavaScript can catch, and in a thread it took the whole service down, again at
+// every retry. A child that dies (or hangs past JOB_TIMEOUT_MS) fails only its own jobs: those
+// are parsed again one file each in a fresh child, and a file that kills a parser alone gets its
+// symbols another way (tree-sitter instead of oxc) or none, its search blocks from this thread,
+// and is reported with its path (onCrash). One pool per process and size, started at first use
+// and kept (a push then pays no start-up; idle children do not keep the process alive).
+import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import type { TextBlock } from './blocks';
+import { textBlocks, type TextBlock } from './blocks';
 import type { GrammarId } from './languages';
+import { OXC_GRAMMARS } from './oxc-symbols';
 import type { ExtractedSymbol } from './symbols';
+
+/** How a file's symbols are found: every parser, tree-sitter only (oxc crashed on it), or none. */
+export type SymbolEngine = 'any' | 'tree-sitter' | 'none';
 
 export interface ParseItem {
   /** Byte range of the blob in the job's data. */
@@ -17,6 +26,7 @@ export interface ParseItem {
   /** Cut into search blocks (false: the blob's blocks are already indexed). */
   blocks: boolean;
   grammar: GrammarId | null;
+  engine: SymbolEngine;
   path: string;
 }
 
@@ -33,9 +43,8 @@ export interface ParseResult {
 }
 
 /**
- * A job's answer as it crosses to the main thread: every block's keys in one buffer, transferred
- * rather than copied (a typed array per block was one allocation and one copy per block, and
- * thousands of small buffers the main thread's collector had to free).
+ * A job's answer as it crosses to the parent: every block's keys in one buffer (a typed array per
+ * block was one allocation and one copy per block, and thousands of small objects to serialize).
  */
 export interface ParseAnswer {
   id: number;
@@ -46,7 +55,7 @@ export interface ParseAnswer {
   error?: string;
 }
 
-/** Moves the keys of every block into one buffer (the worker's side). */
+/** Moves the keys of every block into one buffer (the child's side). */
 export function packKeys(results: ParseResult[]): { keys: Int32Array; keyEnds: Uint32Array } {
   let total = 0;
   let count = 0;
@@ -64,13 +73,13 @@ export function packKeys(results: ParseResult[]): { keys: Int32Array; keyEnds: U
     for (const b of r.blocks ?? []) {
       keys.set(b.keys, at);
       keyEnds[n++] = at += b.keys.length;
-      (b as Partial<TextBlock>).keys = undefined; // else the message would clone them as well
+      (b as Partial<TextBlock>).keys = undefined; // else the message would carry them twice
     }
   }
   return { keys, keyEnds };
 }
 
-/** Gives each block its keys back, as a view of the one buffer (the main thread's side). */
+/** Gives each block its keys back, as a view of the one buffer (the parent's side). */
 export function unpackKeys(results: ParseResult[], keys: Int32Array, keyEnds: Uint32Array): void {
   let start = 0;
   let n = 0;
@@ -89,42 +98,74 @@ export interface ParseRequest {
   path: string;
 }
 
-// Under ts-jest the module is TypeScript: the worker registers a transpile-only hook first.
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-if (workerData.typescript) {
-  const ts = require(workerData.typescript);
-  const fs = require('node:fs');
-  require.extensions['.ts'] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-    fileName: file,
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-  }).outputText, file);
+/** A file a parser crashed (or hung) on: it was indexed with symbols from `engine`. */
+export interface ParserCrash {
+  path: string;
+  /** How the child ended: a signal (SIGSEGV), an exit code, or a time-out. */
+  reason: string;
+  engine: SymbolEngine;
 }
-require(workerData.file);
+
+// Under ts-jest the module is TypeScript: the child registers a transpile-only hook first.
+const BOOTSTRAP = `
+const [file, typescript] = process.argv.slice(1);
+if (typescript) {
+  const ts = require(typescript);
+  const fs = require('node:fs');
+  require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), {
+    fileName: f,
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+  }).outputText, f);
+}
+require(file);
 `;
 
-/** A job is this many bytes at most (several per worker per batch, so the load evens out). */
+/** A job is this many bytes at most (several per child per batch, so the load evens out). */
 const JOB_BYTES = 1024 * 1024;
 /**
- * Old-generation heap of a worker: oxc's AST of a 1 MiB file fits in 48 MB; the limit makes V8
- * collect garbage before a worker's RSS grows (the ~500 MB scale line of the benchmark).
+ * A job that has not answered by then is a parser that hangs: its child is killed and the job
+ * treated as a crash. A 1 MiB job takes well under a second; the margin is for a loaded machine.
  */
-const WORKER_HEAP_MB = 64;
-/** Its young generation: an AST's objects die young, and a smaller nursery is a smaller RSS. */
-const WORKER_YOUNG_MB = 16;
+const JOB_TIMEOUT_MS = 60_000;
+/**
+ * V8 flags of a child: oxc's AST of a 1 MiB file fits in 48 MB; the old-generation limit makes V8
+ * collect garbage before the RSS grows, and an AST's objects die young (a small nursery).
+ */
+const CHILD_V8_FLAGS = ['--max-old-space-size=64', '--max-semi-space-size=8'];
 
 interface Pending {
-  worker: number;
+  id: number;
   weight: number;
   resolve: (r: ParseResult[]) => void;
   reject: (e: Error) => void;
 }
 
+/** A child process and its jobs, in the order it works through them (one at a time). */
+interface Child {
+  proc: ChildProcess;
+  load: number;
+  queue: Pending[];
+  /** Runs while the head of the queue is being parsed. */
+  timer: NodeJS.Timeout | null;
+}
+
 /**
- * A worker per core but one (at least one, at most four): the main thread has work of its own (git
- * reads, the COPY encoding) and PostgreSQL needs a share. On 2 cores a second worker bought ~10 %
- * of wall time for ~60–80 MB more RSS (the ~500 MB line) and more CPU per MB, both cores being busy
- * already.
+ * A child ended (or was ended) with this job unanswered. `suspect`: the child was working on it;
+ * otherwise it was only waiting behind the job that killed the child.
+ */
+class ChildCrash extends Error {
+  override name = 'ChildCrash';
+  constructor(
+    message: string,
+    readonly suspect: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A child per core but one (at least one, at most four): the main thread has work of its own (git
+ * reads, the COPY encoding) and PostgreSQL needs a share.
  */
 export function defaultThreads(): number {
   return Math.max(1, Math.min(4, os.availableParallelism() - 1));
@@ -132,10 +173,10 @@ export function defaultThreads(): number {
 
 const pools = new Map<number, ParsePool>();
 
-/** The process's pool of `threads` workers (a new one if the last one failed). */
+/** The process's pool of `threads` children. */
 export function parsePool(threads = defaultThreads()): ParsePool {
   let pool = pools.get(threads);
-  if (!pool || pool.failed) {
+  if (!pool) {
     pool = new ParsePool(threads);
     pools.set(threads, pool);
   }
@@ -150,87 +191,168 @@ export async function closeParsePools(): Promise<void> {
 }
 
 export class ParsePool {
-  private readonly workers: Worker[] = [];
-  private readonly load: number[] = [];
-  private readonly pending = new Map<number, Pending>();
+  private readonly children: Array<Child | null>;
   private nextId = 1;
-  private failure: Error | null = null;
+  private closed = false;
+  /** Children started so far (the first `threads` and every replacement). */
+  started = 0;
 
   constructor(readonly threads: number) {
-    const isTs = __filename.endsWith('.ts');
-    const file = path.join(__dirname, `parse-worker${isTs ? '.ts' : '.js'}`);
-    const typescript = isTs ? require.resolve('typescript') : null;
-    for (let i = 0; i < threads; i++) {
-      const w = new Worker(BOOTSTRAP, { eval: true, workerData: { file, typescript }, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
-      w.on('message', (msg: ParseAnswer) => {
-        const p = this.pending.get(msg.id);
-        if (!p) return;
-        this.pending.delete(msg.id);
-        this.load[p.worker] -= p.weight;
-        if (msg.error !== undefined) p.reject(new Error(msg.error));
-        else {
-          const results = msg.results ?? [];
-          unpackKeys(results, msg.keys ?? new Int32Array(0), msg.keyEnds ?? new Uint32Array(0));
-          p.resolve(results);
-        }
-      });
-      w.on('error', (err) => this.fail(err));
-      w.on('exit', (code) => this.fail(new Error(`a parse worker exited (${code})`)));
-      w.unref();
-      this.workers.push(w);
-      this.load.push(0);
-    }
+    this.children = Array.from({ length: threads }, () => null);
   }
 
-  get failed(): boolean {
-    return this.failure !== null;
+  /** Process ids of the live children (what their memory is measured by). */
+  get pids(): number[] {
+    return this.children.flatMap((c) => (c?.proc.pid ? [c.proc.pid] : []));
   }
 
-  /** Blocks and symbols of each request, in order. */
-  async parse(requests: readonly ParseRequest[]): Promise<ParseResult[]> {
+  /** Blocks and symbols of each request, in order. `onCrash` hears of each file a parser died on. */
+  async parse(requests: readonly ParseRequest[], onCrash?: (crash: ParserCrash) => void): Promise<ParseResult[]> {
     const jobs: Array<Promise<ParseResult[]>> = [];
     for (let i = 0; i < requests.length; ) {
       let bytes = 0;
       let end = i;
       while (end < requests.length && (end === i || bytes + requests[end].bytes.length <= JOB_BYTES)) bytes += requests[end++].bytes.length;
-      jobs.push(this.send(requests.slice(i, end), bytes));
+      jobs.push(this.parseJob(requests.slice(i, end), 'any', onCrash));
       i = end;
     }
     return (await Promise.all(jobs)).flat();
   }
 
   async close(): Promise<void> {
-    this.fail(new Error('parse pool closed'));
-    await Promise.all(this.workers.map((w) => w.terminate().catch(() => undefined)));
+    this.closed = true;
+    const children = this.children.flatMap((c) => (c ? [c] : []));
+    this.children.fill(null);
+    for (const c of children) this.crashed(c, 'parse pool closed');
+    await Promise.all(children.map((c) => stop(c.proc)));
   }
 
-  private send(requests: readonly ParseRequest[], bytes: number): Promise<ParseResult[]> {
-    if (this.failure) return Promise.reject(this.failure);
+  /**
+   * One job. When its child dies on it: each of its files again alone, and a file that kills a
+   * child alone again with a lesser engine. A job that was only waiting in that child is sent again.
+   */
+  private async parseJob(requests: readonly ParseRequest[], engine: SymbolEngine, onCrash?: (crash: ParserCrash) => void): Promise<ParseResult[]> {
+    let crash: ChildCrash;
+    try {
+      return await this.send(requests, engine);
+    } catch (err) {
+      if (!(err instanceof ChildCrash) || this.closed) throw err;
+      crash = err;
+    }
+    if (!crash.suspect) return this.parseJob(requests, engine, onCrash);
+    if (requests.length > 1) return (await Promise.all(requests.map((r) => this.parseJob([r], engine, onCrash)))).flat();
+    const [request] = requests;
+    const next: SymbolEngine = engine === 'any' && request.grammar && OXC_GRAMMARS.has(request.grammar) ? 'tree-sitter' : 'none';
+    onCrash?.({ path: request.path, reason: crash.message, engine: next });
+    if (next === 'tree-sitter') return this.parseJob(requests, next, onCrash);
+    // No parser for it: its blocks (plain JavaScript, which the child ran before the parser) come from here.
+    return [{ blocks: request.blocks ? textBlocks(request.bytes.toString('utf8')) : null, symbols: null }];
+  }
+
+  private send(requests: readonly ParseRequest[], engine: SymbolEngine): Promise<ParseResult[]> {
+    if (this.closed) return Promise.reject(new Error('parse pool closed'));
+    let bytes = 0;
+    for (const r of requests) bytes += r.bytes.length;
     const data = new Uint8Array(bytes);
     const items: ParseItem[] = [];
     let at = 0;
     for (const r of requests) {
       data.set(r.bytes, at);
-      items.push({ start: at, end: at + r.bytes.length, blocks: r.blocks, grammar: r.grammar, path: r.path });
+      items.push({ start: at, end: at + r.bytes.length, blocks: r.blocks, grammar: r.grammar, engine, path: r.path });
       at += r.bytes.length;
     }
-    let best = 0;
-    for (let i = 1; i < this.workers.length; i++) if (this.load[i] < this.load[best]) best = i;
-    const id = this.nextId++;
-    const weight = bytes + 1_000 * requests.length;
-    this.load[best] += weight;
+    const child = this.leastLoaded();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { worker: best, weight, resolve, reject });
-      this.workers[best].postMessage({ id, data, items } satisfies ParseJob, [data.buffer]);
+      const job: Pending = { id: this.nextId++, weight: bytes + 1_000 * requests.length, resolve, reject };
+      child.load += job.weight;
+      child.queue.push(job);
+      if (child.queue.length === 1) this.startHead(child);
+      child.proc.send({ id: job.id, data, items } satisfies ParseJob, (err) => {
+        if (err) this.crashed(child, `could not be sent a job (${err.message})`);
+      });
     });
   }
 
-  /** Fails what is pending and every later job; a pool with a dead worker stops the others (the next build starts a new pool). */
-  private fail(err: Error): void {
-    const first = this.failure === null;
-    this.failure ??= err;
-    for (const p of this.pending.values()) p.reject(this.failure);
-    this.pending.clear();
-    if (first) for (const w of this.workers) void w.terminate().catch(() => undefined);
+  /** The head of a child's queue is being parsed: the child is kept alive and timed. */
+  private startHead(child: Child): void {
+    ref(child.proc, true);
+    child.timer = setTimeout(() => {
+      this.crashed(child, `no answer within ${JOB_TIMEOUT_MS / 1000} s`);
+    }, JOB_TIMEOUT_MS);
+    child.timer.unref();
   }
+
+  private leastLoaded(): Child {
+    let best = -1;
+    for (let i = 0; i < this.children.length; i++) {
+      const c = this.children[i] ?? (this.children[i] = this.spawnChild());
+      if (best < 0 || c.load < this.children[best]!.load) best = i;
+    }
+    return this.children[best]!;
+  }
+
+  private spawnChild(): Child {
+    const isTs = __filename.endsWith('.ts');
+    const file = path.join(__dirname, `parse-worker${isTs ? '.ts' : '.js'}`);
+    const args = [...CHILD_V8_FLAGS, '-e', BOOTSTRAP, file, ...(isTs ? [require.resolve('typescript')] : [])];
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+    const child: Child = { proc, load: 0, queue: [], timer: null };
+    this.started++;
+    ref(proc, false);
+    proc.on('message', (msg: ParseAnswer) => this.answered(child, msg));
+    proc.on('error', (err) => this.crashed(child, err.message));
+    proc.on('exit', (code, signal) => this.crashed(child, signal ? `the parser process was killed by ${signal}` : `the parser process exited (${code})`));
+    return child;
+  }
+
+  private answered(child: Child, msg: ParseAnswer): void {
+    const job = child.queue[0];
+    if (!job || job.id !== msg.id) return;
+    this.next(child);
+    if (msg.error !== undefined) return job.reject(new Error(msg.error));
+    const results = msg.results ?? [];
+    unpackKeys(results, msg.keys ?? new Int32Array(0), msg.keyEnds ?? new Uint32Array(0));
+    job.resolve(results);
+  }
+
+  /** The head of the queue is done: the next one starts, or the child goes idle. */
+  private next(child: Child): void {
+    const done = child.queue.shift()!;
+    child.load -= done.weight;
+    if (child.timer) clearTimeout(child.timer);
+    child.timer = null;
+    if (child.queue.length) this.startHead(child);
+    else ref(child.proc, false);
+  }
+
+  /** The child is gone: its slot is freed (the next job starts a new one) and its jobs fail. */
+  private crashed(child: Child, reason: string): void {
+    const slot = this.children.indexOf(child);
+    if (slot >= 0) this.children[slot] = null;
+    if (child.timer) clearTimeout(child.timer);
+    child.timer = null;
+    const jobs = child.queue.splice(0);
+    child.load = 0;
+    jobs.forEach((job, i) => job.reject(new ChildCrash(reason, i === 0)));
+    if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
+  }
+}
+
+/** A child with work keeps the process alive; an idle one does not. */
+function ref(proc: ChildProcess, on: boolean): void {
+  if (on) {
+    proc.ref();
+    proc.channel?.ref();
+  } else {
+    proc.unref();
+    proc.channel?.unref();
+  }
+}
+
+function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    proc.once('exit', () => resolve());
+    proc.kill('SIGKILL');
+  });
 }

@@ -4,10 +4,10 @@
 import type { TextBlock } from './blocks';
 import type { BlobReader } from './git';
 import { grammarOf, languageOf, type GrammarId } from './languages';
-import type { ParsePool } from './parse-pool';
+import type { ParsePool, ParserCrash } from './parse-pool';
 import type { WorkItem } from './plan';
 import type { ExtractedSymbol } from './symbols';
-import { isBinary } from './text';
+import { decodeContent } from './encoding';
 
 export interface FileRow {
   path: string;
@@ -19,7 +19,7 @@ export interface FileRow {
 
 export interface PreparedBlob {
   sha: string;
-  /** The blob's UTF-8 bytes. */
+  /** The blob's text as UTF-8 bytes (encoding.ts decodeContent: what the file route shows and the search reads). */
   bytes: Buffer;
   /** New to the repo's index: stored with its blocks. Otherwise it was read again for its symbols. */
   isNew: boolean;
@@ -39,7 +39,15 @@ export interface PreparedBatch {
 /** The index's text blobs among `shas`, with the grammar their symbols came from. */
 export type KnownBlobs = (shas: string[]) => Promise<Map<string, string | null>>;
 
-export async function prepareBatch(batch: WorkItem[], deps: { reader: BlobReader; pool: ParsePool; knownBlobs: KnownBlobs; maxFileBytes: number }): Promise<PreparedBatch> {
+export interface PrepareDeps {
+  reader: BlobReader;
+  pool: ParsePool;
+  knownBlobs: KnownBlobs;
+  maxFileBytes: number;
+  onParserCrash?: (crash: ParserCrash) => void;
+}
+
+export async function prepareBatch(batch: WorkItem[], deps: PrepareDeps): Promise<PreparedBatch> {
   const readable = (i: WorkItem) => i.size <= deps.maxFileBytes;
   const known = await deps.knownBlobs([...new Set(batch.filter(readable).map((i) => i.sha))]);
 
@@ -61,10 +69,11 @@ export async function prepareBatch(batch: WorkItem[], deps: { reader: BlobReader
   const text: Array<{ sha: string; bytes: Buffer; isNew: boolean; grammar: GrammarId | null; path: string }> = [];
   const binary = new Set<string>();
   shas.forEach((sha, i) => {
-    if (isBinary(data[i])) binary.add(sha);
-    else text.push({ sha, bytes: data[i], isNew: !known.has(sha), ...toRead.get(sha)! });
+    const utf8 = decodeContent(data[i]);
+    if (!utf8) binary.add(sha);
+    else text.push({ sha, bytes: utf8, isNew: !known.has(sha), ...toRead.get(sha)! });
   });
-  const parsed = await deps.pool.parse(text.map((t) => ({ bytes: t.bytes, blocks: t.isNew, grammar: t.grammar, path: t.path })));
+  const parsed = await deps.pool.parse(text.map((t) => ({ bytes: t.bytes, blocks: t.isNew, grammar: t.grammar, path: t.path })), deps.onParserCrash);
   const blobs: PreparedBlob[] = text.map((t, i) => {
     const r = parsed[i];
     const failed = r.symbols === null;

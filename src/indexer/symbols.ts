@@ -20,10 +20,13 @@ export function worthParsing(content: string): boolean {
   return content.length / lines < 400;
 }
 
-/** Definitions in `content` (of a file at `path`, which tells a .d.ts), in source order. */
-export async function extractSymbols(grammar: GrammarId, content: string, path?: string): Promise<ExtractedSymbol[]> {
+/**
+ * Definitions in `content` (of a file at `path`, which tells a .d.ts), in source order. `native:
+ * false` leaves oxc out (it crashed on this file: see parse-pool.ts).
+ */
+export async function extractSymbols(grammar: GrammarId, content: string, path?: string, opts: { native?: boolean } = {}): Promise<ExtractedSymbol[]> {
   if (!worthParsing(content)) return [];
-  if (OXC_GRAMMARS.has(grammar)) {
+  if (OXC_GRAMMARS.has(grammar) && opts.native !== false) {
     const symbols = oxcSymbols(grammar, content, path);
     if (symbols) return symbols;
   }

@@ -1,10 +1,5 @@
-// Text helpers shared by the build and the search: binary detection, line matching and literal
+// Text helpers shared by the build and the search: line matching and literal
 // LIKE patterns. The search index is blocks.ts and postings.ts.
-
-/** A file is binary when it contains a NUL byte (git's own heuristic looks at the first 8 KiB). */
-export function isBinary(data: Buffer): boolean {
-  return data.indexOf(0, 0) >= 0;
-}
 
 /** Escapes LIKE metacharacters (with `ESCAPE '\'`). */
 export function escapeLike(s: string): string {

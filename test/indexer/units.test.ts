@@ -4,7 +4,7 @@ import { grammarOf, languageOf } from '../../src/indexer/languages';
 import { ancestorsOf, isSkippedPath } from '../../src/indexer/paths';
 import { BLOCK_CHARS, MAX_QUERY, queryKeys, textBlocks, unitsInLastBytes, type TextBlock } from '../../src/indexer/blocks';
 import { int4ArrayBinary } from '../../src/indexer/copy-binary';
-import { escapeLike, findLineMatches, isBinary } from '../../src/indexer/text';
+import { escapeLike, findLineMatches } from '../../src/indexer/text';
 import { repoKey, wordSet } from '../../src/db/migrations/support/search-blocks-1764300000300';
 
 describe('normalizeRepoPath', () => {
@@ -67,11 +67,6 @@ describe('languages', () => {
 });
 
 describe('text', () => {
-  it('detects binaries by NUL', () => {
-    expect(isBinary(Buffer.from('hello'))).toBe(false);
-    expect(isBinary(Buffer.from([0x89, 0x50, 0x00, 0x01]))).toBe(true);
-  });
-
   it('word sets hold each word once, ASCII lower-cased, split on underscores like pg_trgm', () => {
     expect(wordSet('Foo foo BAR_baz héllo Ünï')).toBe(' foo bar baz héllo Ünï ');
     expect(wordSet('!!!')).toBe(' ');
