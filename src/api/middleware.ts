@@ -52,7 +52,8 @@ export function errorHandler(): Middleware {
       const apiError = toApiError(err);
       if (apiError.status >= 500) ctx.state.log?.error({ err: sanitize(err) }, 'request failed');
       ctx.status = apiError.status;
-      // The unread rest of an oversized body would corrupt a reused connection.
+      // Sent once the oversized body has arrived and been dropped (body.ts); the connection then
+      // closes, since past the drain bounds the rest is still arriving and is no next request.
       if (apiError.status === 413) ctx.set('Connection', 'close');
       ctx.body = { error: { code: apiError.code, message: apiError.message } };
     }

@@ -46,8 +46,17 @@ describe('activity log context', () => {
 describe('redactText', () => {
   it('removes URL credentials and secret query values from free text', () => {
     expect(redactText('clone of https://x-token-auth:abc123@bitbucket.org/a/b.git?access_token=zzz&x=1 failed')).toBe(
-      'clone of https://[redacted]@bitbucket.org/a/b.git?access_token=[redacted]&x=1 failed',
+      'clone of https://[redacted]@bitbucket.org/a/b.git?access_token=[redacted]&x=[redacted] failed',
     );
+  });
+
+  it('treats every URL in free text as a request URL: only allow-listed query values and no fragment stay', () => {
+    expect(redactText("GET '/v1/me?api_key=lt_zz&q=hello' answered 401; retry at https://h/cb?jwt=ey.zz#access_token=zz.")).toBe(
+      "GET '/v1/me?api_key=[redacted]&q=hello' answered 401; retry at https://h/cb?jwt=[redacted]#[redacted]",
+    );
+    expect(redactText('see https://h/cb#access_token=zz then')).toBe('see https://h/cb#[redacted] then');
+    // A question mark that starts no query string is left alone.
+    expect(redactText('bad pattern (?:a|b) — what? nothing')).toBe('bad pattern (?:a|b) — what? nothing');
   });
 });
 

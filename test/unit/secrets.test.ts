@@ -47,7 +47,38 @@ describe('redaction', () => {
 
   it('removes OAuth codes and states from logged URLs', () => {
     expect(redactUrl('/v1/integrations/bitbucket/callback?code=SECRET1&state=SECRET2&x=1')).toBe(
-      '/v1/integrations/bitbucket/callback?code=[redacted]&state=[redacted]&x=1',
+      '/v1/integrations/bitbucket/callback?code=[redacted]&state=[redacted]&x=[redacted]',
     );
+  });
+
+  it('keeps only allow-listed query values in logged URLs, whatever the other names are', () => {
+    for (const name of ['api_key', 'apikey', 'api_token', 'access_token', 'token', 'key', 'auth', 'jwt', 'private_token', 'secret', 'password', 'code', 'state', 'x', 'Q', 'qq', 'path_']) {
+      expect(redactUrl(`/v1/me?${name}=lt_SECRET`)).toBe(`/v1/me?${name}=[redacted]`);
+    }
+    expect(redactUrl('/v1/repos/r1/search?q=needle&limit=5&api_key=S1')).toBe('/v1/repos/r1/search?q=needle&limit=5&api_key=[redacted]');
+    expect(redactUrl('/v1/repos/r1/tree?path=src/a%20b')).toBe('/v1/repos/r1/tree?path=src/a%20b');
+    expect(redactUrl('/repos?repo=r1&path=src/x.ts&line=7&tab=bitbucket&bitbucket=connected&bitbucket_error=invalid_state')).toBe(
+      '/repos?repo=r1&path=src/x.ts&line=7&tab=bitbucket&bitbucket=connected&bitbucket_error=invalid_state',
+    );
+    expect(redactUrl('/v1/me')).toBe('/v1/me');
+  });
+
+  it('survives odd query strings without throwing or leaking', () => {
+    const cases: Array<[string, string]> = [
+      ['/a?token=S1&token=S2&q=x&q=y', '/a?token=[redacted]&token=[redacted]&q=x&q=y'], // repeated
+      ['/a?lt_SECRET', '/a?[redacted]'], // no `=`: the item alone may be the secret
+      ['/a?q&limit', '/a?q&limit'],
+      ['/a?%71=S1&q%3D=S2&%7A%zz=S3', '/a?%71=[redacted]&q%3D=[redacted]&%7A%zz=[redacted]'], // encoded names are not decoded: never allowed
+      ['/a?q=ok;token=S1', '/a?q=ok;token=[redacted]'], // `;` separates too
+      ['/a?token=S1#S2', '/a?token=[redacted]#[redacted]'], // fragments go whole
+      ['/a#access_token=S1', '/a#[redacted]'],
+      ['/a#frag?token=S1', '/a#[redacted]'],
+      ['/a?path=%E0%A4%A&token=%zz', '/a?path=%E0%A4%A&token=[redacted]'], // malformed percent-encoding
+      ['/a?=S1&token=&&', '/a?=[redacted]&token=&&'], // empty name, empty value, empty items
+      ['/a?', '/a?'],
+      [`/a?${'n'.repeat(40)}=S1`, '/a?[redacted]=[redacted]'], // a name that long could be the secret itself
+      ['http://user:S1@h/a?q=1', 'http://[redacted]@h/a?q=1'], // absolute-form request target
+    ];
+    for (const [url, expected] of cases) expect(redactUrl(url)).toBe(expected);
   });
 });

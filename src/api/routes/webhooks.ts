@@ -11,7 +11,7 @@ import type { Logger } from '../../logger';
 import { redactUrl } from '../../logger';
 import { httpRequestDuration } from '../../metrics';
 import type { ReceiverAnswer, WebhookReceiver } from '../../webhooks/receiver';
-import { BODY_LIMIT_BYTES } from '../body';
+import { BODY_LIMIT_BYTES, readBody } from '../body';
 import { errors } from '../errors';
 import { isUuid } from '../ids';
 import { requestIdFor, sanitize } from '../middleware';
@@ -36,35 +36,6 @@ function accountSegment(url: string): string | null {
   } catch {
     return segment;
   }
-}
-
-/**
- * The raw body, at most `limit` bytes, to `done` (null when it is larger). One chunk is used as it
- * is, without a copy; callbacks rather than promises, since every promise costs this process an
- * async hook (the Temporal client keeps AsyncLocalStorage on).
- */
-function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | null) => void): void {
-  if (Number(req.headers['content-length'] || 0) > limit) {
-    req.resume(); // drain without buffering, so the client reads our answer
-    done(null);
-    return;
-  }
-  let first: Buffer | null = null;
-  let more: Buffer[] | null = null;
-  let size = 0;
-  const onData = (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > limit) {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.resume();
-      done(null);
-    } else if (first === null) first = chunk;
-    else (more ??= [first]).push(chunk);
-  };
-  const onEnd = () => done(more ? Buffer.concat(more, size) : (first ?? Buffer.alloc(0)));
-  req.on('data', onData);
-  req.once('end', onEnd);
 }
 
 function bodyOf(a: ReceiverAnswer): string {
@@ -107,10 +78,15 @@ export function webhookIntake(deps: { receiver: WebhookReceiver; log: Logger }):
         res.destroy(); // nothing more can be said on this connection
       }
     };
-    readBody(req, BODY_LIMIT_BYTES, (body) => {
+    readBody(req, BODY_LIMIT_BYTES, (err, body) => {
+      if (err) {
+        res.destroy(); // the delivery broke off: nobody is left to answer
+        return;
+      }
       if (body === null) {
         const e = errors.payloadTooLarge(BODY_LIMIT_BYTES);
-        // The unread rest of an oversized body would corrupt a reused connection.
+        // Answered once the body has arrived and been dropped (body.ts), then the connection
+        // closes: a body beyond the drain bounds is still arriving, and must not be read as a request.
         send(req, res, requestId, started, e.status, JSON.stringify({ error: { code: e.code, message: e.message } }), { Connection: 'close' });
         return;
       }
