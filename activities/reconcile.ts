@@ -5,6 +5,7 @@
 // host is rate limiting (see BackgroundGate) instead of adding to it.
 import type { DataSource } from 'typeorm';
 import { Repo } from '../src/db/entities';
+import { FAILURES } from '../src/failures';
 import { GitSyncError, mainBranchHead } from '../src/git/repo-sync';
 import type { Logger } from '../src/logger';
 import { incrementStoredCounterOnce } from '../src/metrics';
@@ -77,7 +78,10 @@ export function createReconcileActivities(deps: ReconcileDeps) {
           params: [repo.id, input.missedCandidate],
         });
       }
-      const moved = found.head !== null && found.head !== repo.lastIndexedCommit;
+      // A repo that failed for MAX_REPO_SIZE is not fetched again in the background: it would be as
+      // large at every interval (up to the limit transferred each time). A push or a re-index tries again.
+      const tooLarge = input.background && repo.status === 'failed' && repo.errorCode === FAILURES.TooLarge.code;
+      const moved = found.head !== null && found.head !== repo.lastIndexedCommit && !tooLarge;
       return { outcome: moved ? 'moved' : 'unchanged', branch: found.branch, head: found.head, branchChanged, intervalMs: config.repoReconcileIntervalMs };
     },
   };

@@ -1,6 +1,7 @@
 // Indexing-queue activities: fetch the newest head of the repo's default branch (shallow clone
 // the first time) and index it — incrementally when the previous commit is there. Heartbeats
 // carry progress and what a retry needs to resume; the repo row shows progress while indexing.
+import { existsSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { Repo } from '../src/db/entities';
 import { GitSyncError, mainBranchHead, removeRepoDir, repoDir, syncRepo, type SyncResult } from '../src/git/repo-sync';
@@ -33,12 +34,17 @@ export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
       if (!repo) return { exists: false, commit: '' };
       const previous = ctx.info.heartbeatDetails as Heartbeat | undefined;
       const remote = await remoteOf(repo, deps);
+      const dir = repoDir(config.dataDir, repo.id);
       await ds.getRepository(Repo).update({ id: repo.id }, { status: 'indexing', progress: null });
 
       ctx.heartbeat({ phase: 'clone' } satisfies Heartbeat);
       const keepAlive = setInterval(() => ctx.heartbeat({ phase: 'clone' } satisfies Heartbeat), 5_000);
+      // MAX_REPO_SIZE: a first clone of a repo Bitbucket reported larger (when it was added) fails
+      // without a transfer; every clone and fetch is also watched on disk.
+      const maxSizeBytes = config.maxRepoSizeBytes;
+      const reportedSizeBytes = existsSync(dir) ? null : repo.reportedSize;
       const sync = (branch: string | null) =>
-        syncRepo({ ...remote, dir: repoDir(config.dataDir, repo.id), branch, timeoutMs: GIT_TIMEOUT_MS, signal: ctx.cancellationSignal });
+        syncRepo({ ...remote, dir, branch, timeoutMs: GIT_TIMEOUT_MS, signal: ctx.cancellationSignal, maxSizeBytes, reportedSizeBytes });
       let head: string;
       let branch: string;
       try {
@@ -65,6 +71,10 @@ export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
 
       const started = process.hrtime.bigint();
       let lastProgressWrite = 0;
+      // A batch can take longer than the heartbeat timeout (a parser that hangs is given 30 s):
+      // the last progress is repeated meanwhile, so the activity is not retried for being slow.
+      let lastProgress: IndexProgress | undefined = previous?.phase === 'index' ? previous.resume : undefined;
+      const indexAlive = setInterval(() => ctx.heartbeat({ phase: 'index', resume: lastProgress } satisfies Heartbeat), 5_000);
       try {
         const result = await indexCommit(ds, {
           repoId: repo.id,
@@ -73,7 +83,10 @@ export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
           baseCommit: repo.lastIndexedCommit,
           resume: previous?.phase === 'index' ? (previous.resume ?? null) : null,
           signal: ctx.cancellationSignal,
+          onParserCrash: (crash) =>
+            deps.log.warn({ repoId: repo.id, path: crash.path, reason: crash.reason, symbolsFrom: crash.engine }, 'a parser crashed on a file; it is indexed without the symbols of that parser'),
           onProgress: async (p) => {
+            lastProgress = p;
             ctx.heartbeat({ phase: 'index', resume: p } satisfies Heartbeat);
             if (Date.now() - lastProgressWrite > 1_000) {
               lastProgressWrite = Date.now();
@@ -86,6 +99,8 @@ export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
       } catch (err) {
         indexDuration.observe({ kind: 'unknown', outcome: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
         throw err;
+      } finally {
+        clearInterval(indexAlive);
       }
       await ds.getRepository(Repo).update(
         { id: repo.id },

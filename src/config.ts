@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseByteSize } from './byte-size';
 
 export const TASK_QUEUE_NAMES = ['lettuce-control', 'lettuce-indexing'] as const;
 export type TaskQueueName = (typeof TASK_QUEUE_NAMES)[number];
@@ -28,6 +29,16 @@ const duration = z.string().transform((v, ctx) => {
     return z.NEVER;
   }
   return ms;
+});
+
+/** MAX_REPO_SIZE: `500m`, `2g`, `1024k`, plain bytes (binary units, see byte-size.ts), or `0` for no limit; parsed to bytes. */
+const repoSize = z.string().transform((v, ctx) => {
+  const bytes = parseByteSize(v);
+  if (bytes === null || (bytes !== 0 && bytes < 1024 * 1024)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a size such as 500m, 2g or 1024k (k, m, g, t = KiB, MiB, GiB, TiB; plain numbers are bytes), at least 1m, or 0 for no limit' });
+    return z.NEVER;
+  }
+  return bytes;
 });
 
 const base64Key = z.string().refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/=_-]+$/.test(v), {
@@ -90,6 +101,7 @@ const schema = z
       }),
     TEMPORAL_UI_URL: httpUrl.default('http://localhost:8233'),
     REPO_RECONCILE_INTERVAL: duration.default('10m'),
+    MAX_REPO_SIZE: repoSize.default('2g'),
     LETTUCE_TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{0,40}$/, 'must be letters, digits, "-" or "_"').default(''),
     WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number({ message: 'must be a number of seconds' }).int().min(0).max(3600).default(30),
     TEMPORAL_PAYLOAD_KEY: z
@@ -135,6 +147,8 @@ export interface Config {
   temporalUiUrl: string;
   /** At most this long after its last check, a repo's main-branch head is compared with its index (CONTRACT §11); 0 = off. */
   repoReconcileIntervalMs: number;
+  /** MAX_REPO_SIZE in bytes: a clone or fetch that would grow the repo's clone past it stops (`too_large`, CONTRACT §6); 0 = no limit. */
+  maxRepoSizeBytes: number;
   /** Prefix for task queue names; empty in production, set by tests to isolate files. */
   taskQueuePrefix: string;
   /** Temporal payload encryption keys (first encrypts); null = payloads stored as plain JSON. */
@@ -193,6 +207,7 @@ export function loadConfig(env: RawEnv = process.env): Config {
     worker: { taskQueues: e.WORKER_TASK_QUEUES as TaskQueueName[], shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS },
     temporalUiUrl: e.TEMPORAL_UI_URL,
     repoReconcileIntervalMs: e.REPO_RECONCILE_INTERVAL,
+    maxRepoSizeBytes: e.MAX_REPO_SIZE,
     taskQueuePrefix: e.LETTUCE_TASK_QUEUE_PREFIX,
     payloadKeys: e.TEMPORAL_PAYLOAD_KEY ?? null,
     codecAuth: e.CODEC_SERVER_AUTH,

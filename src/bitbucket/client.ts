@@ -28,6 +28,8 @@ export interface BitbucketRepository {
   slug?: string;
   is_private: boolean;
   mainbranch?: { name: string } | null;
+  /** The repository's size in bytes, as Bitbucket measures it (all of its history). */
+  size?: number;
   workspace?: { slug: string };
   links?: { clone?: Array<{ name: string; href: string }> };
 }

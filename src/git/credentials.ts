@@ -4,7 +4,10 @@
 // the remote URL, never in `.git/config`, and never in an error message (they are scrubbed).
 //
 // The same environment hardens every network git command: no prompts, no credential helpers
-// (a 401 fails at once instead of asking), no redirects, only http/https/git transports.
+// (a 401 fails at once instead of asking), no redirects, only http/https/git transports, and
+// connections only to the addresses the URL policy checked (http.curloptResolve for http(s), a
+// pinning proxy command for git://, see git-proxy.ts).
+import { gitProxyEnv } from './git-proxy';
 
 export interface GitCredentials {
   username: string;
@@ -46,8 +49,9 @@ export function credentialSecrets(c: GitCredentials | null | undefined): string[
 export interface GitEnvOptions {
   /**
    * Addresses the URL's host was checked against (url-policy resolveAllowedHost): git then
-   * connects to exactly these (http.curloptResolve), closing the DNS-rebinding gap between the
-   * check and the connection. Ignored for git:// URLs.
+   * connects to exactly these (http.curloptResolve for http(s); for git://, GIT_PROXY_COMMAND
+   * with a proxy that connects only to them), closing the DNS-rebinding gap between the check
+   * and the connection.
    */
   pinAddresses?: string[];
   /** Follow HTTP redirects? Default false: a redirect could lead to a host that was not checked. */
@@ -92,12 +96,13 @@ export function gitCredentialEnv(remoteUrl: string, credentials?: GitCredentials
     config.push([`http.${headerScope(remoteUrl)}.extraHeader`, `Authorization: ${basicAuthValue(credentials)}`]);
   }
   const pins = (opts.pinAddresses ?? []).filter(Boolean);
-  if (pins.length && DEFAULT_PORTS[parsed.protocol]) {
+  const pinHost = parsed.hostname.replace(/^\[|\]$/g, '');
+  // A pin only matters for names; an IP literal is connected to as is.
+  const isName = !/^[\d.]+$/.test(pinHost) && !pinHost.includes(':');
+  if (pins.length && isName && DEFAULT_PORTS[parsed.protocol]) {
     const port = parsed.port ? Number(parsed.port) : DEFAULT_PORTS[parsed.protocol];
-    const host = parsed.hostname.replace(/^\[|\]$/g, '');
     const addrs = pins.map((a) => (a.includes(':') ? `[${a}]` : a)).join(',');
-    // A pin only matters for names; an IP literal is connected to as is.
-    if (!/^[\d.]+$/.test(host) && !host.includes(':')) config.push(['http.curloptResolve', `${host}:${port}:${addrs}`]);
+    config.push(['http.curloptResolve', `${pinHost}:${port}:${addrs}`]);
   }
   const env: Record<string, string> = {
     GIT_TERMINAL_PROMPT: '0',
@@ -113,5 +118,6 @@ export function gitCredentialEnv(remoteUrl: string, credentials?: GitCredentials
     env[`GIT_CONFIG_KEY_${i}`] = key;
     env[`GIT_CONFIG_VALUE_${i}`] = value;
   });
+  if (pins.length && isName && parsed.protocol === 'git:') Object.assign(env, gitProxyEnv(pinHost, pins));
   return env;
 }

@@ -2,12 +2,15 @@
 // the first sync clones (depth 1) into a temporary directory and renames it into place, later
 // syncs fetch the new head (depth 1) so the previous head's objects stay and
 // `git diff <old> <new>` works. Credentials only ever travel in the git child's environment
-// (see credentials.ts); errors are classified and scrubbed.
+// (see credentials.ts); errors are classified and scrubbed. MAX_REPO_SIZE caps what a clone or
+// fetch may put on disk: git is stopped when the clone passes it, and what it wrote is removed.
 import crypto from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { formatByteSize } from '../byte-size';
 import { credentialSecrets, gitCredentialEnv, type GitCredentials } from './credentials';
+import { dirBytes } from './disk-usage';
 import { execGit, GitError, scrubSecrets } from './run-git';
 
 export type GitSyncErrorCode =
@@ -19,6 +22,7 @@ export type GitSyncErrorCode =
   | 'cancelled'
   | 'empty_repo' // the remote has no commits (no default branch)
   | 'branch_not_found' // the requested branch does not exist on the remote
+  | 'too_large' // the clone would grow past MAX_REPO_SIZE (or the host reports it larger)
   | 'clone_failed'; // anything else (network, server error, local disk, …)
 
 export class GitSyncError extends Error {
@@ -51,6 +55,28 @@ export interface SyncOptions extends RemoteOptions {
   /** The branch to sync; null/undefined = the remote's default branch. */
   branch?: string | null;
   onProgress?: (phase: string) => void;
+  /** MAX_REPO_SIZE in bytes: the clone may not grow past this on disk; 0 or unset = no limit. */
+  maxSizeBytes?: number;
+  /** The repository's size as its host reports it (Bitbucket's `size`), when known: over the limit fails before any transfer. */
+  reportedSizeBytes?: number | null;
+}
+
+/** How often the clone's size is measured while git transfers. */
+const SIZE_CHECK_INTERVAL_MS = 200;
+
+const raiseIt = 'Raise MAX_REPO_SIZE to index it.';
+
+function tooLarge(limit: number, what: 'clone' | 'fetch' | 'reported', reported?: number): GitSyncError {
+  const max = `MAX_REPO_SIZE (${formatByteSize(limit)})`;
+  if (what === 'reported') {
+    let size = formatByteSize(reported ?? 0);
+    if (size === formatByteSize(limit)) size = `${reported} bytes`; // not "1 MB, larger than … (1 MB)"
+    return new GitSyncError('too_large', `The repository is larger than ${max}: its host reports ${size}, so it was not cloned. ${raiseIt}`);
+  }
+  if (what === 'fetch') {
+    return new GitSyncError('too_large', `The repository has grown larger than ${max}: the fetch was stopped and the previous clone kept. ${raiseIt}`);
+  }
+  return new GitSyncError('too_large', `The repository is larger than ${max}: its clone was stopped and removed. ${raiseIt}`);
 }
 
 export interface SyncResult {
@@ -113,7 +139,10 @@ export function buildCloneArgs(url: string, target: string, branch: string | nul
 
 export function buildFetchArgs(gitDir: string, url: string, branch: string, progress = false): string[] {
   return [
-    `--git-dir=${gitDir}`, 'fetch', '--depth', '1', '--no-tags', '--update-head-ok', '--no-write-fetch-head',
+    // Always one pack (never loose objects) and no maintenance during the fetch: what a fetch
+    // stopped for MAX_REPO_SIZE wrote is then exactly the pack files it added.
+    `--git-dir=${gitDir}`, '-c', 'fetch.unpackLimit=1', 'fetch', '--no-auto-maintenance',
+    '--depth', '1', '--no-tags', '--update-head-ok', '--no-write-fetch-head',
     ...(progress ? ['--progress'] : ['--quiet']),
     '--', url, `+refs/heads/${branch}:refs/heads/${branch}`,
   ];
@@ -327,17 +356,73 @@ async function removeStaleLocks(dir: string): Promise<void> {
   await walk(dir, 6);
 }
 
+/** What a fetch may change, recorded before it so a fetch stopped for MAX_REPO_SIZE can be undone. */
+interface FetchSnapshot {
+  packDir: string;
+  packs: Set<string>;
+  /** The branch's sha before the fetch; null when the clone had no such branch. */
+  ref: string | null;
+  refName: string;
+  /** The `shallow` file (a depth-1 fetch rewrites it); null when there was none. */
+  shallow: Buffer | null;
+}
+
+type LocalGit = (args: string[]) => Promise<{ stdout: string }>;
+
+async function snapshot(dir: string, branch: string, local: LocalGit): Promise<FetchSnapshot> {
+  const packDir = path.join(dir, 'objects', 'pack');
+  const refName = `refs/heads/${branch}`;
+  return {
+    packDir,
+    packs: new Set(await fs.readdir(packDir).catch(() => [] as string[])),
+    ref: (await local(['rev-parse', '--verify', '--quiet', `${refName}^{commit}`]).catch(() => ({ stdout: '' }))).stdout.trim() || null,
+    refName,
+    shallow: await fs.readFile(path.join(dir, 'shallow')).catch(() => null),
+  };
+}
+
+/** Files a stopped index-pack leaves: never referenced, always safe to remove. */
+async function removeTempPacks(before: FetchSnapshot): Promise<void> {
+  const names = await fs.readdir(before.packDir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith('tmp_') && !before.packs.has(n)).map((n) => fs.rm(path.join(before.packDir, n), { force: true })));
+}
+
+/**
+ * Undoes a fetch stopped (or finished) past MAX_REPO_SIZE: the branch back where it was, the
+ * `shallow` file as it was, and every pack file the fetch added removed (with auto maintenance
+ * off, the fetch only ever adds packs, and the objects the old refs need are all in the old ones).
+ */
+async function rollBack(dir: string, before: FetchSnapshot, local: LocalGit): Promise<void> {
+  await removeStaleLocks(dir);
+  if (before.ref) await local(['update-ref', '--no-deref', before.refName, before.ref]);
+  else await local(['update-ref', '--no-deref', '-d', before.refName]).catch(() => undefined);
+  const shallow = path.join(dir, 'shallow');
+  if (before.shallow) await fs.writeFile(shallow, before.shallow);
+  else await fs.rm(shallow, { force: true });
+  const names = await fs.readdir(before.packDir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => !before.packs.has(n)).map((n) => fs.rm(path.join(before.packDir, n), { force: true })));
+}
+
 async function clone(dir: string, remote: Remote, branch: string | null, opts: SyncOptions, deadline: Deadline): Promise<SyncResult> {
   await fs.mkdir(path.dirname(dir), { recursive: true });
   await removeTmpSiblings(dir);
   await fs.rm(dir, { recursive: true, force: true, maxRetries: 3 });
   const tmp = `${dir}.tmp-${crypto.randomBytes(6).toString('hex')}`;
+  const limit = opts.maxSizeBytes ?? 0;
   try {
     opts.onProgress?.('cloning');
-    await execGit(buildCloneArgs(remote.url, tmp, branch, Boolean(opts.onProgress)), {
-      cwd: path.dirname(dir), env: remote.env, secrets: remote.secrets, timeoutMs: deadline.left(), signal: opts.signal,
-      onStderr: progressReporter(opts.onProgress),
-    });
+    try {
+      await execGit(buildCloneArgs(remote.url, tmp, branch, Boolean(opts.onProgress)), {
+        cwd: path.dirname(dir), env: remote.env, secrets: remote.secrets, timeoutMs: deadline.left(), signal: opts.signal,
+        onStderr: progressReporter(opts.onProgress),
+        sizeLimit: limit > 0 ? { maxBytes: limit, measure: () => dirBytes(tmp), intervalMs: SIZE_CHECK_INTERVAL_MS } : undefined,
+      });
+      // A transfer can finish between two measurements.
+      if (limit > 0 && (await dirBytes(tmp)) > limit) throw new GitError('the clone is larger than the limit', null, 'too_large');
+    } catch (e) {
+      if (e instanceof GitError && e.reason === 'too_large') throw tooLarge(limit, 'clone');
+      throw e;
+    }
     const local = (args: string[]) => execGit([`--git-dir=${tmp}`, ...args], { timeoutMs: deadline.left(), signal: opts.signal });
     const actual = branch ?? ((await local(['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => ({ stdout: '' }))).stdout.trim() || null);
     const head = actual
@@ -360,11 +445,28 @@ async function fetchInto(dir: string, state: LocalState, remote: Remote, branch:
   if (previous) await local(['update-ref', 'refs/lettuce/previous', previous]);
   const configured = (await local(['config', '--get', 'remote.origin.url']).catch(() => ({ stdout: '' }))).stdout.trim();
   if (configured !== remote.url) await local(['config', 'remote.origin.url', remote.url]);
+  const before = await snapshot(dir, branch, local);
+  const limit = opts.maxSizeBytes ?? 0;
+  // The fetch writes one pack (fetch.unpackLimit=1) under objects/pack; the rest barely changes.
+  const rest = limit > 0 ? (await dirBytes(dir)) - (await dirBytes(before.packDir)) : 0;
   opts.onProgress?.('fetching');
-  await execGit(buildFetchArgs(dir, remote.url, branch, Boolean(opts.onProgress)), {
-    cwd: dir, env: remote.env, secrets: remote.secrets, timeoutMs: deadline.left(), signal: opts.signal,
-    onStderr: progressReporter(opts.onProgress),
-  });
+  try {
+    await execGit(buildFetchArgs(dir, remote.url, branch, Boolean(opts.onProgress)), {
+      cwd: dir, env: remote.env, secrets: remote.secrets, timeoutMs: deadline.left(), signal: opts.signal,
+      onStderr: progressReporter(opts.onProgress),
+      sizeLimit: limit > 0 ? { maxBytes: limit, measure: async () => rest + (await dirBytes(before.packDir)), intervalMs: SIZE_CHECK_INTERVAL_MS } : undefined,
+    });
+    if (limit > 0 && (await dirBytes(dir)) > limit) throw new GitError('the clone is larger than the limit', null, 'too_large');
+  } catch (e) {
+    if (e instanceof GitError && e.reason === 'too_large') {
+      await rollBack(dir, before, local);
+      throw tooLarge(limit, 'fetch');
+    }
+    await removeTempPacks(before);
+    throw e;
+  }
+  // Auto maintenance is off during the fetch (it could repack what a roll-back removes): run it now.
+  await local(['-c', 'gc.autoDetach=false', 'gc', '--auto', '--quiet']).catch(() => undefined);
   const head = (await local(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`])).stdout.trim();
   if (!head) throw new GitSyncError('clone_failed', `The fetch of ${remote.display} left no ${branch} branch.`);
   if (state.branch !== branch) await local(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
@@ -387,6 +489,8 @@ export async function syncRepo(opts: SyncOptions): Promise<SyncResult> {
   if (opts.branch != null && !isValidBranchName(opts.branch)) {
     throw new GitSyncError('branch_not_found', 'The branch name is not a valid git branch name.');
   }
+  const limit = opts.maxSizeBytes ?? 0;
+  if (limit > 0 && opts.reportedSizeBytes != null && opts.reportedSizeBytes > limit) throw tooLarge(limit, 'reported', opts.reportedSizeBytes);
   const deadline = new Deadline(opts.timeoutMs);
   let action = 'clone';
   try {

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 
 /** Why a git command did not succeed. */
-export type GitFailureReason = 'exit' | 'timeout' | 'cancelled' | 'spawn' | 'output_too_large';
+export type GitFailureReason = 'exit' | 'timeout' | 'cancelled' | 'spawn' | 'output_too_large' | 'too_large';
 
 export class GitError extends Error {
   override name = 'GitError';
@@ -16,6 +16,8 @@ export class GitError extends Error {
     readonly reason: GitFailureReason = 'exit',
     /** The command's stderr, scrubbed (full text, for classification). */
     readonly stderr: string = '',
+    /** For `too_large`: the size measured when git was stopped. */
+    readonly bytesOnDisk: number | null = null,
   ) {
     super(message);
   }
@@ -48,6 +50,13 @@ export interface RunGitOptions {
   secrets?: readonly string[];
   /** Each stderr chunk as it arrives, scrubbed (for progress reporting). */
   onStderr?: (text: string) => void;
+  /**
+   * A cap on what the command may write to disk: while git runs, `measure()` (bytes on disk) is
+   * called every `intervalMs` (default 200); once it passes `maxBytes` the process group is killed
+   * and the command fails with reason `too_large`. The caller checks once more after a success
+   * (a fast transfer can finish between two measurements) and removes what git wrote.
+   */
+  sizeLimit?: { maxBytes: number; measure: () => Promise<number>; intervalMs?: number };
 }
 
 export interface GitResult {
@@ -137,9 +146,31 @@ export function execGit(args: string[], opts: RunGitOptions = {}): Promise<GitRe
     const timer = setTimeout(() => killGroup('timeout'), opts.timeoutMs ?? 10 * 60_000);
     const onAbort = () => killGroup('cancelled');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let measured: number | null = null;
+    let sizeTimer: NodeJS.Timeout | undefined;
+    const limit = opts.sizeLimit;
+    if (limit && limit.maxBytes > 0) {
+      let measuring = false;
+      sizeTimer = setInterval(() => {
+        if (measuring || killedFor || settled) return;
+        measuring = true;
+        limit.measure().then(
+          (bytes) => {
+            measuring = false;
+            if (settled || killedFor) return;
+            measured = bytes;
+            if (bytes > limit.maxBytes) killGroup('too_large');
+          },
+          () => {
+            measuring = false; // a file that vanished mid-walk: the next tick measures again
+          },
+        );
+      }, limit.intervalMs ?? 200);
+    }
     const done = () => {
       settled = true;
       clearTimeout(timer);
+      if (sizeTimer) clearInterval(sizeTimer);
       opts.signal?.removeEventListener('abort', onAbort);
     };
 
@@ -175,6 +206,8 @@ export function execGit(args: string[], opts: RunGitOptions = {}): Promise<GitRe
         reject(new GitError(`${what} timed out after ${opts.timeoutMs ?? 600_000} ms`, null, 'timeout', stderr));
       } else if (killedFor === 'cancelled') {
         reject(new GitError(`${what} was cancelled`, null, 'cancelled', stderr));
+      } else if (killedFor === 'too_large') {
+        reject(new GitError(`${what} was stopped: it wrote more than ${limit?.maxBytes} bytes to disk`, null, 'too_large', stderr, measured));
       } else if (killedFor === 'output_too_large') {
         reject(new GitError(`${what} failed: its output exceeded ${maxBuffer} bytes`, null, 'output_too_large', stderr));
       } else if (code === 0) {

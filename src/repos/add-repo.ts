@@ -33,7 +33,7 @@ export interface AddRepoDeps {
 }
 
 type NewRepo = Pick<Repo, 'accountId' | 'source' | 'sourceKey' | 'name' | 'cloneUrl' | 'isPrivate' | 'defaultBranch'> &
-  Partial<Pick<Repo, 'urlCredentials' | 'bitbucketWorkspace' | 'bitbucketSlug' | 'bitbucketUuid'>>;
+  Partial<Pick<Repo, 'urlCredentials' | 'bitbucketWorkspace' | 'bitbucketSlug' | 'bitbucketUuid' | 'reportedSize'>>;
 
 export function bitbucketSourceKey(workspace: string, slug: string): string {
   return `bitbucket:${workspace}/${slug}`.toLowerCase();
@@ -92,6 +92,7 @@ async function addBitbucketRepo(deps: AddRepoDeps, accountId: string, fullName: 
     bitbucketWorkspace: ws,
     bitbucketSlug: meta.slug ?? repoSlug,
     bitbucketUuid: meta.uuid,
+    reportedSize: typeof meta.size === 'number' && Number.isFinite(meta.size) && meta.size > 0 ? meta.size : null,
   });
 }
 

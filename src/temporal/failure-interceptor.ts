@@ -20,6 +20,8 @@ const GIT_FAILURES: Record<Exclude<GitSyncErrorCode, 'cancelled'>, { type: Failu
   rate_limited: { type: 'CloneFailed', retryable: true },
   timeout: { type: 'CloneFailed', retryable: true },
   clone_failed: { type: 'CloneFailed', retryable: true },
+  // MAX_REPO_SIZE: the same repo will be as large on the next attempt.
+  too_large: { type: 'TooLarge', retryable: false },
 };
 
 export function toTypedFailure(err: unknown): unknown {

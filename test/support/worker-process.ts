@@ -50,6 +50,7 @@ export function processEnv(config: Config): Record<string, string> {
     GIT_ALLOW_PRIVATE_HOSTS: String(config.gitAllowPrivateHosts),
     LETTUCE_TASK_QUEUE_PREFIX: config.taskQueuePrefix,
     REPO_RECONCILE_INTERVAL: `${config.repoReconcileIntervalMs}ms`,
+    MAX_REPO_SIZE: String(config.maxRepoSizeBytes),
     LOG_LEVEL: 'info', // the readiness lines ("worker polling", "API listening") are logged at info
     ...(config.bitbucket ? { BITBUCKET_APP_CLIENT_ID: config.bitbucket.clientId, BITBUCKET_APP_CLIENT_SECRET: config.bitbucket.clientSecret } : {}),
   };

@@ -31,6 +31,19 @@ describe('configuration', () => {
     expect(c.worker.taskQueues).toEqual(['lettuce-control', 'lettuce-indexing']);
     expect(c.tokenEncryptionKey).toHaveLength(32);
     expect(c.repoReconcileIntervalMs).toBe(10 * 60_000);
+    expect(c.maxRepoSizeBytes).toBe(2 * 1024 ** 3);
+  });
+
+  it.each([
+    ['500m', 500 * 1024 ** 2],
+    ['2g', 2 * 1024 ** 3],
+    ['1024k', 1024 ** 2],
+    ['1.5G', 1.5 * 1024 ** 3],
+    ['750MB', 750 * 1024 ** 2],
+    ['1048576', 1024 ** 2],
+    ['0', 0],
+  ])('reads MAX_REPO_SIZE=%s', (value, bytes) => {
+    expect(loadConfig({ ...valid, MAX_REPO_SIZE: value }).maxRepoSizeBytes).toBe(bytes);
   });
 
   it.each([
@@ -56,6 +69,11 @@ describe('configuration', () => {
     ['REPO_RECONCILE_INTERVAL', '10', /^Invalid configuration: REPO_RECONCILE_INTERVAL must be a duration such as 30s, 10m or 1h/],
     ['REPO_RECONCILE_INTERVAL', 'soon', /^Invalid configuration: REPO_RECONCILE_INTERVAL /],
     ['REPO_RECONCILE_INTERVAL', '200ms', /^Invalid configuration: REPO_RECONCILE_INTERVAL /],
+    ['MAX_REPO_SIZE', 'huge', /^Invalid configuration: MAX_REPO_SIZE must be a size such as 500m, 2g or 1024k/],
+    ['MAX_REPO_SIZE', '-1g', /^Invalid configuration: MAX_REPO_SIZE /],
+    ['MAX_REPO_SIZE', '2 gigabytes', /^Invalid configuration: MAX_REPO_SIZE /],
+    ['MAX_REPO_SIZE', '500', /^Invalid configuration: MAX_REPO_SIZE .*at least 1m/],
+    ['MAX_REPO_SIZE', '2x', /^Invalid configuration: MAX_REPO_SIZE /],
   ])('rejects a bad %s with one line naming it', (name, value, pattern) => {
     const message = errorFor({ [name]: value });
     expect(message).toMatch(pattern);

@@ -57,6 +57,9 @@ describe('the activity boundary', () => {
 
   it('types the indexer limit and Bitbucket answers', () => {
     expect(typed(new IndexTooLargeError('too big', 'maxFiles', 1)).type).toBe('TooLarge');
+    // MAX_REPO_SIZE stopping a clone or a fetch: the same vocabulary, never retried, the message kept.
+    const clone = typed(new GitSyncError('too_large', 'The repository is larger than MAX_REPO_SIZE (1 MB).'));
+    expect([clone.type, clone.nonRetryable, clone.message, failureCode(clone.type)]).toEqual(['TooLarge', true, 'The repository is larger than MAX_REPO_SIZE (1 MB).', 'too_large']);
     expect([typed(new BitbucketApiError(404, 'x')).type, typed(new BitbucketApiError(404, 'x')).nonRetryable]).toEqual(['BitbucketRefused', true]);
     expect(typed(new BitbucketApiError(409, 'x')).nonRetryable).toBe(false);
   });

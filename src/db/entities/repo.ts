@@ -20,6 +20,9 @@ export class Repo {
   @Column({ name: 'bitbucket_slug', type: 'text', nullable: true }) bitbucketSlug: string | null;
   @Column({ name: 'bitbucket_uuid', type: 'text', nullable: true }) bitbucketUuid: string | null;
   @Column({ name: 'is_private', type: 'boolean', default: false }) isPrivate: boolean;
+  /** Bytes, as Bitbucket reported the repo when it was added (null: unknown); see MAX_REPO_SIZE. */
+  @Column({ name: 'reported_size', type: 'bigint', nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) } })
+  reportedSize: number | null;
   @Column({ name: 'default_branch', type: 'text', nullable: true }) defaultBranch: string | null;
   @Column({ type: 'text', default: 'pending' }) status: RepoStatus;
   @Column({ name: 'webhook_status', type: 'text', default: 'none' }) webhookStatus: WebhookStatus;

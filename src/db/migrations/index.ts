@@ -9,6 +9,7 @@ import { Reconcile1764300000550 } from './1764300000550-reconcile';
 import { SearchPostings1764300000600 } from './1764300000600-search-postings';
 import { DeliveryRecordLean1764300000610 } from './1764300000610-delivery-record-lean';
 import { RepoWorkflowStarted1764300000620 } from './1764300000620-repo-workflow-started';
+import { RepoReportedSize1764300000710 } from './1764300000710-repo-reported-size';
 
 export const MIGRATIONS = [
   Initial1764300000000,
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   SearchPostings1764300000600,
   DeliveryRecordLean1764300000610,
   RepoWorkflowStarted1764300000620,
+  RepoReportedSize1764300000710,
 ];

@@ -1,7 +1,7 @@
 // Bare git repositories on disk, written with `git fast-import` and served by the real
 // `git http-backend` CGI. The git CLI is always spawned with an argument vector, never a shell.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readdirSync, lstatSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 
@@ -16,6 +16,21 @@ export function isolatedGitEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv
     GIT_TERMINAL_PROMPT: '0',
     ...extra,
   };
+}
+
+/** Bytes the files under `dir` take (0 when it does not exist): what Bitbucket reports as a repository's `size`. */
+export function dirSizeSync(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    try {
+      total += e.isDirectory() ? dirSizeSync(p) : lstatSync(p).size;
+    } catch {
+      /* removed meanwhile */
+    }
+  }
+  return total;
 }
 
 export class GitCommandError extends Error {

@@ -104,8 +104,11 @@ function repoBase(r: FakeRepo, urls: Urls): string {
   return `${urls.apiUrl}/repositories/${r.workspace}/${r.slug}`;
 }
 
-/** The repository object of GET /2.0/repositories/{workspace}[/{repo_slug}]. */
-export function renderRepository(r: FakeRepo, w: FakeWorkspace, viewer: FakeUser | null, urls: Urls): Record<string, unknown> {
+/**
+ * The repository object of GET /2.0/repositories/{workspace}[/{repo_slug}]. `size` is the bytes its
+ * bare repository takes on disk, as Bitbucket reports a repository's size (0 before any content).
+ */
+export function renderRepository(r: FakeRepo, w: FakeWorkspace, viewer: FakeUser | null, urls: Urls, size = 0): Record<string, unknown> {
   const api = repoBase(r, urls);
   const site = new URL(urls.siteUrl);
   const httpsClone = `${site.protocol}//${viewer ? `${enc(viewer.nickname)}@` : ''}${site.host}/${r.workspace}/${r.slug}.git`;
@@ -139,7 +142,7 @@ export function renderRepository(r: FakeRepo, w: FakeWorkspace, viewer: FakeUser
     fork_policy: r.is_private ? 'no_public_forks' : 'allow_forks',
     created_on: r.created_on,
     updated_on: r.updated_on,
-    size: 0,
+    size,
     language: r.language,
     uuid: r.uuid,
     mainbranch: { name: r.mainbranch, type: 'branch' },

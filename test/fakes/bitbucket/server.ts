@@ -11,7 +11,7 @@ import zlib from 'node:zlib';
 import path from 'node:path';
 import { handleControl } from './control';
 import { deliver, type Delivery } from './delivery';
-import { GitStore, runHttpBackend, type CommitInfo } from './git';
+import { dirSizeSync, GitStore, runHttpBackend, type CommitInfo } from './git';
 import {
   apiError, escapeHtml, htmlPage, HttpError, parseBasic, parseBearer, readForm, readJson, redirect,
   sendHtml, sendJson, sendText, str,
@@ -517,6 +517,11 @@ export class FakeBitbucket {
   async headOf(workspace: string, slug: string, branch?: string): Promise<string | null> {
     const repo = this.mustRepo(workspace, slug);
     return this.gitStore.head(this.gitStore.dirOf(repo.workspace, repo.slug), branch ?? repo.mainbranch);
+  }
+
+  /** The repository's `size` as Bitbucket reports it: the bytes its bare repository takes on disk. */
+  private sizeOf(repo: FakeRepo): number {
+    return dirSizeSync(this.gitStore.dirOf(repo.workspace, repo.slug));
   }
 
   /** Path of the bare repository on disk (it may not exist before the first commit or git request). */
@@ -1096,7 +1101,9 @@ export class FakeBitbucket {
     list = this.sortBy<FakeRepo>(list, q.get('sort'), { ...fields, created_on: (r) => r.created_on, updated_on: (r) => r.updated_on });
     const p = this.pagination(ctx.url);
     const urls = this.urls();
-    sendJson(ctx.res, 200, page(list.map((r) => renderRepository(r, ws, user, urls)), p.pageNo, p.pagelen, p.next));
+    // Sizes are measured on disk for the page answered only.
+    const onPage = (i: number) => i >= (p.pageNo - 1) * p.pagelen && i < p.pageNo * p.pagelen;
+    sendJson(ctx.res, 200, page(list.map((r, i) => renderRepository(r, ws, user, urls, onPage(i) ? this.sizeOf(r) : 0)), p.pageNo, p.pagelen, p.next));
   }
 
   /** The repo of /2.0/repositories/{workspace}/{repo_slug}…, 404 when the user cannot see it. */
@@ -1112,7 +1119,7 @@ export class FakeBitbucket {
     const { user, scopes } = this.authenticate(ctx);
     this.requireScope(scopes, 'repository');
     const { ws, repo } = this.visibleRepo(ctx, user);
-    sendJson(ctx.res, 200, renderRepository(repo, ws, user, this.urls()));
+    sendJson(ctx.res, 200, renderRepository(repo, ws, user, this.urls(), this.sizeOf(repo)));
   }
 
   /** Hooks need the webhook scope and repo admin. */
