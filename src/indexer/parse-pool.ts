@@ -124,9 +124,10 @@ require(file);
 const JOB_BYTES = 1024 * 1024;
 /**
  * A job that has not answered by then is a parser that hangs: its child is killed and the job
- * treated as a crash. A 1 MiB job takes well under a second; the margin is for a loaded machine.
+ * treated as a crash. A 1 MiB job takes about a second; the margin is for a loaded machine. (What
+ * hangs: tree-sitter's JavaScript query over 100,000 nested functions ran past 60 s.)
  */
-const JOB_TIMEOUT_MS = 60_000;
+const JOB_TIMEOUT_MS = 30_000;
 /**
  * V8 flags of a child: oxc's AST of a 1 MiB file fits in 48 MB; the old-generation limit makes V8
  * collect garbage before the RSS grows, and an AST's objects die young (a small nursery).
@@ -158,6 +159,7 @@ class ChildCrash extends Error {
   constructor(
     message: string,
     readonly suspect: boolean,
+    readonly timedOut: boolean,
   ) {
     super(message);
   }
@@ -242,7 +244,8 @@ export class ParsePool {
     if (!crash.suspect) return this.parseJob(requests, engine, onCrash);
     if (requests.length > 1) return (await Promise.all(requests.map((r) => this.parseJob([r], engine, onCrash)))).flat();
     const [request] = requests;
-    const next: SymbolEngine = engine === 'any' && request.grammar && OXC_GRAMMARS.has(request.grammar) ? 'tree-sitter' : 'none';
+    // After a crash oxc's files try tree-sitter; after a hang nothing (tree-sitter is the slower one).
+    const next: SymbolEngine = engine === 'any' && !crash.timedOut && request.grammar && OXC_GRAMMARS.has(request.grammar) ? 'tree-sitter' : 'none';
     onCrash?.({ path: request.path, reason: crash.message, engine: next });
     if (next === 'tree-sitter') return this.parseJob(requests, next, onCrash);
     // No parser for it: its blocks (plain JavaScript, which the child ran before the parser) come from here.
@@ -277,7 +280,7 @@ export class ParsePool {
   private startHead(child: Child): void {
     ref(child.proc, true);
     child.timer = setTimeout(() => {
-      this.crashed(child, `no answer within ${JOB_TIMEOUT_MS / 1000} s`);
+      this.crashed(child, `no answer within ${JOB_TIMEOUT_MS / 1000} s`, true);
     }, JOB_TIMEOUT_MS);
     child.timer.unref();
   }
@@ -326,14 +329,14 @@ export class ParsePool {
   }
 
   /** The child is gone: its slot is freed (the next job starts a new one) and its jobs fail. */
-  private crashed(child: Child, reason: string): void {
+  private crashed(child: Child, reason: string, timedOut = false): void {
     const slot = this.children.indexOf(child);
     if (slot >= 0) this.children[slot] = null;
     if (child.timer) clearTimeout(child.timer);
     child.timer = null;
     const jobs = child.queue.splice(0);
     child.load = 0;
-    jobs.forEach((job, i) => job.reject(new ChildCrash(reason, i === 0)));
+    jobs.forEach((job, i) => job.reject(new ChildCrash(reason, i === 0, timedOut)));
     if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
   }
 }

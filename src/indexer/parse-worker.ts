@@ -12,7 +12,11 @@ process.on('disconnect', () => process.exit(0));
 // One job at a time, in the order sent: the parent knows which job a crash happened in.
 let working: Promise<void> = Promise.resolve();
 process.on('message', (job: ParseJob) => {
-  working = working.then(() => parse(job).catch((err: unknown) => send({ id: job.id, error: String((err as Error)?.message ?? err) })));
+  working = working.then(() =>
+    parse(job).catch((err: unknown) => {
+      send({ id: job.id, error: String((err as Error)?.message ?? err) });
+    }),
+  );
 });
 
 async function parse(job: ParseJob): Promise<void> {

@@ -1,5 +1,6 @@
 // A small polyglot repository with one definition of each kind per language, plus everything the
 // indexer must skip.
+import type { GrammarId } from '../../src/indexer/languages';
 import type { Files } from './helpers';
 
 export const SOURCES: Record<string, string> = {
@@ -78,5 +79,27 @@ export function skippedFiles(): Files {
     'web/app.min.js': 'function minNeedle(){}\n',
     'link-out': { symlink: '/etc/passwd' },
     'src/link-in.ts': { symlink: 'app.ts' },
+  };
+}
+
+/**
+ * A file of each grammar nested `depth` levels deep, a level a line (one long line would be skipped
+ * as minified), with a definition named kept / Kept after (or around) the nesting. oxc overflows
+ * its native stack (SIGSEGV) from about 10,000 levels (3,000 for nested functions).
+ */
+export function deepNesting(depth: number): Record<GrammarId, { path: string; content: string; kept: string }> {
+  const parens = `${'(\n'.repeat(depth)}1${')'.repeat(depth)}`;
+  return {
+    typescript: { path: 'deep/parens.ts', content: `export const x = ${parens};\nexport function kept() {}\n`, kept: 'kept' },
+    tsx: { path: 'deep/tags.tsx', content: `export const x = ${'<a>\n'.repeat(depth)}${'</a>'.repeat(depth)};\nexport function kept() {}\n`, kept: 'kept' },
+    javascript: { path: 'deep/functions.js', content: `${'function f(){\n'.repeat(depth)}${'}'.repeat(depth)}\nfunction kept() {}\n`, kept: 'kept' },
+    python: { path: 'deep/parens.py', content: `x = ${parens}\ndef kept():\n    pass\n`, kept: 'kept' },
+    go: { path: 'deep/parens.go', content: `package p\nvar x = ${parens}\nfunc kept() {}\n`, kept: 'kept' },
+    java: { path: 'deep/Parens.java', content: `class Kept { int x = ${parens}; }\n`, kept: 'Kept' },
+    rust: { path: 'deep/parens.rs', content: `fn kept() { let x = ${parens}; }\n`, kept: 'kept' },
+    c: { path: 'deep/parens.c', content: `int x = ${parens};\nint kept(void) { return 0; }\n`, kept: 'kept' },
+    cpp: { path: 'deep/parens.cpp', content: `int x = ${parens};\nint kept() { return 0; }\n`, kept: 'kept' },
+    ruby: { path: 'deep/parens.rb', content: `x = ${parens}\ndef kept\nend\n`, kept: 'kept' },
+    c_sharp: { path: 'deep/Parens.cs', content: `class Kept { int x = ${parens}; }\n`, kept: 'Kept' },
   };
 }

@@ -2,25 +2,10 @@
 // from that parser, never the process (issue: one deeply nested file took the service down).
 import { closeParsePools, ParsePool, type ParserCrash } from '../../src/indexer/parse-pool';
 import type { GrammarId } from '../../src/indexer/languages';
+import { deepNesting } from './fixtures';
 
-const DEPTH = 20_000;
-/** A file nested DEPTH deep in each grammar's syntax, a level a line (one long line is skipped as minified). */
-const DEEP: Record<GrammarId, string> = {
-  typescript: `export const x = ${'(\n'.repeat(DEPTH)}1${')'.repeat(DEPTH)};\nexport function kept() {}\n`,
-  tsx: `export const x = ${'<a>\n'.repeat(DEPTH)}${'</a>'.repeat(DEPTH)};\nexport function kept() {}\n`,
-  javascript: `${'function f(){\n'.repeat(DEPTH)}${'}'.repeat(DEPTH)}\nfunction kept() {}\n`,
-  python: `x = ${'(\n'.repeat(DEPTH)}1${')'.repeat(DEPTH)}\ndef kept():\n    pass\n`,
-  go: `package p\nvar x = ${'(\n'.repeat(DEPTH)}1${')'.repeat(DEPTH)}\nfunc kept() {}\n`,
-  java: `class Kept { int x = ${'(\n'.repeat(DEPTH)}1${')'.repeat(DEPTH)}; }\n`,
-  rust: `fn kept() { let x = ${'(\n'.repeat(DEPTH)}1${')'.repeat(DEPTH)}; }\n`,
-  c: `int x = ${'(\n'.repeat(DEPTH)}1${')'.repeat(DEPTH)};\nint kept(void) { return 0; }\n`,
-  cpp: `int x = ${'(\n'.repeat(DEPTH)}1${')'.repeat(DEPTH)};\nint kept() { return 0; }\n`,
-  ruby: `x = ${'(\n'.repeat(DEPTH)}1${')'.repeat(DEPTH)}\ndef kept\nend\n`,
-  c_sharp: `class Kept { int x = ${'(\n'.repeat(DEPTH)}1${')'.repeat(DEPTH)}; }\n`,
-};
-
+const DEEP = deepNesting(20_000);
 const OXC: GrammarId[] = ['typescript', 'tsx', 'javascript'];
-const KEPT = (grammar: GrammarId) => (['java', 'c_sharp'].includes(grammar) ? 'Kept' : 'kept');
 
 afterAll(() => closeParsePools());
 
@@ -31,17 +16,18 @@ describe('parse pool', () => {
 
   it.each(Object.keys(DEEP) as GrammarId[])('%s: a file nested 20,000 deep is indexed, its other symbols found, the crash (if any) reported with its path', async (grammar) => {
     const crashes: ParserCrash[] = [];
-    const [r] = await pool.parse([{ bytes: Buffer.from(DEEP[grammar]), blocks: true, grammar, path: `src/deep.${grammar}` }], (c) => crashes.push(c));
+    const { path, content, kept } = DEEP[grammar];
+    const [r] = await pool.parse([{ bytes: Buffer.from(content), blocks: true, grammar, path }], (c) => crashes.push(c));
     expect(r.blocks!.length).toBeGreaterThan(0);
-    expect(r.symbols!.map((s) => s.name)).toContain(KEPT(grammar));
+    expect(r.symbols!.map((s) => s.name)).toContain(kept);
     // Measured: oxc overflows its native stack (SIGSEGV) here; tree-sitter (WASM) does not.
-    if (OXC.includes(grammar)) expect(crashes).toEqual([{ path: `src/deep.${grammar}`, reason: 'the parser process was killed by SIGSEGV', engine: 'tree-sitter' }]);
+    if (OXC.includes(grammar)) expect(crashes).toEqual([{ path, reason: 'the parser process was killed by SIGSEGV', engine: 'tree-sitter' }]);
     else expect(crashes).toEqual([]);
   });
 
   it('a crash costs only the file that caused it: the other files of its job keep their oxc symbols', async () => {
     const files = ['a', 'b', 'c'].map((n) => ({ bytes: Buffer.from(`export class ${n}Class { ${n}Method() {} }\n`), blocks: true, grammar: 'typescript' as const, path: `${n}.ts` }));
-    const deep = { bytes: Buffer.from(DEEP.typescript), blocks: true, grammar: 'typescript' as const, path: 'parens.ts' };
+    const deep = { bytes: Buffer.from(DEEP.typescript.content), blocks: true, grammar: 'typescript' as const, path: 'parens.ts' };
     const crashes: ParserCrash[] = [];
     const started = pool.started;
     const results = await pool.parse([files[0], deep, files[1], files[2]], (c) => crashes.push(c));
