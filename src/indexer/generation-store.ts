@@ -261,20 +261,23 @@ export class GenerationStore {
    * blobs no generation references: only `candidates` when given (an incremental build with no
    * stale generations), else all of the repo's; then the segments left without blocks.
    */
+  // The unreferenced blobs are a set difference computed once (EXCEPT: one pass over each side),
+  // then deleted by key. NOT EXISTS let the planner, with statistics from before the build, filter
+  // all of the generation's entries for each blob (50,000 files: 4+ minutes of one core).
   async cleanup(keepId: string, candidates: string[] | null): Promise<void> {
     const gone = await this.db.query(`DELETE FROM index_generations WHERE repo_id = $1 AND id <> $2 RETURNING state`, [this.repoId, keepId], true);
     const staleBuilding = (gone.records as Array<{ state: string }>).some((r) => r.state === 'building');
     if (candidates && !staleBuilding) {
       if (candidates.length === 0) return;
       await this.db.query(
-        `DELETE FROM index_blobs b WHERE b.repo_id = $1 AND b.sha = ANY($3::text[])
-           AND NOT EXISTS (SELECT 1 FROM index_entries e WHERE e.generation_id = $2 AND e.sha = b.sha AND e.is_text)`,
+        `DELETE FROM index_blobs WHERE repo_id = $1 AND sha = ANY(ARRAY(
+           SELECT unnest($3::text[]) EXCEPT SELECT sha FROM index_entries WHERE generation_id = $2 AND sha = ANY($3::text[]) AND is_text))`,
         [this.repoId, keepId, candidates],
       );
     } else {
       await this.db.query(
-        `DELETE FROM index_blobs b WHERE b.repo_id = $1
-           AND NOT EXISTS (SELECT 1 FROM index_entries e WHERE e.generation_id = $2 AND e.sha = b.sha AND e.is_text)`,
+        `DELETE FROM index_blobs WHERE repo_id = $1 AND sha = ANY(ARRAY(
+           SELECT sha FROM index_blobs WHERE repo_id = $1 EXCEPT SELECT sha FROM index_entries WHERE generation_id = $2 AND is_text))`,
         [this.repoId, keepId],
       );
       await dropEmptySegments(this.db, this.repoId);
