@@ -9,6 +9,7 @@ import { Reconcile1764300000550 } from './1764300000550-reconcile';
 import { SearchPostings1764300000600 } from './1764300000600-search-postings';
 import { DeliveryRecordLean1764300000610 } from './1764300000610-delivery-record-lean';
 import { RepoWorkflowStarted1764300000620 } from './1764300000620-repo-workflow-started';
+import { TextBlobsUtf81764300000700 } from './1764300000700-text-blobs-utf8';
 import { RepoReportedSize1764300000710 } from './1764300000710-repo-reported-size';
 
 export const MIGRATIONS = [
@@ -22,5 +23,6 @@ export const MIGRATIONS = [
   SearchPostings1764300000600,
   DeliveryRecordLean1764300000610,
   RepoWorkflowStarted1764300000620,
+  TextBlobsUtf81764300000700,
   RepoReportedSize1764300000710,
 ];
