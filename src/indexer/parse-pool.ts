@@ -130,9 +130,20 @@ const JOB_BYTES = 1024 * 1024;
 const JOB_TIMEOUT_MS = 30_000;
 /**
  * V8 flags of a child: oxc's AST of a 1 MiB file fits in 48 MB; the old-generation limit makes V8
- * collect garbage before the RSS grows, and an AST's objects die young (a small nursery).
+ * collect garbage before the RSS grows, and an AST's objects die young (a small nursery). An idle
+ * child with oxc loaded holds ~49 MB: what containing a crash costs over a thread.
  */
-const CHILD_V8_FLAGS = ['--max-old-space-size=64', '--max-semi-space-size=8'];
+const CHILD_V8_FLAGS = ['--max-old-space-size=64', '--max-semi-space-size=4'];
+/** Jobs a child holds at once: the one it parses and the next, so it never waits for the pipe. */
+const IN_FLIGHT = 2;
+
+/** A job not yet given to a child. */
+interface Waiting {
+  requests: readonly ParseRequest[];
+  engine: SymbolEngine;
+  resolve: (r: ParseResult[]) => void;
+  reject: (e: Error) => void;
+}
 
 interface Pending {
   id: number;
@@ -194,6 +205,7 @@ export async function closeParsePools(): Promise<void> {
 
 export class ParsePool {
   private readonly children: Array<Child | null>;
+  private readonly waiting: Waiting[] = [];
   private nextId = 1;
   private closed = false;
   /** Children started so far (the first `threads` and every replacement). */
@@ -225,6 +237,7 @@ export class ParsePool {
     this.closed = true;
     const children = this.children.flatMap((c) => (c ? [c] : []));
     this.children.fill(null);
+    for (const w of this.waiting.splice(0)) w.reject(new Error('parse pool closed'));
     for (const c of children) this.crashed(c, 'parse pool closed');
     await Promise.all(children.map((c) => stop(c.proc)));
   }
@@ -254,18 +267,31 @@ export class ParsePool {
 
   private send(requests: readonly ParseRequest[], engine: SymbolEngine): Promise<ParseResult[]> {
     if (this.closed) return Promise.reject(new Error('parse pool closed'));
-    let bytes = 0;
-    for (const r of requests) bytes += r.bytes.length;
-    const data = new Uint8Array(bytes);
-    const items: ParseItem[] = [];
-    let at = 0;
-    for (const r of requests) {
-      data.set(r.bytes, at);
-      items.push({ start: at, end: at + r.bytes.length, blocks: r.blocks, grammar: r.grammar, engine, path: r.path });
-      at += r.bytes.length;
-    }
-    const child = this.leastLoaded();
     return new Promise((resolve, reject) => {
+      this.waiting.push({ requests, engine, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /**
+   * Hands waiting jobs to children with room (IN_FLIGHT each): a job's bytes are copied into its
+   * message only then, so a batch waiting for a busy child is not also held serialized in the pipe.
+   */
+  private dispatch(): void {
+    while (this.waiting.length && !this.closed) {
+      const child = this.leastLoaded();
+      if (child.queue.length >= IN_FLIGHT) return;
+      const { requests, engine, resolve, reject } = this.waiting.shift()!;
+      let bytes = 0;
+      for (const r of requests) bytes += r.bytes.length;
+      const data = new Uint8Array(bytes);
+      const items: ParseItem[] = [];
+      let at = 0;
+      for (const r of requests) {
+        data.set(r.bytes, at);
+        items.push({ start: at, end: at + r.bytes.length, blocks: r.blocks, grammar: r.grammar, engine, path: r.path });
+        at += r.bytes.length;
+      }
       const job: Pending = { id: this.nextId++, weight: bytes + 1_000 * requests.length, resolve, reject };
       child.load += job.weight;
       child.queue.push(job);
@@ -273,7 +299,7 @@ export class ParsePool {
       child.proc.send({ id: job.id, data, items } satisfies ParseJob, (err) => {
         if (err) this.crashed(child, `could not be sent a job (${err.message})`);
       });
-    });
+    }
   }
 
   /** The head of a child's queue is being parsed: the child is kept alive and timed. */
@@ -285,13 +311,15 @@ export class ParsePool {
     child.timer.unref();
   }
 
+  /** The child with the least work among those with room (any child when none has). */
   private leastLoaded(): Child {
-    let best = -1;
+    let best: Child | null = null;
+    const full = (c: Child) => c.queue.length >= IN_FLIGHT;
     for (let i = 0; i < this.children.length; i++) {
       const c = this.children[i] ?? (this.children[i] = this.spawnChild());
-      if (best < 0 || c.load < this.children[best]!.load) best = i;
+      if (!best || (full(best) && !full(c)) || (full(best) === full(c) && c.load < best.load)) best = c;
     }
-    return this.children[best]!;
+    return best!;
   }
 
   private spawnChild(): Child {
@@ -326,6 +354,7 @@ export class ParsePool {
     child.timer = null;
     if (child.queue.length) this.startHead(child);
     else ref(child.proc, false);
+    this.dispatch();
   }
 
   /** The child is gone: its slot is freed (the next job starts a new one) and its jobs fail. */
@@ -338,6 +367,7 @@ export class ParsePool {
     child.load = 0;
     jobs.forEach((job, i) => job.reject(new ChildCrash(reason, i === 0, timedOut)));
     if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
+    queueMicrotask(() => this.dispatch());
   }
 }
 
