@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parsePool } from '../src/indexer/parse-pool';
 import { isSkippedPath } from '../src/indexer/paths';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -100,10 +101,23 @@ export function childrenCpu(): number {
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
-/** CPU seconds of this whole process (every thread). */
+/** CPU seconds of this whole process (every thread) and of its live parse processes. */
 export function nodeCpu(): number {
   const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
+  return (u.user + u.system) / 1e6 + parseProcessesCpu();
+}
+
+/** CPU seconds of the live processes of this process's parse pool, from /proc. */
+export function parseProcessesCpu(): number {
+  let total = 0;
+  for (const pid of parsePool().pids) {
+    try {
+      total += ticks(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')) / 100;
+    } catch {
+      // exited
+    }
+  }
+  return total;
 }
 
 /** CPU seconds of the main thread alone. */

@@ -8,11 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { gitCredentialEnv } from '../../src/git/credentials';
 import { gitProxyCommand } from '../../src/git/git-proxy';
-import { GitSyncError, probeRemote, repoDir, syncRepo } from '../../src/git/repo-sync';
+import { probeRemote, repoDir, syncRepo } from '../../src/git/repo-sync';
 import { runGit } from '../../src/git/run-git';
 import { checkRepoUrl } from '../../src/git/url-policy';
 import { freePort } from '../../src/dev/processes';
 import { git, isolatedGitEnv } from '../fakes/bitbucket/git';
+import { syncError } from './sync-error';
 
 jest.setTimeout(30_000);
 
@@ -21,15 +22,6 @@ let port: number;
 let daemon: ChildProcess;
 let head: string;
 
-async function syncError(p: Promise<unknown>): Promise<GitSyncError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(GitSyncError);
-    return e as GitSyncError;
-  }
-  throw new Error('expected the git command to fail');
-}
 
 /** Waits until something accepts connections on 127.0.0.1:port. */
 async function listening(p: number): Promise<void> {

@@ -11,6 +11,7 @@ import * as runGitModule from '../../src/git/run-git';
 import { runGit } from '../../src/git/run-git';
 import { startFakeBitbucket, type FakeBitbucket } from '../fakes/bitbucket/server';
 import { commitRandomFiles, MiB } from '../support/big-repo';
+import { syncError } from './sync-error';
 
 jest.setTimeout(60_000);
 
@@ -28,15 +29,6 @@ const url = (slug: string) => `${fake.siteUrl}/acme/${slug}.git`;
 const local = (dir: string, ...args: string[]) => runGit([`--git-dir=${dir}`, ...args]).then((s) => s.trim());
 const leftovers = (dir: string) => readdirSync(path.dirname(dir)).filter((f) => f.startsWith(`${path.basename(dir)}.tmp-`));
 
-async function syncError(p: Promise<unknown>): Promise<GitSyncError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(GitSyncError);
-    return e as GitSyncError;
-  }
-  throw new Error('expected the sync to fail');
-}
 
 /** A public repo with one small commit, then `random` bytes of random files on top (if any). */
 async function repoOf(slug: string, random: Record<string, number> = {}): Promise<string> {

@@ -9,6 +9,7 @@ import {
 import * as runGitModule from '../../src/git/run-git';
 import { execGit, GitError, runGit } from '../../src/git/run-git';
 import { startFakeBitbucket, type FakeBitbucket } from '../fakes/bitbucket/server';
+import { syncError } from './sync-error';
 
 jest.setTimeout(30_000);
 
@@ -40,15 +41,6 @@ function filesContaining(dir: string, needles: string[]): string[] {
   return hits;
 }
 
-async function syncError(p: Promise<unknown>): Promise<GitSyncError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(GitSyncError);
-    return e as GitSyncError;
-  }
-  throw new Error('expected the sync to fail');
-}
 
 let n = 0;
 const newDir = () => repoDir(tmp, `r${++n}`);
