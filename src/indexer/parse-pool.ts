@@ -159,6 +159,8 @@ interface Child {
   queue: Pending[];
   /** Runs while the head of the queue is being parsed. */
   timer: NodeJS.Timeout | null;
+  /** Jobs it has answered. */
+  answered: number;
 }
 
 /**
@@ -326,19 +328,25 @@ export class ParsePool {
     const isTs = __filename.endsWith('.ts');
     const file = path.join(__dirname, `parse-worker${isTs ? '.ts' : '.js'}`);
     const args = [...CHILD_V8_FLAGS, '-e', BOOTSTRAP, file, ...(isTs ? [require.resolve('typescript')] : [])];
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
-    const child: Child = { proc, load: 0, queue: [], timer: null };
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', env: process.env });
+    const child: Child = { proc, load: 0, queue: [], timer: null, answered: 0 };
     this.started++;
     ref(proc, false);
     proc.on('message', (msg: ParseAnswer) => this.answered(child, msg));
     proc.on('error', (err) => this.crashed(child, err.message));
-    proc.on('exit', (code, signal) => this.crashed(child, signal ? `the parser process was killed by ${signal}` : `the parser process exited (${code})`));
+    proc.on('exit', (code, signal) => {
+      // Exiting on its own before any answer is a child that cannot run (a broken install), not a
+      // file that crashed it: the build fails with the reason instead of indexing without symbols.
+      if (!signal && child.answered === 0) this.crashed(child, `the parse process could not start (exit ${code})`, false, true);
+      else this.crashed(child, signal ? `the parser process was killed by ${signal}` : `the parser process exited (${code})`);
+    });
     return child;
   }
 
   private answered(child: Child, msg: ParseAnswer): void {
     const job = child.queue[0];
     if (!job || job.id !== msg.id) return;
+    child.answered++;
     this.next(child);
     if (msg.error !== undefined) return job.reject(new Error(msg.error));
     const results = msg.results ?? [];
@@ -358,14 +366,14 @@ export class ParsePool {
   }
 
   /** The child is gone: its slot is freed (the next job starts a new one) and its jobs fail. */
-  private crashed(child: Child, reason: string, timedOut = false): void {
+  private crashed(child: Child, reason: string, timedOut = false, cannotRun = false): void {
     const slot = this.children.indexOf(child);
     if (slot >= 0) this.children[slot] = null;
     if (child.timer) clearTimeout(child.timer);
     child.timer = null;
     const jobs = child.queue.splice(0);
     child.load = 0;
-    jobs.forEach((job, i) => job.reject(new ChildCrash(reason, i === 0, timedOut)));
+    jobs.forEach((job, i) => job.reject(cannotRun ? new Error(reason) : new ChildCrash(reason, i === 0, timedOut)));
     if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
     queueMicrotask(() => this.dispatch());
   }

@@ -51,4 +51,21 @@ describe('parse pool', () => {
     expect(crashes).toEqual([]);
     expect(pool.started).toBeGreaterThan(started);
   });
+
+  it('a parse process that cannot start fails the build with the reason, instead of indexing without symbols', async () => {
+    const saved = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = `${saved ?? ''} --require /nonexistent/preload.js`; // every child then exits 1 at start
+    const broken = new ParsePool(1);
+    try {
+      const crashes: ParserCrash[] = [];
+      await expect(broken.parse([{ bytes: Buffer.from('export const a = 1;\n'), blocks: true, grammar: 'typescript', path: 'a.ts' }], (c) => crashes.push(c))).rejects.toThrow(
+        'the parse process could not start (exit 1)',
+      );
+      expect(crashes).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = saved;
+      await broken.close();
+    }
+  });
 });
