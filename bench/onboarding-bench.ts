@@ -17,7 +17,7 @@ import { bitbucketTokenCredentials } from '../src/git/credentials';
 import { syncRepo } from '../src/git/repo-sync';
 import { indexCommit } from '../src/indexer';
 import { startFakeBitbucket } from '../test/fakes/bitbucket/server';
-import { benchEnv, connectedAccount, cpuSecondsOf, eventTime, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, say, startBenchServers, startNode, startWorkerNode, type Row, runBench } from './support';
+import { benchEnv, connectedAccount, cpuSecondsOf, eventTime, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, REST_CALLS_PER_REPO_ADD, restLimitFor, say, startBenchServers, startNode, startWorkerNode, type Row, runBench } from './support';
 import { serviceEnvFor } from '../test/fakes/bitbucket/service-env';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 50);
@@ -104,7 +104,9 @@ async function main(): Promise<void> {
   const loadAtStart = loadAverage();
   say(`Onboarding bench: ${REPOS} repos of ${FILES_PER_REPO + 1} files added at once. Load average (1/5/15 min): ${loadAtStart}.`);
   const servers = await startBenchServers('onboarding');
-  const fake = await startFakeBitbucket({ authorizeMode: 'auto-approve' });
+  // Not a rate-limit bench: it adds 2 × REPOS + 1 repos (the warm-up burst, the measured one, the lone
+  // repo). Bitbucket's limit while they fit in it (the default 50 do), off beyond.
+  const fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', restLimit: restLimitFor((2 * REPOS + 1) * REST_CALLS_PER_REPO_ADD) });
   const stops: Array<() => Promise<void>> = [servers.stop, () => fake.close()];
   try {
     fake.addUser({ nickname: 'demo', display_name: 'Demo User' });

@@ -92,7 +92,9 @@ async function main(): Promise<void> {
   // BENCH_TEMPORAL_STORE=memory runs the Temporal dev server without its SQLite file, to tell its store's share.
   const temporalStore = process.env.BENCH_TEMPORAL_STORE === 'memory' ? 'memory' : 'file';
   const servers = await startBenchServers('reconcile', { temporalStore });
-  const fake: FakeBitbucket = await startFakeBitbucket({ authorizeMode: 'auto-approve' });
+  // No REST rate limit: this bench measures reconciles (git ref listings), and adding its 1,000 repos
+  // costs about 3 repository/webhook calls each, three times Bitbucket's 1,000 an hour.
+  const fake: FakeBitbucket = await startFakeBitbucket({ authorizeMode: 'auto-approve', restLimit: null });
   const stops: Array<() => Promise<void>> = [servers.stop, () => fake.close()];
   try {
     fake.addUser({ nickname: 'demo', display_name: 'Demo User' });

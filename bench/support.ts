@@ -13,6 +13,7 @@ import { freePort, startSideBySide } from '../src/dev/processes';
 import { resolveTemporalCli } from '../src/dev/temporal-cli';
 import { startTemporalOnFreePort, type TemporalDevServer } from '../src/dev/temporal-server';
 import { INDEXING_PROCESS_ENV } from '../src/indexer/process-memory';
+import { BITBUCKET_REST_LIMIT, type RestLimit } from '../test/fakes/bitbucket/server';
 
 export const ADMIN_TOKEN = `bench-admin-${crypto.randomBytes(12).toString('hex')}`;
 export const ENCRYPTION_KEY = crypto.randomBytes(32).toString('base64');
@@ -59,6 +60,8 @@ export function benchEnv(servers: BenchServers, extra: Record<string, string> = 
     DATA_DIR: path.join(servers.dir, 'data'),
     LOG_LEVEL: 'warn',
     PORT: '0',
+    // The benches measure the service, not the hourly REST budget (a bench about it sets its own).
+    BITBUCKET_REST_BUDGET: '1000000/1h',
     ...extra,
   };
 }
@@ -169,6 +172,21 @@ export async function requestJson(method: string, url: string, token: string | n
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null, ms: performance.now() - started };
+}
+
+/**
+ * Repository and webhook REST calls one repo add costs today, counted high: a lookup, a hook listing
+ * and a hook creation, and one more for a retry or a webhook recheck.
+ */
+export const REST_CALLS_PER_REPO_ADD = 4;
+
+/**
+ * The fake Bitbucket's REST rate limit for a bench that does not measure it: Bitbucket's own (the
+ * fake's default, `undefined` here) while the run's repository and webhook calls fit in its 1,000 an
+ * hour, else off (null), so a large run measures what it is meant to and not the limiter's 429s.
+ */
+export function restLimitFor(restCalls: number): RestLimit | null | undefined {
+  return restCalls > BITBUCKET_REST_LIMIT.calls ? null : undefined;
 }
 
 /** A new account connected to the (auto-approving) fake Bitbucket; returns its API token. */

@@ -20,7 +20,7 @@ import { openDatabase } from '../src/db/data-source';
 import { freePort } from '../src/dev/processes';
 import { startFakeBitbucket, type FakeBitbucket } from '../test/fakes/bitbucket/server';
 import { summarizeCpuProfile } from './cpu-profile';
-import { benchEnv, connectedAccount, cpuSecondsOf, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, say, startBenchServers, startNode, startWorkerNode, type Row, runBench } from './support';
+import { benchEnv, connectedAccount, cpuSecondsOf, fmtMs, loadAverage, median, postgresPid, printReport, requestJson, REST_CALLS_PER_REPO_ADD, restLimitFor, say, startBenchServers, startNode, startWorkerNode, type Row, runBench } from './support';
 import { serviceEnvFor } from '../test/fakes/bitbucket/service-env';
 import { measureCosts, measureInsertCosts } from './webhook-costs';
 
@@ -131,7 +131,8 @@ async function setUpRepos(fake: FakeBitbucket): Promise<string[]> {
 async function main(): Promise<void> {
   say(`Webhook receiver bench: ${REPOS} repos, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds × ${DURATION_S} s per side (after ${WARMUP_S} s warm-ups). Load average (1/5/15 min): ${loadAverage()}.`);
   const servers = await startBenchServers('webhooks');
-  const fake = await startFakeBitbucket({ authorizeMode: 'auto-approve' });
+  // Not a rate-limit bench: Bitbucket's limit while the REPOS adds fit in it (the default 50 do), off beyond.
+  const fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', restLimit: restLimitFor(REPOS * REST_CALLS_PER_REPO_ADD) });
   const stops: Array<() => Promise<void>> = [servers.stop, () => fake.close()];
   try {
     const names = await setUpRepos(fake);

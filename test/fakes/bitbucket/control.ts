@@ -153,6 +153,18 @@ export async function handleControl(fake: FakeBitbucket, req: IncomingMessage, r
       case 'DELETE /_fake/faults':
         fake.clearFaults();
         return ok({});
+      case 'GET /_fake/rest-limit':
+        return ok({ limit: fake.restLimit(), restCalls: fake.stats().restCalls });
+      case 'PUT /_fake/rest-limit': {
+        // {limit: {calls, windowMs}} sets it, {limit: null} turns it off.
+        const limit = body.limit;
+        if (limit !== null && (typeof limit !== 'object' || Array.isArray(limit)
+          || typeof (limit as Record<string, unknown>).calls !== 'number' || typeof (limit as Record<string, unknown>).windowMs !== 'number')) {
+          throw new HttpError(400, '"limit" must be {calls: number, windowMs: number} or null');
+        }
+        fake.setRestLimit(limit as { calls: number; windowMs: number } | null);
+        return ok({ limit: fake.restLimit() });
+      }
       case 'GET /_fake/stats':
         return ok(fake.stats());
       case 'DELETE /_fake/stats':

@@ -1,6 +1,7 @@
 // A fake Bitbucket Cloud (2026 behaviour) on a real HTTP server: OAuth consumer flow with
 // rotating refresh tokens, REST 2.0 (user, workspaces, repositories, hooks), git over HTTP via
-// `git http-backend`, signed webhook deliveries, fault injection, and a /_fake control API.
+// `git http-backend`, signed webhook deliveries, the REST rate limit (per OAuth consumer, see
+// rate-limit.ts), fault injection, and a /_fake control API.
 // See README.md beside this file and ../../../../shared/reference/bitbucket-cloud.md.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, promises as fs } from 'node:fs';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { handleControl } from './control';
 import { deliver, type Delivery } from './delivery';
 import { dirSizeSync, GitStore, runHttpBackend, type CommitInfo } from './git';
+import { BITBUCKET_REST_LIMIT, isLimitedRestPath, RestRateLimiter, type RestLimit } from './rate-limit';
 import {
   apiError, escapeHtml, htmlPage, HttpError, parseBasic, parseBearer, readForm, readJson, redirect,
   sendHtml, sendJson, sendText, str,
@@ -28,6 +30,7 @@ import {
 
 export type { Delivery } from './delivery';
 export type { FakeHook, FakeRepo, FakeUser, FakeWorkspace, Permission, Role } from './model';
+export { BITBUCKET_REST_LIMIT, type RestLimit } from './rate-limit';
 
 export type AuthorizeMode = 'consent-page' | 'auto-approve' | 'auto-deny';
 
@@ -59,6 +62,13 @@ export interface FakeBitbucketOptions {
   privateConsumer?: boolean;
   /** Webhook delivery timeout, default 10000 ms (Bitbucket's). */
   deliveryTimeoutMs?: number;
+  /**
+   * Bitbucket's REST rate limit on repository and webhook resources (`/2.0/repositories/*`,
+   * `/2.0/workspaces/{ws}/hooks*`), counted per OAuth consumer in a rolling window: beyond it a 429
+   * `text/plain` "Rate limit for this resource has been exceeded", no Retry-After. Default the real
+   * one, 1,000 calls an hour (BITBUCKET_REST_LIMIT); null turns it off. setRestLimit changes it.
+   */
+  restLimit?: RestLimit | null;
 }
 
 export interface TokenResponse {
@@ -105,7 +115,17 @@ export interface FakeStats {
   deliveries: number;
   /** Webhook HTTP attempts, retries included. */
   deliveryAttempts: number;
+  /** Injected faults served (an injected 429 included; not the rate limiter's 429s). */
   faultsServed: number;
+  /**
+   * Rate-limited REST calls (repository and webhook resources) counted in the current window, per
+   * OAuth consumer (client id). Empty while the limit is off; resetStats leaves it (it is the limiter's state).
+   */
+  restCalls: Record<string, number>;
+  /** Rate-limited REST calls let through since resetStats, whether or not a limit is on. */
+  restCallsTotal: number;
+  /** 429s the rate limiter answered (injected 429 faults are in faultsServed). */
+  rateLimited: number;
   /** "METHOD /route/template" → count, e.g. "GET /2.0/repositories/{workspace}". */
   requests: Record<string, number>;
 }
@@ -198,7 +218,7 @@ const GIT_RE = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/(info\/refs|git-upload-pack|git-
 function emptyStats(): FakeStats {
   return {
     tokenExchanges: 0, tokenExchangeFailures: 0, refreshes: 0, refreshFailures: 0, gitFetches: 0, gitUploadPacks: 0, gitPackFetches: 0,
-    deliveries: 0, deliveryAttempts: 0, faultsServed: 0, requests: {},
+    deliveries: 0, deliveryAttempts: 0, faultsServed: 0, restCalls: {}, restCallsTotal: 0, rateLimited: 0, requests: {},
   };
 }
 
@@ -236,6 +256,7 @@ export class FakeBitbucket {
   private consumerScopes: string;
   private privateConsumer: boolean;
   private readonly deliveryTimeoutMs: number;
+  private readonly rateLimiter: RestRateLimiter;
 
   private readonly users = new Map<string, FakeUser>();
   private readonly workspaces = new Map<string, FakeWorkspace>();
@@ -263,6 +284,7 @@ export class FakeBitbucket {
     this.consumerScopes = opts.scopes ?? 'account team project repository:write webhook';
     this.privateConsumer = opts.privateConsumer ?? true;
     this.deliveryTimeoutMs = opts.deliveryTimeoutMs ?? 10_000;
+    this.rateLimiter = new RestRateLimiter(opts.restLimit === undefined ? BITBUCKET_REST_LIMIT : opts.restLimit);
     this.ownsDataDir = opts.dataDir === undefined;
     this.dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'fake-bitbucket-'));
     this.gitStore = new GitStore(this.dataDir);
@@ -592,7 +614,20 @@ export class FakeBitbucket {
   }
 
   stats(): FakeStats {
-    return { ...this.counters, requests: { ...this.counters.requests } };
+    return { ...this.counters, restCalls: this.rateLimiter.counts(), requests: { ...this.counters.requests } };
+  }
+
+  /**
+   * Changes the REST rate limit (e.g. `{calls: 1000, windowMs: 60_000}` to reach it in a minute); the
+   * calls already counted stay counted within the new window. null turns it off and forgets them.
+   */
+  setRestLimit(limit: RestLimit | null): void {
+    this.rateLimiter.setLimit(limit);
+  }
+
+  /** The REST rate limit in force (null: off). */
+  restLimit(): RestLimit | null {
+    return this.rateLimiter.limit;
   }
 
   resetStats(): void {
@@ -784,6 +819,12 @@ export class FakeBitbucket {
       this.serveFault(req, res, pathname, fault);
       return;
     }
+    if (!this.admitRestCall(req, url)) {
+      req.resume();
+      this.counters.rateLimited++;
+      sendText(res, 429, RATE_LIMIT_TEXT); // Bitbucket sends no Retry-After and, to OAuth consumers, no X-RateLimit-* headers
+      return;
+    }
     const isApi = pathname.startsWith('/2.0/');
     try {
       if (!route) {
@@ -949,18 +990,40 @@ export class FakeBitbucket {
 
   // ---------------------------------------------------------------- REST
 
-  /** Bearer-only authentication; returns the user and the token's scopes. */
-  private authenticate({ req, url }: Ctx): { user: FakeUser; scopes: Set<string> } {
+  /** Resolves a REST call's Bearer token (Bearer only): its record and user, or the 401 the call gets. */
+  private resolveBearer(req: IncomingMessage, url: URL): { rec: AccessToken; user: FakeUser } | HttpError {
     if (url.searchParams.has('access_token')) {
-      throw new HttpError(401, 'OAuth access tokens must be sent in the Authorization header as a Bearer token.');
+      return new HttpError(401, 'OAuth access tokens must be sent in the Authorization header as a Bearer token.');
     }
     const token = parseBearer(req.headers.authorization);
-    if (!token) throw new HttpError(401, 'Authentication required: send an OAuth access token as "Authorization: Bearer <token>".');
+    if (!token) return new HttpError(401, 'Authentication required: send an OAuth access token as "Authorization: Bearer <token>".');
     const rec = this.accessTokens.get(token);
     const user = rec ? this.users.get(rec.nickname) : undefined;
-    if (!rec || rec.revoked || !user) throw new HttpError(401, 'Token is invalid, expired, or not supported for this endpoint.');
-    if (rec.expiresAt <= Date.now()) throw new HttpError(401, 'Access token expired.');
-    return { user, scopes: impliedScopes(rec.scope) };
+    if (!rec || rec.revoked || !user) return new HttpError(401, 'Token is invalid, expired, or not supported for this endpoint.');
+    if (rec.expiresAt <= Date.now()) return new HttpError(401, 'Access token expired.');
+    return { rec, user };
+  }
+
+  /** Bearer-only authentication; returns the user and the token's scopes. */
+  private authenticate({ req, url }: Ctx): { user: FakeUser; scopes: Set<string> } {
+    const auth = this.resolveBearer(req, url);
+    if (auth instanceof HttpError) throw auth;
+    return { user: auth.user, scopes: impliedScopes(auth.rec.scope) };
+  }
+
+  /**
+   * The rate limit, checked before any route handler runs (a 429 has no side effects): a call to a
+   * repository or webhook resource with a valid token counts against the token's OAuth consumer
+   * (its client id, whichever user it belongs to); false when that consumer's window is full. Calls
+   * without a valid token are not counted (they get their 401 from the handler).
+   */
+  private admitRestCall(req: IncomingMessage, url: URL): boolean {
+    if (!isLimitedRestPath(url.pathname)) return true;
+    const auth = this.resolveBearer(req, url);
+    if (auth instanceof HttpError) return true;
+    if (!this.rateLimiter.admit(auth.rec.clientId)) return false;
+    this.counters.restCallsTotal++;
+    return true;
   }
 
   /** The 403 Bitbucket sends for a missing scope, as real captures show it: the scope lists in `error.detail`. */
