@@ -31,6 +31,19 @@ const duration = z.string().transform((v, ctx) => {
   return ms;
 });
 
+/** BITBUCKET_REST_BUDGET: `N/window` (`900/1h`, `60/1m`): REST calls all processes may spend in any rolling window. */
+const restBudget = z.string().transform((v, ctx) => {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)(s|m|h)\s*$/.exec(v);
+  const unit = { s: 1000, m: 60_000, h: 3_600_000 } as const;
+  const calls = m ? Number(m[1]) : NaN;
+  const windowMs = m ? Number(m[2]) * unit[m[3] as keyof typeof unit] : NaN;
+  if (!(calls >= 1 && calls <= 1_000_000) || !(windowMs >= 1000 && windowMs <= 86_400_000)) {
+    ctx.addIssue({ code: 'custom', message: 'must be calls per window such as 900/1h or 60/1m (at least 1 call, a window of 1s to 24h)' });
+    return z.NEVER;
+  }
+  return { calls, windowMs };
+});
+
 /** MAX_REPO_SIZE: `500m`, `2g`, `1024k`, plain bytes (binary units, see byte-size.ts), or `0` for no limit; parsed to bytes. */
 const repoSize = z.string().transform((v, ctx) => {
   const bytes = parseByteSize(v);
@@ -102,6 +115,7 @@ const schema = z
     TEMPORAL_UI_URL: httpUrl.default('http://localhost:8233'),
     REPO_RECONCILE_INTERVAL: duration.default('10m'),
     MAX_REPO_SIZE: repoSize.default('2g'),
+    BITBUCKET_REST_BUDGET: restBudget.default('900/1h'),
     LETTUCE_TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{0,40}$/, 'must be letters, digits, "-" or "_"').default(''),
     WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number({ message: 'must be a number of seconds' }).int().min(0).max(3600).default(30),
     TEMPORAL_PAYLOAD_KEY: z
@@ -147,6 +161,8 @@ export interface Config {
   temporalUiUrl: string;
   /** At most this long after its last check, a repo's main-branch head is compared with its index (CONTRACT §11); 0 = off. */
   repoReconcileIntervalMs: number;
+  /** BITBUCKET_REST_BUDGET: REST calls to Bitbucket all processes together may spend in any rolling window of `windowMs` (CONTRACT §13). */
+  bitbucketRestBudget: { calls: number; windowMs: number };
   /** MAX_REPO_SIZE in bytes: a clone or fetch that would grow the repo's clone past it stops (`too_large`, CONTRACT §6); 0 = no limit. */
   maxRepoSizeBytes: number;
   /** Prefix for task queue names; empty in production, set by tests to isolate files. */
@@ -208,6 +224,7 @@ export function loadConfig(env: RawEnv = process.env): Config {
     temporalUiUrl: e.TEMPORAL_UI_URL,
     repoReconcileIntervalMs: e.REPO_RECONCILE_INTERVAL,
     maxRepoSizeBytes: e.MAX_REPO_SIZE,
+    bitbucketRestBudget: e.BITBUCKET_REST_BUDGET,
     taskQueuePrefix: e.LETTUCE_TASK_QUEUE_PREFIX,
     payloadKeys: e.TEMPORAL_PAYLOAD_KEY ?? null,
     codecAuth: e.CODEC_SERVER_AUTH,

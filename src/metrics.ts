@@ -100,6 +100,42 @@ for (const { name, help } of Object.values(STORED_COUNTERS)) {
   });
 }
 
+/**
+ * BITBUCKET_REST_BUDGET's counts (CONTRACT §13), kept in service_counters by every process's
+ * budget (migration 720, src/bitbucket/rest-budget.ts): metric, then row name → labels.
+ */
+const BUDGET_COUNTERS: Array<{ name: string; help: string; rows: Record<string, Record<string, string>> }> = [
+  {
+    name: 'lettuce_bitbucket_rest_calls_total',
+    help: 'REST calls to Bitbucket resources it rate-limits (repositories, webhooks), by who asked: a user request or background work.',
+    rows: { 'bitbucket_rest_calls:user': { kind: 'user' }, 'bitbucket_rest_calls:background': { kind: 'background' } },
+  },
+  { name: 'lettuce_bitbucket_rate_limited_total', help: 'Answers 429 from Bitbucket to those calls.', rows: { bitbucket_rate_limited: {} } },
+  { name: 'lettuce_bitbucket_budget_waits_total', help: 'Times a call waited for BITBUCKET_REST_BUDGET (or a hold after a 429) instead of being sent.', rows: { bitbucket_budget_waits: {} } },
+];
+
+for (const { name, help, rows } of BUDGET_COUNTERS) {
+  const labelNames = [...new Set(Object.values(rows).flatMap((l) => Object.keys(l)))];
+  new client.Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    async collect() {
+      try {
+        const found = (await storedCountersSource?.query(`SELECT name, value FROM service_counters WHERE name = ANY($1::text[])`, [Object.keys(rows)])) as
+          | Array<{ name: string; value: string }>
+          | undefined;
+        if (!found) return;
+        this.reset();
+        for (const [row, labels] of Object.entries(rows)) this.inc(labels, Number(found.find((f) => f.name === row)?.value ?? 0));
+      } catch {
+        // PostgreSQL is down: /metrics still answers, with the values last read.
+      }
+    },
+  });
+}
+
 /** Serves the stored counters from this database in this process's /metrics (read at each scrape). */
 export function serveStoredCounters(ds: Queryable): void {
   storedCountersSource = ds;

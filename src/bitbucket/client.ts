@@ -1,9 +1,11 @@
 // Bitbucket Cloud REST 2.0 client: Bearer tokens only, pagination by following the opaque `next`
 // (pagelen 100), errors mapped from the {"type":"error"} body, 429/5xx retried with backoff, and a
-// 401 on a token believed valid answered by one refresh and one retry. Never the CHANGE-2770
+// 401 on a token believed valid answered by one refresh and one retry. Calls to the resources
+// Bitbucket rate-limits go through the consumer's REST budget (rest-budget.ts). Never the CHANGE-2770
 // cross-workspace endpoints.
 import { BitbucketApiError, BitbucketUnavailableError, type BitbucketErrorBody } from './errors';
 import { DEFAULT_RETRY, fetchWithRetry, TransientHttpError, type Fetch, type RetryPolicy } from './http';
+import { currentRestCallKind, isBudgetedPath, RestBudgetSpentError, type RestBudget } from './rest-budget';
 
 export interface TokenSource {
   get(): Promise<string>;
@@ -51,8 +53,21 @@ export class BitbucketClient {
     private readonly tokens: TokenSource,
     private readonly doFetch: Fetch = fetch,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    private readonly budget: RestBudget | null = null,
   ) {
     this.apiUrl = apiUrl.replace(/\/+$/, '');
+  }
+
+  /** The fetch of a call: through the consumer's REST budget when Bitbucket limits the resource. */
+  private fetchFor(pathname: string): Fetch {
+    const budget = this.budget;
+    if (!budget || !isBudgetedPath(pathname)) return this.doFetch;
+    return async (input, init) => {
+      await budget.take(); // every attempt of a retried call is a call
+      const res = await this.doFetch(input, init);
+      if (res.status === 429) await budget.rateLimited();
+      return res;
+    };
   }
 
   /** Only URLs under the API root get our token: a `next` link elsewhere is refused. */
@@ -64,11 +79,13 @@ export class BitbucketClient {
 
   async request<T>(method: string, pathOrUrl: string, body?: unknown): Promise<{ status: number; data: T | null; location: string | null }> {
     const url = this.resolve(pathOrUrl);
-    const label = `Bitbucket ${method} ${new URL(url).pathname}`;
+    const pathname = new URL(url).pathname;
+    const label = `Bitbucket ${method} ${pathname}`;
+    const doFetch = this.fetchFor(pathname);
     const send = async (token: string) => {
       try {
         return await fetchWithRetry(
-          this.doFetch,
+          doFetch,
           url,
           {
             method,
@@ -81,6 +98,8 @@ export class BitbucketClient {
         );
       } catch (err) {
         if (err instanceof TransientHttpError) throw new BitbucketUnavailableError(err.message);
+        // A request answers at once rather than wait for the window; background work retries later (failure-interceptor.ts).
+        if (err instanceof RestBudgetSpentError && currentRestCallKind() === 'user') throw new BitbucketUnavailableError(err.message);
         throw err;
       }
     };

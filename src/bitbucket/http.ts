@@ -1,5 +1,6 @@
 // One HTTP helper for every Bitbucket call: a timeout, and 429 / 5xx / network failures retried
 // with exponential backoff and full jitter (Bitbucket sends no Retry-After on 429).
+import { RestBudgetSpentError } from './rest-budget';
 export interface RetryPolicy {
   attempts: number;
   baseDelayMs: number;
@@ -65,6 +66,7 @@ export async function fetchWithRetry(
       await res.body?.cancel().catch(() => undefined);
       if (!idempotent && !notProcessed(res.status)) break;
     } catch (err) {
+      if (err instanceof RestBudgetSpentError) throw err; // not sent at all: the caller decides when to try again
       lastStatus = null;
       last = (err as Error).name === 'TimeoutError' ? `no answer within ${policy.timeoutMs} ms` : 'network error';
       if (!idempotent) break;

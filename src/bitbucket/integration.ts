@@ -4,14 +4,17 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { SecretBox } from '../security/secret-box';
 import { BitbucketClient, type TokenSource } from './client';
-import type { Fetch } from './http';
+import { DEFAULT_RETRY, type Fetch } from './http';
 import { keepAliveFetch } from './keep-alive-fetch';
+import { PostgresRestBudget, type RestBudget } from './rest-budget';
 import type { OAuthConsumer } from './oauth';
 import { TokenService } from './token-service';
 
 export class BitbucketIntegration {
   readonly consumer: OAuthConsumer | null;
   readonly tokens: TokenService;
+  /** BITBUCKET_REST_BUDGET, shared with every other process through PostgreSQL. */
+  readonly budget: RestBudget;
 
   constructor(
     private readonly config: Config,
@@ -22,6 +25,7 @@ export class BitbucketIntegration {
   ) {
     this.consumer = config.bitbucket ? { siteUrl: config.bitbucketUrl, clientId: config.bitbucket.clientId, clientSecret: config.bitbucket.clientSecret } : null;
     this.tokens = new TokenService(ds, box, this.consumer, now, doFetch);
+    this.budget = new PostgresRestBudget(ds, config.bitbucketRestBudget, `${config.bitbucketApiUrl} ${config.bitbucket?.clientId ?? ''}`);
   }
 
   get configured(): boolean {
@@ -46,6 +50,6 @@ export class BitbucketIntegration {
   }
 
   private clientWith(tokens: TokenSource): BitbucketClient {
-    return new BitbucketClient(this.config.bitbucketApiUrl, tokens, this.doFetch);
+    return new BitbucketClient(this.config.bitbucketApiUrl, tokens, this.doFetch, DEFAULT_RETRY, this.budget);
   }
 }

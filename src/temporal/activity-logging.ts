@@ -5,6 +5,7 @@
 // the runtime logger: see runtime.ts.)
 import type { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
+import { withRestCallKind } from '../bitbucket/rest-budget';
 import { withLogContext } from '../logger';
 
 export class ActivityLogContextInterceptor implements ActivityInboundCallsInterceptor {
@@ -19,6 +20,7 @@ export class ActivityLogContextInterceptor implements ActivityInboundCallsInterc
       activityId: info.activityId,
       attempt: info.attempt,
     };
-    return withLogContext(fields, () => next(input));
+    // An activity's Bitbucket calls are background work for the REST budget (rest-budget.ts).
+    return withLogContext(fields, () => withRestCallKind('background', () => next(input)));
   }
 }

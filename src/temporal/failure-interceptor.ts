@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 import { BitbucketApiError } from '../bitbucket/errors';
+import { RestBudgetSpentError } from '../bitbucket/rest-budget';
 import { TypedFailureError, type FailureType } from '../failures';
 import { GitSyncError, type GitSyncErrorCode } from '../git/repo-sync';
 import { IndexTooLargeError } from '../indexer/errors';
@@ -33,6 +34,8 @@ export function toTypedFailure(err: unknown): unknown {
     return typed(f.type, f.message ?? err.message, f.retryable);
   }
   if (err instanceof IndexTooLargeError) return typed('TooLarge', err.message, false);
+  // Out of REST budget: retried once the budget has room again, as long as that is.
+  if (err instanceof RestBudgetSpentError) return ApplicationFailure.create({ type: 'BitbucketUnavailable', message: err.message, nextRetryDelay: err.waitMs });
   if (err instanceof BitbucketApiError) {
     // A definite 4xx will not change by retrying; anything else might.
     const definite = err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 409;

@@ -51,6 +51,7 @@ export function processEnv(config: Config): Record<string, string> {
     LETTUCE_TASK_QUEUE_PREFIX: config.taskQueuePrefix,
     REPO_RECONCILE_INTERVAL: `${config.repoReconcileIntervalMs}ms`,
     MAX_REPO_SIZE: String(config.maxRepoSizeBytes),
+    BITBUCKET_REST_BUDGET: `${config.bitbucketRestBudget.calls}/${config.bitbucketRestBudget.windowMs / 1000}s`,
     LOG_LEVEL: 'info', // the readiness lines ("worker polling", "API listening") are logged at info
     ...(config.bitbucket ? { BITBUCKET_APP_CLIENT_ID: config.bitbucket.clientId, BITBUCKET_APP_CLIENT_SECRET: config.bitbucket.clientSecret } : {}),
   };

@@ -47,6 +47,18 @@ describe('configuration', () => {
   });
 
   it.each([
+    ['900/1h', { calls: 900, windowMs: 3_600_000 }],
+    ['60/1m', { calls: 60, windowMs: 60_000 }],
+    [' 5 / 10s ', { calls: 5, windowMs: 10_000 }],
+  ])('reads BITBUCKET_REST_BUDGET=%s', (value, budget) => {
+    expect(loadConfig({ ...valid, BITBUCKET_REST_BUDGET: value }).bitbucketRestBudget).toEqual(budget);
+  });
+
+  it('defaults BITBUCKET_REST_BUDGET to 900 calls an hour (Bitbucket allows the consumer 1,000)', () => {
+    expect(loadConfig(valid).bitbucketRestBudget).toEqual({ calls: 900, windowMs: 3_600_000 });
+  });
+
+  it.each([
     ['30s', 30_000],
     ['10m', 600_000],
     ['1h', 3_600_000],
@@ -69,6 +81,9 @@ describe('configuration', () => {
     ['REPO_RECONCILE_INTERVAL', '10', /^Invalid configuration: REPO_RECONCILE_INTERVAL must be a duration such as 30s, 10m or 1h/],
     ['REPO_RECONCILE_INTERVAL', 'soon', /^Invalid configuration: REPO_RECONCILE_INTERVAL /],
     ['REPO_RECONCILE_INTERVAL', '200ms', /^Invalid configuration: REPO_RECONCILE_INTERVAL /],
+    ['BITBUCKET_REST_BUDGET', '900', /^Invalid configuration: BITBUCKET_REST_BUDGET must be calls per window such as 900\/1h/],
+    ['BITBUCKET_REST_BUDGET', '0/1h', /^Invalid configuration: BITBUCKET_REST_BUDGET /],
+    ['BITBUCKET_REST_BUDGET', '900/2d', /^Invalid configuration: BITBUCKET_REST_BUDGET /],
     ['MAX_REPO_SIZE', 'huge', /^Invalid configuration: MAX_REPO_SIZE must be a size such as 500m, 2g or 1024k/],
     ['MAX_REPO_SIZE', '-1g', /^Invalid configuration: MAX_REPO_SIZE /],
     ['MAX_REPO_SIZE', '2 gigabytes', /^Invalid configuration: MAX_REPO_SIZE /],

@@ -11,6 +11,7 @@ import { DeliveryRecordLean1764300000610 } from './1764300000610-delivery-record
 import { RepoWorkflowStarted1764300000620 } from './1764300000620-repo-workflow-started';
 import { TextBlobsUtf81764300000700 } from './1764300000700-text-blobs-utf8';
 import { RepoReportedSize1764300000710 } from './1764300000710-repo-reported-size';
+import { BitbucketRestBudget1764300000720 } from './1764300000720-bitbucket-rest-budget';
 
 export const MIGRATIONS = [
   Initial1764300000000,
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   RepoWorkflowStarted1764300000620,
   TextBlobsUtf81764300000700,
   RepoReportedSize1764300000710,
+  BitbucketRestBudget1764300000720,
 ];

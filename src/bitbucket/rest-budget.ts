@@ -1,0 +1,119 @@
+// The OAuth consumer's REST budget (BITBUCKET_REST_BUDGET, CONTRACT §13): Bitbucket allows 1,000
+// calls an hour for repository and webhook resources, measured against the consumer, so every
+// account and process of a deployment shares one budget, counted in PostgreSQL (migration 720:
+// one statement per call). Background work (activities) stops short of the budget, leaving the
+// rest to user-facing calls (a request of the API), and after a 429 every process holds its
+// background calls back, doubling the hold at each 429 that follows.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { DataSource } from 'typeorm';
+
+export type RestCallKind = 'user' | 'background';
+
+const callKind = new AsyncLocalStorage<RestCallKind>();
+
+/** Runs `fn` so that the Bitbucket REST calls it makes (however deep) count as `kind`. */
+export function withRestCallKind<T>(kind: RestCallKind, fn: () => T): T {
+  return callKind.run(kind, fn);
+}
+
+/** What the calls being made now count as: background inside an activity, user-facing otherwise. */
+export function currentRestCallKind(): RestCallKind {
+  return callKind.getStore() ?? 'user';
+}
+
+/** Only repository and webhook resources are limited by Bitbucket (not `/user`, `/user/workspaces`, tokens or git). */
+export function isBudgetedPath(pathname: string): boolean {
+  return /\/2\.0\/repositories\//.test(pathname) || /\/2\.0\/workspaces\/[^/]+\/hooks(\/|$)/.test(pathname);
+}
+
+export interface RestBudget {
+  /** Resolves once a call of the current kind may go (and counts it); RestBudgetSpentError when that is too far off. */
+  take(signal?: AbortSignal): Promise<void>;
+  /** Bitbucket answered 429: background calls of every process wait. */
+  rateLimited(): Promise<void>;
+}
+
+/** The share of the budget background work leaves to user-facing calls. */
+const USER_RESERVE = 0.1;
+/** The hold after a first 429, doubled by each one within it (up to MAX_HOLD). */
+const FIRST_HOLD_MS = 10_000;
+const MAX_HOLD_MS = 5 * 60_000;
+/** A wait is re-checked at least this often (another process may have been slower to spend). */
+const MAX_WAIT_STEP_MS = 2_000;
+/**
+ * How long a call waits in place for budget: a request cannot hang for the window, and an activity
+ * (registration runs in local activities, inside a workflow task) should not either: past this,
+ * RestBudgetSpentError says how long to wait, and Temporal's retry waits that long durably.
+ */
+const MAX_INLINE_WAIT_MS = 5_000;
+
+/** The budget (or the hold after a 429) has no call for this kind before `waitMs`. */
+export class RestBudgetSpentError extends Error {
+  override name = 'RestBudgetSpentError';
+  constructor(readonly waitMs: number) {
+    super(`Bitbucket's REST budget (BITBUCKET_REST_BUDGET) is spent for now; calls resume in about ${Math.ceil(waitMs / 1000)} s.`);
+  }
+}
+
+export class PostgresRestBudget implements RestBudget {
+  private readonly caps: Record<RestCallKind, number>;
+  private readonly bucketMs: number;
+
+  /** `consumer` names the OAuth consumer whose budget this is (Bitbucket counts per consumer). */
+  constructor(
+    private readonly ds: DataSource,
+    readonly budget: { calls: number; windowMs: number },
+    private readonly consumer: string,
+  ) {
+    const reserve = Math.min(budget.calls - 1, Math.ceil(budget.calls * USER_RESERVE));
+    this.caps = { user: budget.calls, background: budget.calls - reserve };
+    this.bucketMs = Math.max(1, Math.floor(budget.windowMs / 60));
+  }
+
+  async take(signal?: AbortSignal): Promise<void> {
+    const kind = currentRestCallKind();
+    let waited = 0;
+    for (;;) {
+      const [{ wait }] = (await this.ds.query(`SELECT lettuce_take_rest_call($1, $2, $3, $4::interval, $5::interval) AS wait`, [
+        this.consumer,
+        kind,
+        this.caps[kind],
+        `${this.budget.windowMs} milliseconds`,
+        `${this.bucketMs} milliseconds`,
+      ])) as Array<{ wait: number }>;
+      if (wait <= 0) return;
+      if (waited + wait > MAX_INLINE_WAIT_MS) throw new RestBudgetSpentError(wait);
+      const step = Math.min(Math.ceil(wait), MAX_WAIT_STEP_MS);
+      await sleep(step, signal);
+      waited += step;
+    }
+  }
+
+  async rateLimited(): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO bitbucket_rest_hold (consumer, held_until, strikes) VALUES ($3, clock_timestamp() + $1::interval, 1)
+       ON CONFLICT (consumer) DO UPDATE SET
+         strikes = CASE WHEN bitbucket_rest_hold.held_until > clock_timestamp() THEN bitbucket_rest_hold.strikes + 1 ELSE 1 END,
+         held_until = clock_timestamp() + least($2::interval, $1::interval * power(2, CASE WHEN bitbucket_rest_hold.held_until > clock_timestamp() THEN bitbucket_rest_hold.strikes ELSE 0 END))`,
+      [`${FIRST_HOLD_MS} milliseconds`, `${MAX_HOLD_MS} milliseconds`, this.consumer],
+    );
+    await this.ds.query(
+      `INSERT INTO service_counters (name, value) VALUES ('bitbucket_rate_limited', 1) ON CONFLICT (name) DO UPDATE SET value = service_counters.value + 1`,
+    );
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
