@@ -2,8 +2,8 @@
 // calls an hour for repository and webhook resources, measured against the consumer, so every
 // account and process of a deployment shares one budget, counted in PostgreSQL (migration 720:
 // one statement per call). Background work (activities) stops short of the budget, leaving the
-// rest to user-facing calls (a request of the API), and after a 429 every process holds its
-// background calls back, doubling the hold at each 429 that follows.
+// rest to user-facing calls (a request of the API). (A hold of every process's background calls
+// after a 429 is not built yet: see the README.)
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource } from 'typeorm';
 
@@ -29,15 +29,12 @@ export function isBudgetedPath(pathname: string): boolean {
 export interface RestBudget {
   /** Resolves once a call of the current kind may go (and counts it); RestBudgetSpentError when that is too far off. */
   take(signal?: AbortSignal): Promise<void>;
-  /** Bitbucket answered 429: background calls of every process wait. */
+  /** Bitbucket answered 429 (counted for /metrics; the call itself is retried with backoff by http.ts). */
   rateLimited(): Promise<void>;
 }
 
 /** The share of the budget background work leaves to user-facing calls. */
 const USER_RESERVE = 0.1;
-/** The hold after a first 429, doubled by each one within it (up to MAX_HOLD). */
-const FIRST_HOLD_MS = 10_000;
-const MAX_HOLD_MS = 5 * 60_000;
 /** A wait is re-checked at least this often (another process may have been slower to spend). */
 const MAX_WAIT_STEP_MS = 2_000;
 /**
@@ -47,7 +44,7 @@ const MAX_WAIT_STEP_MS = 2_000;
  */
 const MAX_INLINE_WAIT_MS = 5_000;
 
-/** The budget (or the hold after a 429) has no call for this kind before `waitMs`. */
+/** The budget has no call for this kind before `waitMs`. */
 export class RestBudgetSpentError extends Error {
   override name = 'RestBudgetSpentError';
   constructor(readonly waitMs: number) {
@@ -90,13 +87,6 @@ export class PostgresRestBudget implements RestBudget {
   }
 
   async rateLimited(): Promise<void> {
-    await this.ds.query(
-      `INSERT INTO bitbucket_rest_hold (consumer, held_until, strikes) VALUES ($3, clock_timestamp() + $1::interval, 1)
-       ON CONFLICT (consumer) DO UPDATE SET
-         strikes = CASE WHEN bitbucket_rest_hold.held_until > clock_timestamp() THEN bitbucket_rest_hold.strikes + 1 ELSE 1 END,
-         held_until = clock_timestamp() + least($2::interval, $1::interval * power(2, CASE WHEN bitbucket_rest_hold.held_until > clock_timestamp() THEN bitbucket_rest_hold.strikes ELSE 0 END))`,
-      [`${FIRST_HOLD_MS} milliseconds`, `${MAX_HOLD_MS} milliseconds`, this.consumer],
-    );
     await this.ds.query(
       `INSERT INTO service_counters (name, value) VALUES ('bitbucket_rate_limited', 1) ON CONFLICT (name) DO UPDATE SET value = service_counters.value + 1`,
     );

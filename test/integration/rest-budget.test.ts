@@ -1,6 +1,6 @@
 // BITBUCKET_REST_BUDGET in PostgreSQL (CONTRACT §13): every process's calls of one consumer share
-// one rolling window; background work stops short of it, leaving the rest to user-facing calls;
-// after a 429 every process holds its background calls back. Two DataSources stand for two processes.
+// one rolling window; background work stops short of it, leaving the rest to user-facing calls.
+// Two DataSources stand for two processes.
 import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { PostgresRestBudget, RestBudgetSpentError, withRestCallKind, type RestBudget } from '../../src/bitbucket/rest-budget';
@@ -90,23 +90,4 @@ it('consumers have budgets of their own', async () => {
   await take(one);
   expect(await within(300, take(one))).toBe(false);
   expect(await within(300, take(other))).toBe(true);
-});
-
-it('after a 429 every process holds background calls back (user calls go on), the hold doubling while it lasts', async () => {
-  const key = consumer();
-  const budget = { calls: 1_000, windowMs: 3_600_000 };
-  const [pa, pb] = [new PostgresRestBudget(a, budget, key), new PostgresRestBudget(b, budget, key)];
-  await pa.rateLimited();
-  expect(await within(500, background(pb))).toBe(false);
-  expect(await within(500, take(pb))).toBe(true);
-  const hold = async () => (await a.query(`SELECT strikes, extract(epoch FROM held_until - clock_timestamp()) AS s FROM bitbucket_rest_hold WHERE consumer = $1`, [key]))[0];
-  expect(await hold()).toMatchObject({ strikes: 1 });
-  expect(Number((await hold()).s)).toBeGreaterThan(8);
-  await pb.rateLimited();
-  const second = await hold();
-  expect(second.strikes).toBe(2);
-  expect(Number(second.s)).toBeGreaterThan(18);
-  // The hold over, background calls go again.
-  await a.query(`UPDATE bitbucket_rest_hold SET held_until = clock_timestamp() WHERE consumer = $1`, [key]);
-  expect(await within(500, background(pb))).toBe(true);
 });

@@ -2,8 +2,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * BITBUCKET_REST_BUDGET (CONTRACT §13), shared by every process: the REST calls of each OAuth
- * consumer (its API root and client id) counted per time bucket (a sixtieth of the window) and kind, and the hold every process respects after a
- * 429. `lettuce_take_rest_call` decides and counts in one statement (under one advisory lock, so
+ * consumer (its API root and client id) counted per time bucket (a sixtieth of the window) and
+ * kind. `lettuce_take_rest_call` decides and counts in one statement (under one advisory lock, so
  * two processes never both take the last call); it answers 0 when the call may go, else how many
  * milliseconds to wait. A call counts until its whole bucket has left the window, so no rolling
  * window ever holds more than the budget. Totals for /metrics go to service_counters.
@@ -21,30 +21,15 @@ export class BitbucketRestBudget1764300000720 implements MigrationInterface {
         PRIMARY KEY (consumer, bucket, kind)
       )`);
     await q.query(`
-      CREATE TABLE bitbucket_rest_hold (
-        consumer text PRIMARY KEY,
-        held_until timestamptz NOT NULL,
-        strikes integer NOT NULL
-      )`);
-    await q.query(`
       CREATE FUNCTION lettuce_take_rest_call(p_consumer text, p_kind text, p_cap integer, p_window interval, p_bucket interval) RETURNS double precision
       LANGUAGE plpgsql AS $$
       DECLARE
         now_ts timestamptz := clock_timestamp();
         since timestamptz := now_ts - p_window - p_bucket;
         spent integer;
-        hold timestamptz;
         oldest timestamptz;
       BEGIN
         PERFORM pg_advisory_xact_lock(hashtext('lettuce_take_rest_call ' || p_consumer));
-        IF p_kind = 'background' THEN
-          SELECT held_until INTO hold FROM bitbucket_rest_hold WHERE consumer = p_consumer;
-          IF hold > now_ts THEN
-            INSERT INTO service_counters (name, value) VALUES ('bitbucket_budget_waits', 1)
-              ON CONFLICT (name) DO UPDATE SET value = service_counters.value + 1;
-            RETURN extract(epoch FROM hold - now_ts) * 1000;
-          END IF;
-        END IF;
         SELECT coalesce(sum(calls), 0), min(bucket) INTO spent, oldest FROM bitbucket_rest_calls WHERE consumer = p_consumer AND bucket > since;
         IF spent >= p_cap THEN
           INSERT INTO service_counters (name, value) VALUES ('bitbucket_budget_waits', 1)
@@ -62,7 +47,6 @@ export class BitbucketRestBudget1764300000720 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP FUNCTION lettuce_take_rest_call(text, text, integer, interval, interval)`);
-    await q.query(`DROP TABLE bitbucket_rest_hold`);
     await q.query(`DROP TABLE bitbucket_rest_calls`);
     await q.query(`DELETE FROM service_counters WHERE name LIKE 'bitbucket_%'`);
   }
