@@ -213,7 +213,11 @@ export class ParsePool {
   /** Children started so far (the first `threads` and every replacement). */
   started = 0;
 
-  constructor(readonly threads: number) {
+  /** `jobTimeoutMs`: how long a job may go unanswered before its child counts as hung (JOB_TIMEOUT_MS). */
+  constructor(
+    readonly threads: number,
+    private readonly jobTimeoutMs = JOB_TIMEOUT_MS,
+  ) {
     this.children = Array.from({ length: threads }, () => null);
   }
 
@@ -308,8 +312,8 @@ export class ParsePool {
   private startHead(child: Child): void {
     ref(child.proc, true);
     child.timer = setTimeout(() => {
-      this.crashed(child, `no answer within ${JOB_TIMEOUT_MS / 1000} s`, true);
-    }, JOB_TIMEOUT_MS);
+      this.crashed(child, `no answer within ${this.jobTimeoutMs / 1000} s`, true);
+    }, this.jobTimeoutMs);
     child.timer.unref();
   }
 

@@ -52,6 +52,26 @@ describe('parse pool', () => {
     expect(pool.started).toBeGreaterThan(started);
   });
 
+  it('a parser that hangs costs its file the symbols, not the build: its child is killed at the time-out', async () => {
+    // oxc dies on 100,000 nested functions; tree-sitter's JavaScript query then runs for minutes (measured: past 60 s).
+    const hung = new ParsePool(1, 3_000);
+    try {
+      const deep = deepNesting(100_000).javascript;
+      const other = { bytes: Buffer.from('export function fine() {}\n'), blocks: true, grammar: 'typescript' as const, path: 'fine.ts' };
+      const crashes: ParserCrash[] = [];
+      const [r, ok] = await hung.parse([{ bytes: Buffer.from(deep.content), blocks: true, grammar: 'javascript', path: deep.path }, other], (c) => crashes.push(c));
+      expect(crashes).toEqual([
+        { path: deep.path, reason: 'the parser process was killed by SIGSEGV', engine: 'tree-sitter' },
+        { path: deep.path, reason: 'no answer within 3 s', engine: 'none' },
+      ]);
+      expect(r.symbols).toBeNull();
+      expect(r.blocks!.length).toBeGreaterThan(0); // still searchable
+      expect(ok.symbols!.map((s) => s.name)).toEqual(['fine']);
+    } finally {
+      await hung.close();
+    }
+  }, 60_000);
+
   it('a parse process that cannot start fails the build with the reason, instead of indexing without symbols', async () => {
     const saved = process.env.NODE_OPTIONS;
     process.env.NODE_OPTIONS = `${saved ?? ''} --require /nonexistent/preload.js`; // every child then exits 1 at start
