@@ -10,7 +10,7 @@ import { GitSyncError, repoDir, syncRepo, type SyncOptions } from '../../src/git
 import * as runGitModule from '../../src/git/run-git';
 import { runGit } from '../../src/git/run-git';
 import { startFakeBitbucket, type FakeBitbucket } from '../fakes/bitbucket/server';
-import { commitRandomFiles, MiB } from '../support/big-repo';
+import { commitRandomFiles, MiB } from '../support/fast-import';
 import { syncError } from './sync-error';
 
 jest.setTimeout(60_000);

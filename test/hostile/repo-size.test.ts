@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DEMO } from '../fakes/bitbucket/seed';
 import { connect, startFakeAndService, type FakeBitbucket } from '../support/bitbucket';
-import { commitRandomFiles, MiB } from '../support/big-repo';
+import { commitRandomFiles, MiB } from '../support/fast-import';
 import { isReadyAt, waitForRepo } from '../support/repos';
 import { createAccount, type TestService } from '../support/service';
 

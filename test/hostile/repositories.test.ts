@@ -9,7 +9,8 @@ import { deepNesting } from '../indexer/fixtures';
 import { connect, startFakeAndService, type FakeBitbucket } from '../support/bitbucket';
 import { isReadyAt, waitForRepo } from '../support/repos';
 import { createAccount, type TestService } from '../support/service';
-import { expectServiceWhole, hostileRepo, importCommit, type HostileFile } from './support';
+import { importCommit, type ImportedFile } from '../support/fast-import';
+import { expectServiceWhole, hostileRepo } from './support';
 
 let fake: FakeBitbucket;
 let svc: TestService;
@@ -49,7 +50,7 @@ describe('a file that crashes a parser', () => {
     const repoId = await addAndIndex(fullName, first);
 
     // The push that used to kill the service: oxc overflows its stack on each of these.
-    const oxcFiles: HostileFile[] = [deep.typescript, deep.tsx, deep.javascript];
+    const oxcFiles: ImportedFile[] = [deep.typescript, deep.tsx, deep.javascript];
     const head = await importCommit(gitDir, 'main', oxcFiles, 'deep files for oxc');
     const [delivery] = await fake.deliverPush('acme', 'deep-nesting');
     expect(delivery.status).toBe(202);
@@ -85,7 +86,7 @@ describe('bytes that are not UTF-8, and names no editor writes', () => {
       const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(s, 'utf16le')]);
       return bigEndian ? Buffer.from(le).swap16() : le;
     };
-    const files: HostileFile[] = [
+    const files: ImportedFile[] = [
       { path: 'latin1.txt', content: latin1('The quick brown fox jumps over the lazy dog: caf\xe9, cr\xe8me br\xfbl\xe9e, \x80 5.\n') },
       { path: latin1('caf\xe9.txt'), content: 'first\n' },
       { path: latin1('caf\xe8.txt'), content: 'second\n' },
@@ -150,7 +151,7 @@ describe('bytes that are not UTF-8, and names no editor writes', () => {
 
 describe('size', () => {
   it('50,000 files and a 100 MB single-line file index; the big file is listed, not shown', async () => {
-    const files: HostileFile[] = Array.from({ length: 50_000 }, (_, i) => ({ path: `gen/d${Math.floor(i / 1000)}/f${i}.ts`, content: `export const value${i} = ${i};\n` }));
+    const files: ImportedFile[] = Array.from({ length: 50_000 }, (_, i) => ({ path: `gen/d${Math.floor(i / 1000)}/f${i}.ts`, content: `export const value${i} = ${i};\n` }));
     files.push({ path: 'huge.txt', content: Buffer.alloc(100 * 1024 * 1024, 'a') });
     const { fullName, head } = await hostileRepo(fake, 'big', files);
     const repoId = await addAndIndex(fullName, head, 300_000);
