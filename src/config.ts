@@ -114,6 +114,7 @@ const schema = z
       }),
     TEMPORAL_UI_URL: httpUrl.default('http://localhost:8233'),
     REPO_RECONCILE_INTERVAL: duration.default('10m'),
+    WORKSPACE_SYNC_INTERVAL: duration.default('10m'),
     MAX_REPO_SIZE: repoSize.default('2g'),
     BITBUCKET_REST_BUDGET: restBudget.default('900/1h'),
     LETTUCE_TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{0,40}$/, 'must be letters, digits, "-" or "_"').default(''),
@@ -161,6 +162,8 @@ export interface Config {
   temporalUiUrl: string;
   /** At most this long after its last check, a repo's main-branch head is compared with its index (CONTRACT §11); 0 = off. */
   repoReconcileIntervalMs: number;
+  /** WORKSPACE_SYNC_INTERVAL (CONTRACT §1, §13) in ms; 0 = off. Validated now; whole-workspace sync is not built yet. */
+  workspaceSyncIntervalMs: number;
   /** BITBUCKET_REST_BUDGET: REST calls to Bitbucket all processes together may spend in any rolling window of `windowMs` (CONTRACT §13). */
   bitbucketRestBudget: { calls: number; windowMs: number };
   /** MAX_REPO_SIZE in bytes: a clone or fetch that would grow the repo's clone past it stops (`too_large`, CONTRACT §6); 0 = no limit. */
@@ -223,6 +226,7 @@ export function loadConfig(env: RawEnv = process.env): Config {
     worker: { taskQueues: e.WORKER_TASK_QUEUES as TaskQueueName[], shutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS },
     temporalUiUrl: e.TEMPORAL_UI_URL,
     repoReconcileIntervalMs: e.REPO_RECONCILE_INTERVAL,
+    workspaceSyncIntervalMs: e.WORKSPACE_SYNC_INTERVAL,
     maxRepoSizeBytes: e.MAX_REPO_SIZE,
     bitbucketRestBudget: e.BITBUCKET_REST_BUDGET,
     taskQueuePrefix: e.LETTUCE_TASK_QUEUE_PREFIX,

@@ -80,6 +80,7 @@ describe('configuration', () => {
     ['WORKER_TASK_QUEUES', 'lettuce-control,other', /^Invalid configuration: WORKER_TASK_QUEUES /],
     ['REPO_RECONCILE_INTERVAL', '10', /^Invalid configuration: REPO_RECONCILE_INTERVAL must be a duration such as 30s, 10m or 1h/],
     ['REPO_RECONCILE_INTERVAL', 'soon', /^Invalid configuration: REPO_RECONCILE_INTERVAL /],
+    ['WORKSPACE_SYNC_INTERVAL', '5', /^Invalid configuration: WORKSPACE_SYNC_INTERVAL must be a duration such as 30s, 10m or 1h/],
     ['REPO_RECONCILE_INTERVAL', '200ms', /^Invalid configuration: REPO_RECONCILE_INTERVAL /],
     ['BITBUCKET_REST_BUDGET', '900', /^Invalid configuration: BITBUCKET_REST_BUDGET must be calls per window such as 900\/1h/],
     ['BITBUCKET_REST_BUDGET', '0/1h', /^Invalid configuration: BITBUCKET_REST_BUDGET /],
