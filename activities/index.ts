@@ -11,6 +11,7 @@ import { createInstallActivities } from './install';
 import { createReconcileActivities } from './reconcile';
 import { createRepoActivities } from './repo';
 import { createRepoIndexingActivities } from './repo-indexing';
+import { createWorkspaceSyncActivities } from './workspace-sync';
 
 export interface ActivityDeps {
   ds: DataSource;
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRepoActivities(deps),
     ...createReconcileActivities(withGate),
     ...createRepoIndexingActivities(withGate),
+    ...createWorkspaceSyncActivities(deps),
   };
 }
 

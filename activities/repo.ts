@@ -43,7 +43,8 @@ export function createRepoActivities(deps: RepoDeps) {
       if (!repo) return { exists: false, source: null };
       // A repo added a moment ago carries the metadata the API has just read from Bitbucket; one
       // registered again later (a workflow restarted by an operator) gets it refreshed.
-      const freshlyAdded = Date.now() - repo.createdAt.getTime() < FRESH_METADATA_MS;
+      // A repo of a synced workspace has it from the workspace's listing (no call per repo, CONTRACT §13).
+      const freshlyAdded = Date.now() - repo.createdAt.getTime() < FRESH_METADATA_MS || repo.syncedFrom !== null;
       if (!freshlyAdded && repo.source === 'bitbucket' && repo.bitbucketWorkspace && repo.bitbucketSlug) {
         const installation = await findInstallation(ds, repo.accountId);
         if (installation) {
@@ -62,8 +63,11 @@ export function createRepoActivities(deps: RepoDeps) {
     async ensureWebhook(input: { repoId: string }): Promise<{ status: 'active' | 'failed' | 'none' }> {
       const repo = await findLiveRepo(ds, input.repoId);
       if (!repo || repo.source !== 'bitbucket') return { status: 'none' };
-      if (!Context.current().info.isLocal) Context.current().heartbeat();
-      return { status: (await ensureWebhook(repo, deps)).status };
+      // Registration (a local activity) leaves a synced workspace's repo hooks to the workspace's
+      // sync, which paces them within the REST budget; a re-check someone asked for runs now.
+      const registering = Context.current().info.isLocal;
+      if (!registering) Context.current().heartbeat();
+      return { status: (await ensureWebhook(repo, deps, { now: !registering })).status };
     },
 
     async removeWebhook(input: { repoId: string }): Promise<void> {

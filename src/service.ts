@@ -19,6 +19,7 @@ import { createWorkers } from './temporal/worker';
 import { DeliveryRecorder } from './webhooks/delivery-recorder';
 import { RepoStarter } from './repos/repo-starter';
 import { PushDispatcher } from './webhooks/push-dispatcher';
+import { WorkspaceNudger } from './workspaces/workspace-nudger';
 import { WebhookReceiver } from './webhooks/receiver';
 
 export interface ServiceOptions {
@@ -86,6 +87,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       const starter = new RepoStarter(ds, gateway, log);
       starter.begin();
       cleanups.push(() => starter.stop());
+      const nudger = new WorkspaceNudger(ds, gateway, log);
+      nudger.begin();
+      cleanups.push(() => nudger.stop());
       const deliveries = new DeliveryRecorder(ds, config.taskQueuePrefix, () => dispatcher.wake());
       serveStoredCounters(ds); // counters workers keep in PostgreSQL, on this API's /metrics
       const receiver = new WebhookReceiver({ ds, box, deliveries });

@@ -26,9 +26,12 @@ export const workflowIds = {
   install: (accountId: string, nonce: string): string => `bitbucket-install:${accountId}:${nonce}`,
   repo: (repoId: string): string => `repo:${repoId}`,
   diagnostics: (nonce: string): string => `diagnostics:${nonce}`,
+  workspaceSync: (accountId: string, workspace: string): string => `workspace-sync:${accountId}:${workspace.toLowerCase()}`,
 };
 
 export const LettuceAccountId = defineSearchAttributeKey('LettuceAccountId', SearchAttributeType.KEYWORD);
 export const LettuceRepo = defineSearchAttributeKey('LettuceRepo', SearchAttributeType.KEYWORD);
 export const LettuceRepoStatus = defineSearchAttributeKey('LettuceRepoStatus', SearchAttributeType.KEYWORD);
-export const SEARCH_ATTRIBUTE_KEYS = [LettuceAccountId, LettuceRepo, LettuceRepoStatus];
+/** The synced workspace (CONTRACT §13) a workspace-sync workflow keeps. */
+export const LettuceWorkspace = defineSearchAttributeKey('LettuceWorkspace', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTE_KEYS = [LettuceAccountId, LettuceRepo, LettuceRepoStatus, LettuceWorkspace];

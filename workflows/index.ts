@@ -2,3 +2,4 @@
 export { diagnostics } from './diagnostics';
 export { installBitbucket } from './install-bitbucket';
 export { repo } from './repo';
+export { workspaceSync } from './workspace-sync';

@@ -17,6 +17,8 @@ export const pushSignal = defineSignal<[PushEvent]>('push');
 export const reindexSignal = defineSignal('reindex');
 export const reauthorizedSignal = defineSignal('reauthorized');
 export const deleteSignal = defineSignal('delete');
+/** The repo's webhook coverage changed (its workspace's webhook came or went): check the repo's hook again. */
+export const webhookChangedSignal = defineSignal('webhookChanged');
 
 export interface RepoWorkflowStatus {
   phase: string;

@@ -2,10 +2,10 @@
 // sample): signals only record what was asked, the workflow (repo.ts) decides what to do next.
 // Everything here is carried across continue-as-new. Deterministic: time is workflow time and
 // the jitter comes from the workflow's seeded Math.random.
-import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { isFixedByReconnect } from '../src/failures';
 import type { V1Carried } from './repo-v1';
-import { deleteSignal, pushSignal, reauthorizedSignal, reindexSignal, statusQuery, type PushEvent, type RepoWorkflowStatus } from './repo-signals';
+import { deleteSignal, pushSignal, reauthorizedSignal, reindexSignal, statusQuery, webhookChangedSignal, type PushEvent, type RepoWorkflowStatus } from './repo-signals';
 
 export interface RepoCarried {
   registered: boolean;
@@ -34,6 +34,9 @@ export interface RepoCarried {
   /** Workflow time before which no background check runs (the git host answered 429). */
   backoffUntil: number;
 }
+
+/** Marks runs that drop a push whose head the last push already announced. */
+export const PUSH_ONCE_PATCH = 'push-once-per-head';
 
 /** What the loop does next. */
 export type Work = 'delete' | 'continue-as-new' | 'requested' | 'check-hint' | 'reconcile';
@@ -97,6 +100,7 @@ export class RepoState {
       this.webhookRecheck = true; // permissions may have changed since the hook last failed
     });
     setHandler(reauthorizedSignal, () => this.onReconnected());
+    setHandler(webhookChangedSignal, () => void (this.webhookRecheck = true));
     setHandler(deleteSignal, () => void (this.deleteRequested = true));
     setHandler(statusQuery, (): RepoWorkflowStatus => ({ phase: this.phase, pendingPushes: this.pushPending ? 1 : 0, lastIndexedCommit: this.lastIndexedCommit, lastError: this.lastError }));
   }
@@ -108,6 +112,8 @@ export class RepoState {
     // A push the receiver took for another branch may be to the main branch it has not yet heard of.
     const toMainBranch = event.mainBranchMoved !== false || (this.mainBranch !== null && (event.branches ?? []).includes(this.mainBranch));
     if (!toMainBranch) return;
+    // The same push announced again by another hook (a repo hook and the workspace hook, CONTRACT §13): indexed once.
+    if (event.commit && this.announced[this.announced.length - 1] === event.commit && patched(PUSH_ONCE_PATCH)) return;
     if (event.commit) remember(this.announced, event.commit, KEEP_ANNOUNCED);
     if (event.commit && event.commit === this.unannounced) this.unannounced = null; // late, not lost
     if (event.commit && event.commit === this.lastIndexedCommit) return;

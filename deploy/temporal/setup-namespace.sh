@@ -14,7 +14,7 @@ NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 RETENTION="${TEMPORAL_NAMESPACE_RETENTION:-7d}"
 MAX_ATTEMPTS="${SETUP_MAX_ATTEMPTS:-60}"
 SLEEP_SECONDS="${SETUP_SLEEP_SECONDS:-3}"
-SEARCH_ATTRIBUTES="LettuceAccountId LettuceRepo LettuceRepoStatus"
+SEARCH_ATTRIBUTES="LettuceAccountId LettuceRepo LettuceRepoStatus LettuceWorkspace"
 
 # retry CMD...: run CMD until it succeeds, MAX_ATTEMPTS times at most. The port opens before the
 # server's membership ring is ready, so the first calls may fail even after the healthcheck.
@@ -70,7 +70,7 @@ ensure_search_attribute() {
 # attributes parses, which proves they are usable, not just stored.
 search_attributes_queryable() {
   temporal workflow list --address "$ADDRESS" --namespace "$NAMESPACE" --limit 1 \
-    --query "LettuceAccountId = '_' AND LettuceRepo = '_' AND LettuceRepoStatus = '_'" >/dev/null 2>&1
+    --query "LettuceAccountId = '_' AND LettuceRepo = '_' AND LettuceRepoStatus = '_' AND LettuceWorkspace = '_'" >/dev/null 2>&1
 }
 
 echo "Waiting for Temporal at $ADDRESS"

@@ -62,6 +62,30 @@ export interface PickerView {
 
 export type RepoStatus = 'pending' | 'indexing' | 'ready' | 'failed';
 
+/** A synced workspace (CONTRACT §13). */
+export interface WorkspaceView {
+  workspace: string;
+  name: string;
+  exclude: string[];
+  status: 'syncing' | 'synced' | 'failed';
+  repos: { total: number; pending: number; indexing: number; ready: number; failed: number };
+  webhook: { scope: 'workspace' | 'repo'; status: 'active' | 'failed' | 'none'; error: string | null };
+  lastSyncedAt: string | null;
+  error: { code: string; message: string } | null;
+  createdAt: string;
+}
+
+/** POST /v1/integrations/bitbucket/workspaces */
+export interface SyncWorkspaceRequest {
+  workspace: string;
+  exclude?: string[];
+}
+
+/** GET /v1/integrations/bitbucket/workspaces */
+export interface WorkspaceList {
+  workspaces: WorkspaceView[];
+}
+
 /** The repo object (CONTRACT §6). */
 export interface RepoView {
   id: string;
@@ -78,6 +102,8 @@ export interface RepoView {
   error: { code: string; message: string } | null;
   /** Only while indexing. */
   progress?: { filesDone: number; filesTotal: number };
+  /** The synced workspace (CONTRACT §13) the repo belongs to; null for repos added by hand. */
+  syncedFrom: string | null;
   createdAt: string;
 }
 

@@ -157,6 +157,24 @@ export class BitbucketClient {
     return this.collect<BitbucketRepository>(`/repositories/${encodeURIComponent(workspace)}?role=contributor&pagelen=100`);
   }
 
+  /**
+   * The caller's membership of one workspace, from `/user/workspaces` (CHANGE-3022: the
+   * cross-workspace permission endpoints are gone): null when the user is not a member.
+   * `administrator` = a workspace owner, who may manage workspace webhooks.
+   */
+  async workspaceAccess(workspace: string): Promise<{ slug: string; uuid: string; administrator: boolean } | null> {
+    const q = encodeURIComponent(`slug = "${workspace.replace(/["\\]/g, '')}"`);
+    const access = await this.collect<{ administrator?: boolean; workspace: { slug: string; uuid: string } }>(`/user/workspaces?q=${q}&pagelen=100`);
+    const found = access.find((a) => a.workspace.slug.toLowerCase() === workspace.toLowerCase());
+    return found ? { slug: found.workspace.slug, uuid: found.workspace.uuid, administrator: found.administrator === true } : null;
+  }
+
+  /** A workspace's display name (`workspace_base` in `/user/workspaces` carries none). */
+  async workspaceName(workspace: string): Promise<string> {
+    const ws = await this.get<{ name?: string; slug: string }>(`/workspaces/${encodeURIComponent(workspace)}`);
+    return ws.name ?? ws.slug;
+  }
+
   repository(workspace: string, slug: string): Promise<BitbucketRepository> {
     return this.get<BitbucketRepository>(`/repositories/${encodeURIComponent(workspace)}/${encodeURIComponent(slug)}`);
   }

@@ -24,6 +24,8 @@ export interface RepoStarterOptions {
   concurrency?: number;
   /** The longest a start waits for the add requests in flight to be answered. */
   holdMs?: number;
+  /** Repos of synced workspaces (CONTRACT §13) per account waiting for or in their first index at once. */
+  syncInFlight?: number;
 }
 
 export class RepoStarter {
@@ -38,6 +40,8 @@ export class RepoStarter {
   private readonly sweepMs: number;
   private readonly graceMs: number;
   private readonly concurrency: number;
+  private readonly syncInFlight: number;
+  private syncBacklog = false;
 
   constructor(
     private readonly ds: DataSource,
@@ -49,6 +53,7 @@ export class RepoStarter {
     this.graceMs = opts.graceMs ?? 10_000;
     this.concurrency = opts.concurrency ?? 4;
     this.holdMs = opts.holdMs ?? 1_000;
+    this.syncInFlight = opts.syncInFlight ?? 8;
   }
 
   /** Runs one add request; the starts wait until none is in flight (or `holdMs` has passed). */
@@ -74,7 +79,8 @@ export class RepoStarter {
         .catch((err: Error) => this.log.warn({ err: err.message }, 'could not start the workflows of repos waiting for one'))
         .finally(() => {
           this.sweeping = null;
-          if (this.timer) this.timer = setTimeout(tick, this.sweepMs);
+          // While a workspace's repos are being started, look again soon: its first indexes finish quickly.
+          if (this.timer) this.timer = setTimeout(tick, this.syncBacklog ? Math.min(this.sweepMs, 500) : this.sweepMs);
         });
     };
     this.timer = setTimeout(tick, 0);
@@ -90,14 +96,31 @@ export class RepoStarter {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
-  /** Starts every repo whose start has not been recorded for `graceMs`; stops at the first that fails. */
+  /**
+   * Starts every repo whose start has not been recorded for `graceMs`, and repos of synced
+   * workspaces (no request waits on those) while fewer than `syncInFlight` of the account's are
+   * waiting for or in their first index: a workspace of 1,000 repos fills the indexing queue a
+   * few at a time, so another account's pushes never queue behind all of them. Stops at the first
+   * start that fails.
+   */
   async sweep(): Promise<number> {
-    const rows: Array<{ id: string; account_id: string; name: string }> = await this.ds.query(
-      `SELECT id, account_id, name FROM repos
-        WHERE workflow_started_at IS NULL AND deleted_at IS NULL AND created_at < now() - make_interval(secs => $1)
-        ORDER BY created_at LIMIT 100`,
-      [this.graceMs / 1000],
+    const rows: Array<{ id: string; account_id: string; name: string; synced: boolean }> = await this.ds.query(
+      `WITH busy AS (
+         SELECT account_id, count(*)::int AS n FROM repos
+          WHERE deleted_at IS NULL AND synced_from IS NOT NULL AND workflow_started_at IS NOT NULL AND status IN ('pending', 'indexing')
+          GROUP BY account_id),
+       synced AS (
+         SELECT id, account_id, name, created_at, row_number() OVER (PARTITION BY account_id ORDER BY created_at, id) AS place
+           FROM repos WHERE workflow_started_at IS NULL AND deleted_at IS NULL AND synced_from IS NOT NULL)
+       (SELECT id, account_id, name, false AS synced FROM repos
+         WHERE workflow_started_at IS NULL AND deleted_at IS NULL AND synced_from IS NULL AND created_at < now() - make_interval(secs => $1)
+         ORDER BY created_at LIMIT 100)
+       UNION ALL
+       (SELECT s.id, s.account_id, s.name, true FROM synced s LEFT JOIN busy b USING (account_id)
+         WHERE s.place <= $2 - coalesce(b.n, 0) ORDER BY s.created_at LIMIT 100)`,
+      [this.graceMs / 1000, this.syncInFlight],
     );
+    this.syncBacklog = rows.some((r) => r.synced);
     for (const row of rows) await this.start({ id: row.id, accountId: row.account_id, name: row.name });
     return rows.length;
   }

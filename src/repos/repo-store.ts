@@ -61,6 +61,7 @@ export function presentRepo(r: Repo): RepoView {
     lastIndexedAt: r.lastIndexedAt ? r.lastIndexedAt.toISOString() : null,
     error: r.errorCode ? { code: r.errorCode, message: r.errorMessage ?? '' } : null,
     ...(r.status === 'indexing' && r.progress ? { progress: r.progress } : {}),
+    syncedFrom: r.syncedFrom,
     createdAt: r.createdAt.toISOString(),
   };
 }

@@ -5,12 +5,17 @@ import crypto from 'node:crypto';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client, type Connection } from '@temporalio/client';
 import { failureCode } from '../failures';
 import type { RepoMessage, RepoRef, RepoWorkflows } from '../repos/repo-workflows';
-import { LettuceAccountId, LettuceRepo, LettuceRepoStatus, taskQueues, workflowIds, type TaskQueues } from '../../workflows/definitions';
+import { LettuceAccountId, LettuceRepo, LettuceRepoStatus, LettuceWorkspace, taskQueues, workflowIds, type TaskQueues } from '../../workflows/definitions';
 import type { diagnostics } from '../../workflows/diagnostics';
 import type { installBitbucket, InstallResult } from '../../workflows/install-bitbucket';
 import type { repo } from '../../workflows/repo';
 import { deleteSignal, pushSignal, reauthorizedSignal, reindexSignal, type PushEvent } from '../../workflows/repo-signals';
+import type { workspaceSync } from '../../workflows/workspace-sync';
+import { resyncSignal, stopSyncSignal, workspaceReconnectedSignal } from '../../workflows/workspace-signals';
 import { temporalAnswers } from './client';
+
+/** What the workspace-sync workflow is told (CONTRACT §13). */
+export type WorkspaceMessage = 'resync' | 'stop' | 'reconnected';
 
 /** Temporal did not answer (or refused) a call whose answer was needed; not "no such workflow". */
 export class TemporalUnavailableError extends Error {
@@ -120,6 +125,27 @@ export class TemporalGateway implements RepoWorkflows {
       const signal = { reindex: reindexSignal, delete: deleteSignal, reauthorized: reauthorizedSignal }[message.kind];
       await orStart(() => handle.signal(signal), () => this.client.workflow.signalWithStart<typeof repo, []>('repo', { ...options, signal, signalArgs: [] }));
     }
+  }
+
+  /**
+   * Tells a synced workspace's workflow something, starting it if it is not running (a workspace
+   * just added, or one whose workflow ended): signal-with-start, so nothing is lost in between.
+   */
+  async signalWorkspace(ref: { accountId: string; workspace: string }, message: WorkspaceMessage): Promise<void> {
+    const signal = { resync: resyncSignal, stop: stopSyncSignal, reconnected: workspaceReconnectedSignal }[message];
+    const args: Parameters<typeof workspaceSync> = [{ accountId: ref.accountId, workspace: ref.workspace }];
+    await this.client.workflow.signalWithStart<typeof workspaceSync, []>('workspaceSync', {
+      workflowId: workflowIds.workspaceSync(ref.accountId, ref.workspace),
+      taskQueue: this.queues.control,
+      args,
+      signal,
+      signalArgs: [],
+      typedSearchAttributes: [
+        { key: LettuceAccountId, value: ref.accountId },
+        { key: LettuceWorkspace, value: ref.workspace.slice(0, 255) },
+      ],
+      staticSummary: `Workspace ${ref.workspace}`.slice(0, 200),
+    });
   }
 
   /** The repo workflow's current run; runId null when Temporal has no such workflow. */

@@ -1,7 +1,7 @@
 // The `repo:push` webhook Lettuce owns on a Bitbucket repo: found by its URL (one per account),
 // reused and repaired when present, created otherwise — so retries and restarts never make two.
 import type { DataSource } from 'typeorm';
-import type { BitbucketHook } from '../bitbucket/client';
+import type { BitbucketClient, BitbucketHook } from '../bitbucket/client';
 import { BitbucketApiError, IntegrationError } from '../bitbucket/errors';
 import { findInstallation } from '../bitbucket/installations';
 import type { BitbucketIntegration } from '../bitbucket/integration';
@@ -43,29 +43,60 @@ export const notRepoAdminMessage = (name: string, config: Config) =>
   `Lettuce could not create the push webhook on ${name}: the connected Bitbucket user is not an admin of this repository, and only repo admins can add webhooks. ` +
   `Ask a repo admin to connect Bitbucket (or make the connected user an admin), then reconnect. ${meanwhile(config)}`;
 
-export async function ensureWebhook(repo: Repo, deps: WebhookDeps): Promise<{ status: 'active' | 'failed'; error: string | null }> {
-  const installation = await findInstallation(deps.ds, repo.accountId);
+/** The hook Lettuce sets (the secret cannot be read back from Bitbucket, so it is always sent). */
+export async function desiredHook(deps: WebhookDeps, accountId: string): Promise<{ description: string; url: string; active: true; events: string[]; secret: string }> {
+  const secret = await readWebhookSecret(deps.ds, deps.box, accountId);
+  if (secret === null) throw new Error(`account ${accountId} does not exist`);
+  return { description: 'Lettuce: re-index on push', url: webhookUrl(deps.config, accountId), active: true, events: ['repo:push'], secret };
+}
+
+/**
+ * Finds our hook among those listed at `path` (by its URL), repairs it (or creates it) and deletes
+ * duplicates: retries and restarts never make two. The hook's uuid.
+ */
+export async function upsertHook(client: BitbucketClient, path: string, desired: Awaited<ReturnType<typeof desiredHook>>): Promise<string | null> {
+  const hooks = await client.collect<BitbucketHook>(`${path}?pagelen=100`);
+  const ours = hooks.filter((h) => h.url === desired.url);
+  if (ours.length > 0) {
+    await client.request('PUT', `${path}/${encodeURIComponent(ours[0].uuid)}`, desired);
+    for (const extra of ours.slice(1)) await client.request('DELETE', `${path}/${encodeURIComponent(extra.uuid)}`);
+    return ours[0].uuid;
+  }
+  const created = await client.request<BitbucketHook>('POST', path, desired);
+  return created.data?.uuid ?? null;
+}
+
+/** Whether an active workspace webhook of the account covers the repo's workspace (CONTRACT §13). */
+async function coveredByWorkspaceHook(ds: DataSource, repo: Repo): Promise<boolean> {
+  if (!repo.bitbucketWorkspace) return false;
+  const rows: unknown[] = await ds.query(
+    `SELECT 1 FROM synced_workspaces WHERE account_id = $1 AND lower(workspace) = lower($2) AND stopped_at IS NULL
+        AND webhook_scope = 'workspace' AND webhook_status = 'active'`,
+    [repo.accountId, repo.bitbucketWorkspace],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Makes sure pushes to the repo reach us. A repo of a workspace covered by our workspace webhook
+ * needs no hook of its own (one we made before is removed). A repo of a synced workspace without
+ * one gets its hook from the workspace's sync, paced within the REST budget, unless `now`.
+ */
+export async function ensureWebhook(repo: Repo, deps: WebhookDeps, opts: { now?: boolean } = {}): Promise<{ status: 'active' | 'failed' | 'none'; error: string | null }> {
   const record = async (status: 'active' | 'failed', error: string | null, uuid: string | null) => {
     await deps.ds.getRepository(Repo).update({ id: repo.id }, { webhookStatus: status, webhookError: error, webhookUuid: uuid });
     return { status, error };
   };
+  if (await coveredByWorkspaceHook(deps.ds, repo)) {
+    if (repo.webhookUuid) await removeKnownHook(repo, deps).catch(() => undefined); // best effort: a leftover hook only duplicates deliveries, which are folded
+    return record('active', null, null);
+  }
+  if (repo.syncedFrom && !opts.now) return { status: repo.webhookStatus, error: repo.webhookError };
+  const installation = await findInstallation(deps.ds, repo.accountId);
   if (!installation) return record('failed', `Bitbucket is not connected, so no push webhook could be created on ${repo.name}: reconnect Bitbucket. ${meanwhile(deps.config)}`, null);
   const client = deps.bitbucket.clientFor(installation.id);
-  const url = webhookUrl(deps.config, repo.accountId);
-  const secret = await readWebhookSecret(deps.ds, deps.box, repo.accountId);
-  if (secret === null) throw new Error(`account ${repo.accountId} of repo ${repo.id} does not exist`);
-  const desired = { description: 'Lettuce: re-index on push', url, active: true, events: ['repo:push'], secret };
   try {
-    const hooks = await client.collect<BitbucketHook>(`${hooksPath(repo)}?pagelen=100`);
-    const ours = hooks.filter((h) => h.url === url);
-    if (ours.length > 0) {
-      // Repair whatever drifted (the secret cannot be read back, so it is always re-set).
-      await client.request('PUT', `${hooksPath(repo)}/${encodeURIComponent(ours[0].uuid)}`, desired);
-      for (const extra of ours.slice(1)) await client.request('DELETE', `${hooksPath(repo)}/${encodeURIComponent(extra.uuid)}`);
-      return record('active', null, ours[0].uuid);
-    }
-    const created = await client.request<BitbucketHook>('POST', hooksPath(repo), desired);
-    return record('active', null, created.data?.uuid ?? null);
+    return record('active', null, await upsertHook(client, hooksPath(repo), await desiredHook(deps, repo.accountId)));
   } catch (err) {
     if (err instanceof BitbucketApiError && err.status === 403) {
       return record('failed', err.lacksScopes ? missingWebhookScopeMessage(repo.name, deps.config) : notRepoAdminMessage(repo.name, deps.config), null);
@@ -88,4 +119,13 @@ export async function removeWebhook(repo: Repo, deps: WebhookDeps): Promise<void
   for (const hook of hooks.filter((h) => h.url === url)) {
     await client.request('DELETE', `${hooksPath(repo)}/${encodeURIComponent(hook.uuid)}`);
   }
+}
+
+/** Deletes the repo hook we recorded making (one call: no listing). */
+export async function removeKnownHook(repo: Repo, deps: WebhookDeps): Promise<void> {
+  if (!repo.webhookUuid || !repo.bitbucketWorkspace) return;
+  const client = deps.bitbucket.clientForAccount(repo.accountId);
+  await client.request('DELETE', `${hooksPath(repo)}/${encodeURIComponent(repo.webhookUuid)}`).catch((err: unknown) => {
+    if (!(err instanceof BitbucketApiError && err.status === 404)) throw err;
+  });
 }

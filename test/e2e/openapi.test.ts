@@ -148,6 +148,20 @@ it('every documented operation answers as documented', async () => {
   await req('PATCH', `/v1/repos/${id}`, { token, body: { nope: 1 } }); // 400
   expect((await req('DELETE', `/v1/repos/${id}`, { token })).status).toBe(204);
 
+  // Whole workspaces: sync one, read it, stop it (members may read, not change).
+  const synced = await req('POST', '/v1/integrations/bitbucket/workspaces', { token, body: { workspace: 'acme', exclude: ['infra'] } });
+  expect(synced.status).toBe(202);
+  expect((await req('POST', '/v1/integrations/bitbucket/workspaces', { token, body: { workspace: 'acme' } })).status).toBe(200);
+  await req('POST', '/v1/integrations/bitbucket/workspaces', { token, body: { workspace: 'no-such-ws' } }); // 404
+  await req('POST', '/v1/integrations/bitbucket/workspaces', { token: member.body.token, body: { workspace: 'acme' } }); // 403
+  await req('POST', '/v1/integrations/bitbucket/workspaces', { token, body: { workspace: 'a/b' } }); // 400
+  expect((await req('GET', '/v1/integrations/bitbucket/workspaces', { token: member.body.token })).status).toBe(200);
+  expect((await req('GET', '/v1/integrations/bitbucket/workspaces/acme', { token })).status).toBe(200);
+  await req('GET', '/v1/integrations/bitbucket/workspaces/nope', { token }); // 404
+  await req('DELETE', '/v1/integrations/bitbucket/workspaces/acme', { token: member.body.token }); // 403
+  expect((await req('DELETE', '/v1/integrations/bitbucket/workspaces/acme', { token })).status).toBe(204);
+  await req('DELETE', '/v1/integrations/bitbucket/workspaces/acme', { token }); // 404
+
   // Disconnect: members may not, owners may; then there is nothing to disconnect.
   expect((await req('DELETE', '/v1/integrations/bitbucket', { token: member.body.token })).status).toBe(403);
   expect((await req('DELETE', '/v1/integrations/bitbucket', { token })).status).toBe(204);

@@ -205,7 +205,7 @@ const APP_SERVICES = ['migrate', 'api', 'worker', 'indexing-worker'];
 const WORKER_SERVICES = ['worker', 'indexing-worker'];
 const REQUIRED_SECRETS = ['CODEWAZE_ADMIN_TOKEN', 'TOKEN_ENCRYPTION_KEY'];
 const TASK_QUEUES = ['lettuce-control', 'lettuce-indexing'];
-const SEARCH_ATTRIBUTES = ['LettuceAccountId', 'LettuceRepo', 'LettuceRepoStatus'];
+const SEARCH_ATTRIBUTES = ['LettuceAccountId', 'LettuceRepo', 'LettuceRepoStatus', 'LettuceWorkspace'];
 
 describe('docker-compose.yml', () => {
   it('follows the Compose specification (no version key) and defines the whole stack', () => {

@@ -54,6 +54,7 @@ const repoProperties: Record<string, Schema> = {
   lastIndexedAt: nullable(time),
   error: nullable(obj({ code: str, message: str })),
   progress: { ...obj({ filesDone: int, filesTotal: int }), description: 'Only while indexing.' },
+  syncedFrom: { ...nullable(str), description: 'The synced workspace the repo belongs to; null for repos added by hand.' },
   createdAt: time,
 };
 const repoRequired = Object.keys(repoProperties).filter((k) => k !== 'progress');
@@ -92,6 +93,18 @@ export const openApiDocument = {
           obj({ taskQueue: str, ok: { const: false }, error: str }),
         ],
       },
+      Workspace: obj({
+        workspace: str,
+        name: str,
+        exclude: { type: 'array', items: str },
+        status: { enum: ['syncing', 'synced', 'failed'] },
+        repos: obj({ total: int, pending: int, indexing: int, ready: int, failed: int }),
+        webhook: obj({ scope: { enum: ['workspace', 'repo'] }, status: { enum: ['active', 'failed', 'none'] }, error: nullable(str) }),
+        lastSyncedAt: nullable(time),
+        error: nullable(obj({ code: str, message: str })),
+        createdAt: time,
+      }),
+      WorkspaceEnvelope: obj({ workspace: ref('Workspace') }),
       PickableRepo: obj({ fullName: str, workspace: str, slug: str, name: str, isPrivate: bool, uuid: str, added: bool }),
       CodecPayloads: obj({
         payloads: {
@@ -246,6 +259,43 @@ export const openApiDocument = {
           200: json(obj({ repos: { type: 'array', items: ref('PickableRepo') }, message: nullable(str) }), 'Sorted by fullName.'),
           ...errorsOf({ 400: ['invalid_request'], 401: ['unauthorized'], 409: ['not_connected', 'needs_reauth'], 502: ['bitbucket_unavailable', 'bitbucket_error'] }),
         },
+      },
+    },
+    '/v1/integrations/bitbucket/workspaces': {
+      get: {
+        summary: "The account's synced workspaces, with their repo counts",
+        security: userAuth,
+        responses: { 200: json(obj({ workspaces: { type: 'array', items: ref('Workspace') } }), 'Synced workspaces.'), ...errorsOf({ 401: ['unauthorized'] }) },
+      },
+      post: {
+        summary: 'Sync every repo of a workspace (owners only)',
+        security: userAuth,
+        requestBody: body(obj({ workspace: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$' }, exclude: { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 200 }, description: 'Globs (*, ?) on repo slugs, case-insensitive.' } }, ['workspace'])),
+        responses: {
+          200: json(ref('WorkspaceEnvelope'), 'Already synced; exclude replaced.'),
+          202: json(ref('WorkspaceEnvelope'), 'Syncing.'),
+          ...errorsOf({
+            ...withBody,
+            401: ['unauthorized'],
+            403: ['forbidden'],
+            404: ['bitbucket_workspace_not_found'],
+            409: ['not_connected', 'needs_reauth'],
+            502: ['bitbucket_unavailable', 'bitbucket_error'],
+          }),
+        },
+      },
+    },
+    '/v1/integrations/bitbucket/workspaces/{workspace}': {
+      parameters: [idParam('workspace', 'The workspace slug.')],
+      get: {
+        summary: 'One synced workspace',
+        security: userAuth,
+        responses: { 200: json(ref('WorkspaceEnvelope'), 'The workspace and its counts.'), ...errorsOf({ 401: ['unauthorized'], 404: ['not_found'] }) },
+      },
+      delete: {
+        summary: 'Stop syncing a workspace (owners only): its repos stay as ordinary repos',
+        security: userAuth,
+        responses: { 204: { description: 'Stopped.' }, ...errorsOf({ 401: ['unauthorized'], 403: ['forbidden'], 404: ['not_found'] }) },
       },
     },
     '/v1/repos': {

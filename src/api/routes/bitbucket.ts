@@ -28,6 +28,15 @@ export function integrationErrorToApi(err: unknown): never {
   throw err;
 }
 
+/** After a reconnect every synced workspace lists again and retries its failed hooks (CONTRACT §13); best effort, the interval catches up. */
+async function resyncWorkspaces(deps: AppDeps, accountId: string): Promise<void> {
+  const rows: Array<{ workspace: string }> = await deps.ds.query(`SELECT workspace FROM synced_workspaces WHERE account_id = $1 AND stopped_at IS NULL`, [accountId]);
+  for (const { workspace } of rows) {
+    await deps.temporal.signalWorkspace({ accountId, workspace }, 'reconnected').catch((err: Error) =>
+      deps.log.warn({ accountId, workspace, err: err.message }, 'could not tell a synced workspace about the reconnect'));
+  }
+}
+
 const pickerQuery = z.object({ q: z.string().max(200, 'must be at most 200 characters').optional() });
 
 export function bitbucketRoutes(deps: AppDeps): Router {
@@ -74,7 +83,10 @@ export function bitbucketRoutes(deps: AppDeps): Router {
     // Still running after the wait, but the installation is saved (only the optional read of the
     // Bitbucket user is still retrying): the account is connected.
     const connected = install.outcome === 'connected' || (install.outcome === 'pending' && (await attemptSaved(deps.ds, attemptId)));
-    if (connected) return redirect('bitbucket=connected');
+    if (connected) {
+      await resyncWorkspaces(deps, state.accountId);
+      return redirect('bitbucket=connected');
+    }
     redirect(`bitbucket_error=${install.code === FAILURES.ConsumerNotPrivate.code ? install.code : 'exchange_failed'}`);
   });
 

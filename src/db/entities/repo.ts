@@ -23,6 +23,8 @@ export class Repo {
   /** Bytes, as Bitbucket reported the repo when it was added (null: unknown); see MAX_REPO_SIZE. */
   @Column({ name: 'reported_size', type: 'bigint', nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) } })
   reportedSize: number | null;
+  /** The synced workspace (CONTRACT §13) this repo belongs to; null for repos added by hand. */
+  @Column({ name: 'synced_from', type: 'text', nullable: true }) syncedFrom: string | null;
   @Column({ name: 'default_branch', type: 'text', nullable: true }) defaultBranch: string | null;
   @Column({ type: 'text', default: 'pending' }) status: RepoStatus;
   @Column({ name: 'webhook_status', type: 'text', default: 'none' }) webhookStatus: WebhookStatus;

@@ -12,6 +12,7 @@ import { RepoWorkflowStarted1764300000620 } from './1764300000620-repo-workflow-
 import { TextBlobsUtf81764300000700 } from './1764300000700-text-blobs-utf8';
 import { RepoReportedSize1764300000710 } from './1764300000710-repo-reported-size';
 import { BitbucketRestBudget1764300000720 } from './1764300000720-bitbucket-rest-budget';
+import { SyncedWorkspaces1764300000730 } from './1764300000730-synced-workspaces';
 
 export const MIGRATIONS = [
   Initial1764300000000,
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   TextBlobsUtf81764300000700,
   RepoReportedSize1764300000710,
   BitbucketRestBudget1764300000720,
+  SyncedWorkspaces1764300000730,
 ];
