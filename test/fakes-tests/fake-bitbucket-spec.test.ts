@@ -102,6 +102,26 @@ describeIfSpec('fake Bitbucket JSON matches the official OpenAPI spec', () => {
     await expectShape('paginated_webhook_subscriptions', '/repositories/acme/api/hooks');
   });
 
+  test('workspace hooks: webhook_subscription (the workspace as subject) and paginated_webhook_subscriptions', async () => {
+    const created = (await expectShape('webhook_subscription', '/workspaces/demo/hooks',
+      { method: 'POST', body: { description: 'Lettuce', url: 'https://example.com/ws-hook', events: ['repo:push'], secret: 'x', active: true } }, 201)) as {
+      uuid: string; subject_type: string; subject: unknown;
+    };
+    expect(created.subject_type).toBe('workspace');
+    expect(checker.check('workspace', created.subject)).toEqual([]);
+    const uid = encodeURIComponent(created.uuid);
+    await expectShape('webhook_subscription', `/workspaces/demo/hooks/${uid}`);
+    await expectShape('webhook_subscription', `/workspaces/demo/hooks/${uid}`, { method: 'PUT', body: { active: false } });
+    const list = (await expectShape('paginated_webhook_subscriptions', '/workspaces/demo/hooks')) as { values: unknown[] };
+    expect(list.values).toHaveLength(1);
+    // Errors: a bad field (400), a member who is not an owner (403), a workspace the user is not in (404).
+    await expectShape('error', '/workspaces/demo/hooks', { method: 'POST', body: { url: 'https://example.com', events: ['nope'] } }, 400);
+    await expectShape('error', '/workspaces/acme/hooks', { method: 'POST', body: { url: 'https://example.com', events: ['repo:push'] } }, 403);
+    await expectShape('error', '/workspaces/nowhere/hooks', undefined, 404);
+    await expectShape('error', `/workspaces/demo/hooks/${encodeURIComponent('{00000000-0000-4000-8000-000000000000}')}`, undefined, 404);
+    expect((await api(fake, `/workspaces/demo/hooks/${uid}`, token, { method: 'DELETE' })).status).toBe(204);
+  });
+
   test('errors: 400, 401, 403, 404 and 410 bodies are error objects', async () => {
     await expectShape('error', '/repositories/acme/api/hooks', { method: 'POST', body: { url: 'https://example.com', events: [] } }, 400);
     await expectShape('error', '/repositories/acme/frontend/hooks', { method: 'POST', body: { url: 'https://example.com', events: ['repo:push'] } }, 403);

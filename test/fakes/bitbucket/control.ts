@@ -127,6 +127,11 @@ export async function handleControl(fake: FakeBitbucket, req: IncomingMessage, r
         if (!ws || !slug) throw new HttpError(400, 'workspace and slug query parameters are required');
         return ok({ hooks: fake.hooksOf(ws, slug) });
       }
+      case 'GET /_fake/workspace-hooks': {
+        const ws = url.searchParams.get('workspace');
+        if (!ws) throw new HttpError(400, 'the workspace query parameter is required');
+        return ok({ hooks: fake.workspaceHooksOf(ws) });
+      }
       case 'GET /_fake/deliveries':
         return ok({ deliveries: fake.deliveries() });
       case 'POST /_fake/tokens':

@@ -73,13 +73,13 @@ export interface CommitOptions {
   author?: { name: string; email: string };
 }
 
-function validateFilePath(p: string): void {
+export function validateFilePath(p: string): void {
   if (p === '' || p.includes('\n') || p.startsWith('/') || p.startsWith('"') || p.split('/').some((s) => s === '' || s === '.' || s === '..')) {
     throw new Error(`Invalid file path for commit: ${JSON.stringify(p)}`);
   }
 }
 
-function validateBranch(b: string): void {
+export function validateBranch(b: string): void {
   if (!/^[A-Za-z0-9._/-]+$/.test(b) || b.includes('..') || b.startsWith('/') || b.endsWith('/') || b.startsWith('-')) {
     throw new Error(`Invalid branch name: ${JSON.stringify(b)}`);
   }

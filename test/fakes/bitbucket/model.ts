@@ -42,9 +42,16 @@ export interface FakeRepo {
   grants: Map<string, Permission>;
 }
 
+/**
+ * A webhook: a repository's (`repo` set) or a workspace's (`repo` null). Workspace hooks fire for
+ * the events of every repository in `workspace` (reference §5 item 8).
+ */
 export interface FakeHook {
   uuid: string;
-  repo: string; // full name "ws/slug"
+  /** Full name "ws/slug" of a repository hook; null for a workspace hook. */
+  repo: string | null;
+  /** The workspace slug (of the repository, or the workspace the hook is installed on). */
+  workspace: string;
   url: string;
   description: string;
   active: boolean;

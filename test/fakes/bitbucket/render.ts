@@ -174,24 +174,15 @@ export function renderPayloadRepository(r: FakeRepo, w: FakeWorkspace, urls: Url
   };
 }
 
-export function renderHook(h: FakeHook, r: FakeRepo, urls: Urls): Record<string, unknown> {
+/** The fields every webhook_subscription has, whatever its subject. */
+function hookBody(h: FakeHook, subjectType: 'repository' | 'workspace', subject: Record<string, unknown>, self: string): Record<string, unknown> {
   return {
     type: 'webhook_subscription',
     uuid: h.uuid,
     url: h.url,
     description: h.description,
-    subject_type: 'repository',
-    subject: {
-      type: 'repository',
-      full_name: `${r.workspace}/${r.slug}`,
-      name: r.name,
-      uuid: r.uuid,
-      links: {
-        self: link(repoBase(r, urls)),
-        html: link(`${urls.siteUrl}/${r.workspace}/${r.slug}`),
-        avatar: link(`${urls.siteUrl}/ravatar/${enc(r.uuid)}?ts=default`),
-      },
-    },
+    subject_type: subjectType,
+    subject,
     active: h.active,
     created_at: h.created_at,
     events: [...h.events],
@@ -200,8 +191,27 @@ export function renderHook(h: FakeHook, r: FakeRepo, urls: Urls): Record<string,
     skip_cert_verification: false,
     source: null,
     history_enabled: false,
-    links: { self: link(`${repoBase(r, urls)}/hooks/${enc(h.uuid)}`) },
+    links: { self: link(self) },
   };
+}
+
+export function renderHook(h: FakeHook, r: FakeRepo, urls: Urls): Record<string, unknown> {
+  return hookBody(h, 'repository', {
+    type: 'repository',
+    full_name: `${r.workspace}/${r.slug}`,
+    name: r.name,
+    uuid: r.uuid,
+    links: {
+      self: link(repoBase(r, urls)),
+      html: link(`${urls.siteUrl}/${r.workspace}/${r.slug}`),
+      avatar: link(`${urls.siteUrl}/ravatar/${enc(r.uuid)}?ts=default`),
+    },
+  }, `${repoBase(r, urls)}/hooks/${enc(h.uuid)}`);
+}
+
+/** A workspace hook (`/2.0/workspaces/{workspace}/hooks`): `subject_type: "workspace"`, the workspace as `subject`. */
+export function renderWorkspaceHook(h: FakeHook, w: FakeWorkspace, urls: Urls): Record<string, unknown> {
+  return hookBody(h, 'workspace', renderWorkspaceRef(w, urls), `${urls.apiUrl}/workspaces/${w.slug}/hooks/${enc(h.uuid)}`);
 }
 
 function renderCommit(c: CommitInfo, r: FakeRepo, urls: Urls, authorUser: FakeUser | null, full: boolean): Record<string, unknown> {

@@ -1,5 +1,5 @@
 // Demo data for the sandbox and e2e tests, and a bulk helper for listing/pagination tests.
-import type { FakeBitbucket } from './server';
+import type { FakeBitbucket, Permission } from './server';
 
 export const DEMO_USER = 'demo';
 
@@ -127,6 +127,85 @@ export async function seedMany(fake: FakeBitbucket, opts: BulkOptions = {}): Pro
     });
     fake.grant(user, `${ws}/${slug}`, opts.permission ?? 'admin');
     names.push(`${ws}/${slug}`);
+  }
+  return names.sort();
+}
+
+/** The files every seedWorkspace repo shares by default (a tiny TypeScript project). */
+export const SEED_FILES: Readonly<Record<string, string>> = Object.freeze({
+  'package.json': '{\n  "name": "seeded",\n  "version": "1.0.0",\n  "main": "dist/index.js"\n}\n',
+  'src/index.ts': "import { greet } from './greet';\n\nexport function main(): void {\n  console.log(greet('world'));\n}\n",
+  'src/greet.ts': 'export function greet(name: string): string {\n  return `Hello, ${name}!`;\n}\n',
+  '.gitignore': 'node_modules/\ndist/\n',
+});
+
+export interface SeedWorkspaceMember {
+  nickname: string;
+  /** A workspace administrator ("owner"): admin on every repo, may use workspace hooks. Default false. */
+  administrator?: boolean;
+  /** An explicit permission on every seeded repo (none by default: a plain member sees only public repos). */
+  permission?: Permission;
+}
+
+export interface SeedWorkspaceOptions {
+  /** The workspace's slug; it must not exist yet. */
+  workspace: string;
+  /** How many repos (hundreds to thousands are fine: 1,000 take a few seconds at most). */
+  count: number;
+  /** The workspace owner (an administrator, and every repo's creator); created if missing. Default DEMO_USER. */
+  owner?: string;
+  /** Other members (created if missing): a nickname is a plain member. */
+  members?: Array<string | SeedWorkspaceMember>;
+  /**
+   * Content every repo shares (default SEED_FILES). Each repo also gets its own README.md naming it
+   * unless `files` has one, and always a commit of its own ("Initial commit of ws/slug"), so no two
+   * repos have the same head.
+   */
+  files?: Record<string, string>;
+  /** Repo slugs are `${slugPrefix}-0001` … (zero-padded to at least 4 digits). Default "repo". */
+  slugPrefix?: string;
+  /** The workspace's display name (default the slug). */
+  name?: string;
+  /** Default true. */
+  is_private?: boolean;
+}
+
+/**
+ * A large workspace, cheaply: `count` repos, each a real bare git repository with one commit on
+ * `main` (clonable, `headOf` works, later `fake.commit`s land in that repo only and `deliverPush`
+ * reports only them). The shared content is written with git once, into a template whose objects
+ * every repo hard-links; each repo's own README, trees and commit are written in-process (no git
+ * process per repo). Returns the repos' full names, sorted.
+ */
+export async function seedWorkspace(fake: FakeBitbucket, opts: SeedWorkspaceOptions): Promise<string[]> {
+  if (!Number.isInteger(opts.count) || opts.count < 0) throw new Error(`count must be an integer >= 0, not ${opts.count}`);
+  const owner = opts.owner ?? DEMO_USER;
+  const members: SeedWorkspaceMember[] = (opts.members ?? []).map((m) => (typeof m === 'string' ? { nickname: m } : m));
+  for (const nick of [owner, ...members.map((m) => m.nickname)]) if (!fake.user(nick)) fake.addUser({ nickname: nick });
+  const ws = fake.addWorkspace({
+    slug: opts.workspace,
+    name: opts.name,
+    members: [{ nickname: owner, administrator: true }, ...members.map((m) => ({ nickname: m.nickname, administrator: m.administrator ?? false }))],
+  });
+  const shared = opts.files ?? SEED_FILES;
+  const ownReadme = !('README.md' in shared);
+  const prefix = opts.slugPrefix ?? 'repo';
+  const width = Math.max(4, String(opts.count).length);
+  const template = await fake.repoTemplate({ ...shared });
+  const names: string[] = [];
+  try {
+    for (let i = 1; i <= opts.count; i++) {
+      const slug = `${prefix}-${String(i).padStart(width, '0')}`;
+      const full = `${ws.slug}/${slug}`;
+      await fake.addRepo({
+        workspace: ws.slug, slug, owner, is_private: opts.is_private, template, message: `Initial commit of ${full}`,
+        files: ownReadme ? { 'README.md': `# ${slug}\n\nRepository ${i} of ${opts.count} in the ${ws.slug} workspace.\n` } : undefined,
+      });
+      for (const m of members) if (m.permission) fake.grant(m.nickname, full, m.permission);
+      names.push(full);
+    }
+  } finally {
+    await template.dispose();
   }
   return names.sort();
 }

@@ -14,6 +14,7 @@ import { handleControl } from './control';
 import { deliver, type Delivery } from './delivery';
 import { dirSizeSync, GitStore, runHttpBackend, type CommitInfo } from './git';
 import { BITBUCKET_REST_LIMIT, isLimitedRestPath, RestRateLimiter, type RestLimit } from './rate-limit';
+import { RepoTemplate } from './template';
 import {
   apiError, escapeHtml, htmlPage, HttpError, parseBasic, parseBearer, readForm, readJson, redirect,
   sendHtml, sendJson, sendText, str,
@@ -25,12 +26,13 @@ import {
 } from './model';
 import {
   page, renderHook, renderPayloadRepository, renderPushChange, renderRepository, renderUser, renderUserRef,
-  renderWorkspaceBase, renderWorkspaceRef, type Urls,
+  renderWorkspaceBase, renderWorkspaceHook, renderWorkspaceRef, type Urls,
 } from './render';
 
 export type { Delivery } from './delivery';
 export type { FakeHook, FakeRepo, FakeUser, FakeWorkspace, Permission, Role } from './model';
 export { BITBUCKET_REST_LIMIT, type RestLimit } from './rate-limit';
+export type { RepoTemplate } from './template';
 
 export type AuthorizeMode = 'consent-page' | 'auto-approve' | 'auto-deny';
 
@@ -158,9 +160,18 @@ export interface AddRepoSpec {
   language?: string;
   /** Nickname of the creator: gets admin (role=owner). */
   owner?: string;
-  /** Initial content, committed at once. Without it the bare repo is created lazily. */
+  /**
+   * Initial content, committed at once. Without it (and without `template`) the bare repo is created
+   * lazily. With `template`, the files of this repo written over the template's.
+   */
   files?: Record<string, string>;
   message?: string;
+  /**
+   * Content from a template (`repoTemplate(files)`): the repo gets the template's objects as hard links
+   * and one commit of its own (the template's files plus `files`) written in-process, no git process.
+   * What seedWorkspace uses to make a thousand repos in seconds.
+   */
+  template?: RepoTemplate;
 }
 
 export interface CommitOpts {
@@ -395,7 +406,18 @@ export class FakeBitbucket {
     };
     this.repos.set(full, repo);
     if (spec.owner) this.grant(spec.owner, full, 'admin');
-    if (spec.files) {
+    if (spec.template) {
+      const authorNick = this.currentUser ?? repo.owner;
+      const author = authorNick ? this.users.get(authorNick) : undefined;
+      const sha = spec.template.instantiate(this.gitStore.dirOf(ws.slug, repo.slug), {
+        branch: repo.mainbranch,
+        files: spec.files,
+        message: spec.message ?? 'Initial commit',
+        author: author ? { name: author.display_name, email: author.email } : { name: 'Fake Bitbucket', email: 'noreply@fake-bitbucket.test' },
+      });
+      // As with `files`: seeded content counts as already pushed.
+      this.deliveredHeads.set(`${full}#${repo.mainbranch}`, sha);
+    } else if (spec.files) {
       await this.commit(ws.slug, repo.slug, spec.files, { message: spec.message ?? 'Initial commit' });
       // Seeded content counts as already pushed: the first deliverPush reports only later commits.
       this.deliveredHeads.set(`${full}#${repo.mainbranch}`, await this.headOf(ws.slug, repo.slug));
@@ -403,7 +425,15 @@ export class FakeBitbucket {
     return repo;
   }
 
-  /** Deletes a repository (its hooks too); the API then answers 404 for it. */
+  /**
+   * Writes `files` once into a template repository (under dataDir, never served) for
+   * `addRepo({template})`; `dispose()` it when done (the repos made from it keep their objects).
+   */
+  async repoTemplate(files: Record<string, string>): Promise<RepoTemplate> {
+    return RepoTemplate.build(path.join(this.dataDir, '.templates', `t-${randomToken(6)}.git`), files);
+  }
+
+  /** Deletes a repository (its repo hooks too, not its workspace's); the API then answers 404 for it. */
   async removeRepo(fullName: string): Promise<void> {
     const repo = this.mustRepoByFullName(fullName);
     this.repos.delete(fullName);
@@ -636,10 +666,15 @@ export class FakeBitbucket {
 
   // ---------------------------------------------------------------- webhooks
 
-  /** Stored hooks of a repo, secrets included (for assertions). */
+  /** Stored hooks of a repo (not its workspace's), secrets included (for assertions). */
   hooksOf(workspace: string, slug: string): FakeHook[] {
     const full = `${workspace}/${slug}`;
     return [...this.hooks.values()].filter((h) => h.repo === full).map((h) => ({ ...h, events: [...h.events] }));
+  }
+
+  /** Stored hooks of a workspace (`/2.0/workspaces/{workspace}/hooks`), secrets included (for assertions). */
+  workspaceHooksOf(workspace: string): FakeHook[] {
+    return [...this.hooks.values()].filter((h) => h.repo === null && h.workspace === workspace).map((h) => ({ ...h, events: [...h.events] }));
   }
 
   /** Every delivery made so far, oldest first. */
@@ -647,7 +682,10 @@ export class FakeBitbucket {
     return [...this.deliveryLog];
   }
 
-  /** Sends a realistic repo:push of one ref to every active hook of the repo subscribed to repo:push. */
+  /**
+   * Sends a realistic repo:push of one ref to every active hook subscribed to repo:push: the repo's
+   * and its workspace's.
+   */
   async deliverPush(workspace: string, slug: string, opts: DeliverPushOpts = {}): Promise<Delivery[]> {
     return this.deliverChanges(workspace, slug, [opts], opts.actor);
   }
@@ -686,12 +724,17 @@ export class FakeBitbucket {
     return this.deliverEvent(workspace, slug, 'repo:push', payload);
   }
 
-  /** Sends any event payload to the repo's active hooks subscribed to `eventKey`. */
+  /**
+   * Sends any event payload of a repo to the active hooks subscribed to `eventKey`: the repo's own and
+   * its workspace's (workspace hooks fire for every repository of the workspace). One delivery per
+   * hook, each with its own X-Hook-UUID and X-Request-UUID, the same body.
+   */
   async deliverEvent(workspace: string, slug: string, eventKey: string, payload: unknown): Promise<Delivery[]> {
     const repo = this.mustRepo(workspace, slug);
     const full = `${repo.workspace}/${repo.slug}`;
     const body = JSON.stringify(payload);
-    const targets = [...this.hooks.values()].filter((h) => h.repo === full && h.active && h.events.includes(eventKey));
+    const targets = [...this.hooks.values()].filter((h) => (h.repo === full || (h.repo === null && h.workspace === repo.workspace))
+      && h.active && h.events.includes(eventKey));
     const results = await Promise.all(targets.map((h) =>
       deliver({ hookUuid: h.uuid, url: h.url, secret: h.secret }, eventKey, body, this.deliveryTimeoutMs)));
     this.record(results);
@@ -795,6 +838,11 @@ export class FakeBitbucket {
       R('GET', /^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/hooks\/([^/]+)$/, '/2.0/repositories/{workspace}/{repo_slug}/hooks/{uid}', (c) => this.getHook(c)),
       R('PUT', /^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/hooks\/([^/]+)$/, '/2.0/repositories/{workspace}/{repo_slug}/hooks/{uid}', (c) => this.updateHook(c)),
       R('DELETE', /^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/hooks\/([^/]+)$/, '/2.0/repositories/{workspace}/{repo_slug}/hooks/{uid}', (c) => this.deleteHook(c)),
+      R('GET', /^\/2\.0\/workspaces\/([^/]+)\/hooks\/?$/, '/2.0/workspaces/{workspace}/hooks', (c) => this.listWorkspaceHooks(c)),
+      R('POST', /^\/2\.0\/workspaces\/([^/]+)\/hooks\/?$/, '/2.0/workspaces/{workspace}/hooks', (c) => this.createWorkspaceHook(c)),
+      R('GET', /^\/2\.0\/workspaces\/([^/]+)\/hooks\/([^/]+)$/, '/2.0/workspaces/{workspace}/hooks/{uid}', (c) => this.getWorkspaceHook(c)),
+      R('PUT', /^\/2\.0\/workspaces\/([^/]+)\/hooks\/([^/]+)$/, '/2.0/workspaces/{workspace}/hooks/{uid}', (c) => this.updateWorkspaceHook(c)),
+      R('DELETE', /^\/2\.0\/workspaces\/([^/]+)\/hooks\/([^/]+)$/, '/2.0/workspaces/{workspace}/hooks/{uid}', (c) => this.deleteWorkspaceHook(c)),
       R('GET', GIT_RE, '/{workspace}/{repo_slug}.git/{service}', (c) => this.git(c)),
       R('POST', GIT_RE, '/{workspace}/{repo_slug}.git/{service}', (c) => this.git(c)),
     ];
@@ -1270,6 +1318,7 @@ export class FakeBitbucket {
     const hook: FakeHook = {
       uuid: braceUuid(),
       repo: `${repo.workspace}/${repo.slug}`,
+      workspace: repo.workspace,
       url: f.url ?? '',
       description: f.description ?? '',
       active: f.active ?? true,
@@ -1295,6 +1344,77 @@ export class FakeBitbucket {
     const { repo } = this.hookAccess(ctx, 'delete');
     const hook = this.findHook(ctx, repo);
     this.hooks.delete(hook.uuid);
+    ctx.res.writeHead(204);
+    ctx.res.end();
+  }
+
+  /**
+   * Workspace hooks need the webhook scope and a workspace owner (a member with the administrator
+   * flag): a non-member gets 404 as for an unknown workspace, another member 403 (spec: "Only
+   * workspace owners can install webhooks on workspaces").
+   */
+  private workspaceHookAccess(ctx: Ctx, verb: string): { ws: FakeWorkspace; user: FakeUser } {
+    const { user, scopes } = this.authenticate(ctx);
+    this.requireScope(scopes, 'webhook');
+    const ws = this.findWorkspace(ctx.params[0]);
+    if (!ws || !ws.members.has(user.nickname)) throw new HttpError(404, `No workspace with identifier '${ctx.params[0]}'.`);
+    if (ws.members.get(user.nickname) !== true) {
+      throw new HttpError(403, `You do not have permission to ${verb} webhooks on this workspace: workspace owner access is required.`);
+    }
+    return { ws, user };
+  }
+
+  private findWorkspaceHook(ctx: Ctx, ws: FakeWorkspace): FakeHook {
+    const raw = ctx.params[1];
+    const uid = raw.startsWith('{') ? raw : `{${raw}}`;
+    const hook = this.hooks.get(uid);
+    if (!hook || hook.repo !== null || hook.workspace !== ws.slug) throw new HttpError(404, `Webhook ${raw} not found`);
+    return hook;
+  }
+
+  private listWorkspaceHooks(ctx: Ctx): void {
+    const { ws } = this.workspaceHookAccess(ctx, 'view');
+    const p = this.pagination(ctx.url);
+    const values = [...this.hooks.values()].filter((h) => h.repo === null && h.workspace === ws.slug)
+      .map((h) => renderWorkspaceHook(h, ws, this.urls()));
+    sendJson(ctx.res, 200, page(values, p.pageNo, p.pagelen, p.next));
+  }
+
+  private getWorkspaceHook(ctx: Ctx): void {
+    const { ws } = this.workspaceHookAccess(ctx, 'view');
+    sendJson(ctx.res, 200, renderWorkspaceHook(this.findWorkspaceHook(ctx, ws), ws, this.urls()));
+  }
+
+  private async createWorkspaceHook(ctx: Ctx): Promise<void> {
+    const { ws, user } = this.workspaceHookAccess(ctx, 'install');
+    const f = this.hookFields(await readJson(ctx.req), false);
+    const hook: FakeHook = {
+      uuid: braceUuid(),
+      repo: null,
+      workspace: ws.slug,
+      url: f.url ?? '',
+      description: f.description ?? '',
+      active: f.active ?? true,
+      events: f.events ?? [],
+      secret: f.secret ?? null,
+      created_at: new Date().toISOString(),
+      creator: user.nickname,
+    };
+    this.hooks.set(hook.uuid, hook);
+    sendJson(ctx.res, 201, renderWorkspaceHook(hook, ws, this.urls()),
+      { Location: `${this.apiUrl}/workspaces/${ws.slug}/hooks/${encodeURIComponent(hook.uuid)}` });
+  }
+
+  private async updateWorkspaceHook(ctx: Ctx): Promise<void> {
+    const { ws } = this.workspaceHookAccess(ctx, 'update');
+    const hook = this.findWorkspaceHook(ctx, ws);
+    Object.assign(hook, this.hookFields(await readJson(ctx.req), true));
+    sendJson(ctx.res, 200, renderWorkspaceHook(hook, ws, this.urls()));
+  }
+
+  private deleteWorkspaceHook(ctx: Ctx): void {
+    const { ws } = this.workspaceHookAccess(ctx, 'delete');
+    this.hooks.delete(this.findWorkspaceHook(ctx, ws).uuid);
     ctx.res.writeHead(204);
     ctx.res.end();
   }
