@@ -3,6 +3,7 @@
 // is invisible here.
 import type { DataSource } from 'typeorm';
 import type { WorkspaceView } from '../api/shapes';
+import { returning } from '../db/returning';
 
 interface WorkspaceRow {
   id: string;
@@ -81,7 +82,8 @@ export async function upsertWorkspace(
  */
 export async function stopWorkspace(ds: DataSource, accountId: string, workspace: string): Promise<boolean> {
   return ds.transaction(async (tx) => {
-    const stopped: Array<{ id: string }> = await tx.query(
+    const stopped = await returning<{ id: string }>(
+      tx,
       `UPDATE synced_workspaces SET stopped_at = now(), updated_at = now() WHERE account_id = $1 AND lower(workspace) = lower($2) AND stopped_at IS NULL RETURNING id`,
       [accountId, workspace],
     );

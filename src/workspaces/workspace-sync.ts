@@ -9,6 +9,7 @@ import type { BitbucketIntegration } from '../bitbucket/integration';
 import type { BitbucketRepository } from '../bitbucket/client';
 import type { Config } from '../config';
 import { bitbucketSourceKey } from '../repos/add-repo';
+import { returning } from '../db/returning';
 import { TypedFailureError } from '../failures';
 import { excluder } from './exclude';
 
@@ -114,7 +115,8 @@ export async function syncListing(deps: WorkspaceSyncDeps, accountId: string, wo
        RETURNING id`,
       [accountId, row.workspace, col('key'), col('name'), col('cloneUrl'), col('isPrivate'), col('defaultBranch'), col('workspace'), col('slug'), col('uuid'), col('size')],
     );
-    const adopted: Array<{ id: string }> = await tx.query(
+    const adopted = await returning<{ id: string }>(
+      tx,
       `UPDATE repos SET synced_from = $2
         WHERE account_id = $1 AND deleted_at IS NULL AND source = 'bitbucket' AND source_key = ANY($3::text[]) AND synced_from IS DISTINCT FROM $2
         RETURNING id`,
@@ -125,7 +127,8 @@ export async function syncListing(deps: WorkspaceSyncDeps, accountId: string, wo
         WHERE account_id = $1 AND deleted_at IS NULL AND source = 'bitbucket' AND source_key = t.key AND is_private <> t.private`,
       [accountId, col('key'), col('isPrivate')],
     );
-    const released: Array<{ id: string }> = await tx.query(
+    const released = await returning<{ id: string }>(
+      tx,
       `UPDATE repos SET synced_from = NULL
         WHERE account_id = $1 AND lower(synced_from) = lower($2) AND deleted_at IS NULL AND source_key = ANY($3::text[])
         RETURNING id`,

@@ -6,6 +6,7 @@
 import { BitbucketApiError } from '../bitbucket/errors';
 import { RestBudgetSpentError } from '../bitbucket/rest-budget';
 import { Repo } from '../db/entities';
+import { returning } from '../db/returning';
 import type { SecretBox } from '../security/secret-box';
 import { desiredHook, ensureWebhook, removeKnownHook, upsertHook } from '../webhooks/bitbucket-hooks';
 import { syncedRow, WorkspaceNotFoundError, type WorkspaceSyncDeps } from './workspace-sync';
@@ -45,7 +46,8 @@ export async function ensureWorkspaceWebhook(deps: WorkspaceHookDeps, accountId:
 
 /** Repos the workspace hook covered go back to having no hook (their own is then made). Their ids. */
 export async function uncoverRepos(deps: WorkspaceSyncDeps, accountId: string, workspace: string): Promise<string[]> {
-  const rows: Array<{ id: string }> = await deps.ds.query(
+  const rows = await returning<{ id: string }>(
+    deps.ds,
     `UPDATE repos SET webhook_status = 'none', webhook_error = NULL
       WHERE account_id = $1 AND lower(bitbucket_workspace) = lower($2) AND source = 'bitbucket' AND deleted_at IS NULL
         AND webhook_status = 'active' AND webhook_uuid IS NULL
@@ -149,7 +151,7 @@ export async function finishStop(deps: WorkspaceHookDeps, accountId: string, wor
       // Gone already, ownership lost, Bitbucket disconnected: nothing more can be done about it.
     }
   }
-  const deleted: unknown[] = await deps.ds.query(`DELETE FROM synced_workspaces WHERE id = $1 AND stopped_at IS NOT NULL RETURNING id`, [row.id]);
+  const deleted = await returning(deps.ds, `DELETE FROM synced_workspaces WHERE id = $1 AND stopped_at IS NOT NULL RETURNING id`, [row.id]);
   if (deleted.length === 0) return { resumed: true, uncovered: [] };
   return { resumed: false, uncovered: row.webhook_uuid ? await uncoverRepos(deps, accountId, row.workspace) : [] };
 }
