@@ -49,7 +49,7 @@ export function createRepoActivities(deps: RepoDeps) {
         const installation = await findInstallation(ds, repo.accountId);
         if (installation) {
           try {
-            const meta = await deps.bitbucket.clientFor(installation.id).repository(repo.bitbucketWorkspace, repo.bitbucketSlug);
+            const meta = await deps.bitbucket.clientFor(installation.id, installation.accountId).repository(repo.bitbucketWorkspace, repo.bitbucketSlug);
             await ds.getRepository(Repo).update({ id: repo.id }, { defaultBranch: meta.mainbranch?.name ?? repo.defaultBranch, isPrivate: meta.is_private });
           } catch (err) {
             // Indexing reports a lasting problem (needs_reauth, repo_gone) with its own error; registration goes on.

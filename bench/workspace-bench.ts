@@ -241,14 +241,15 @@ async function main(): Promise<void> {
     const ownerTarget = Math.ceil(REPOS / 100) + 5;
     const ownerOrch = (owner.result.ms - directPerRepoMs * REPOS) / REPOS;
     const clicksOrch = (clicks.result - directPerRepoMs * BASELINE) / BASELINE;
-    const memberPerRepo = memberRest.total / REPOS;
+    // The sync's own calls (background); the picker calls the bench makes meanwhile are user calls.
+    const memberPerRepo = memberKinds.background / REPOS;
     const rss = (peak: Record<string, number>) => Object.entries(peak).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
     const rows: Row[] = [
       { figure: `owner: REST calls to register ${REPOS} repos and cover them with a webhook`, value: `${ownerCalls} (listing ${ownerRest.listing}, hooks ${ownerRest.hooks}, lookups ${ownerRest.lookups}, other ${ownerRest.other})`, target: `<= ${ownerTarget}`, baseline: `${clicksRest.total} for ${BASELINE} repos one by one (${(clicksRest.total / BASELINE).toFixed(2)}/repo)`, met: ownerCalls <= ownerTarget },
       { figure: 'owner: 429s drawn', value: String(owner429), target: '0', baseline: `${clicks429} one by one`, met: owner429 === 0 },
       { figure: `owner: time until all ${REPOS} ready (webhook: ${ownerHooks} workspace hook)`, value: `${(owner.result.ms / 1000).toFixed(1)} s`, target: '<= 180 s', baseline: `${(clicks.result / 1000).toFixed(1)} s for ${BASELINE} one by one`, met: owner.result.ms <= 180_000 },
       { figure: 'owner: orchestration per repo beyond its clone+index', value: fmtMs(ownerOrch), target: '<= 50 ms', baseline: `${fmtMs(clicksOrch)} one by one; direct clone+index ${fmtMs(directPerRepoMs)}/repo (${INDEX_SLOTS} at a time, ${DIRECT_SAMPLE} sampled)`, met: ownerOrch <= 50 },
-      { figure: `member: REST calls per repo (${memberRest.total} in all: listing ${memberRest.listing}, hooks ${memberRest.hooks}, lookups ${memberRest.lookups})`, value: memberPerRepo.toFixed(2), target: '<= 2.1', baseline: `${(clicksRest.total / BASELINE).toFixed(2)} one by one`, met: memberPerRepo <= 2.1 },
+      { figure: `member: the sync's REST calls per repo (${memberKinds.background} background; at the fake, with the picker's: listing ${memberRest.listing}, hooks ${memberRest.hooks}, lookups ${memberRest.lookups})`, value: memberPerRepo.toFixed(2), target: '<= 2.1', baseline: `${(clicksRest.total / BASELINE).toFixed(2)} one by one`, met: memberPerRepo <= 2.1 },
       { figure: 'member: 429s drawn', value: String(member429), target: '0', met: member429 === 0 },
       { figure: `member: all ${REPOS} ready / every repo hooked (${memberHooks} hooks)`, value: `${(member.result.readyMs / 1000).toFixed(1)} s / ${(member.result.ms / 1000).toFixed(1)} s` },
       { figure: 'picker during the member sync, p50 / max (the member; a second account)', value: `${fmtMs(median(pickerMs))} / ${fmtMs(Math.max(...pickerMs))}; ${fmtMs(median(pickerOtherMs))} / ${fmtMs(Math.max(...pickerOtherMs))}`, target: '<= 1000 ms', met: Math.max(...pickerMs, ...pickerOtherMs) <= 1000 && member.result.pickerFailures === 0 },
@@ -260,7 +261,7 @@ async function main(): Promise<void> {
     ];
     printReport('Whole workspaces', rows, [
       `The owner's counts right after the POST: ${JSON.stringify(owner.result.firstCounts)} (progress visible from the start).`,
-      `Member sync: ${memberRest.total} calls at ${BUDGET} take at least ${(memberRest.total / 900).toFixed(1)} windows; at Bitbucket's real 1,000/h and the default 900/1h, ${REPOS} repos synced by a member take about ${((2 * REPOS) / 900).toFixed(1)} h for their webhooks (indexing does not wait: git is not a REST call).`,
+      `Member sync: ${memberKinds.background} calls at ${BUDGET} take at least ${(memberKinds.background / 900).toFixed(1)} windows; at Bitbucket's real 1,000/h and the default 900/1h, ${REPOS} repos synced by a member take about ${((2 * REPOS) / 900).toFixed(1)} h for their webhooks (indexing does not wait: git is not a REST call).`,
       `CPU seconds at the end: ${Object.entries(pids).map(([k, pid]) => `${k} ${cpuSecondsOf(pid).toFixed(1)}`).join(', ')}. Load average: ${loadAverage()}. p95 picker ${fmtMs(pct(pickerMs, 95))}.`,
     ]);
   } finally {

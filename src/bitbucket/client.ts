@@ -54,6 +54,8 @@ export class BitbucketClient {
     private readonly doFetch: Fetch = fetch,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
     private readonly budget: RestBudget | null = null,
+    /** Whose calls these are, for the fair share of the budget (an account id; '' when unknown). */
+    private readonly budgetAccount = '',
   ) {
     this.apiUrl = apiUrl.replace(/\/+$/, '');
   }
@@ -63,7 +65,7 @@ export class BitbucketClient {
     const budget = this.budget;
     if (!budget || !isBudgetedPath(pathname)) return this.doFetch;
     return async (input, init) => {
-      await budget.take(); // every attempt of a retried call is a call
+      await budget.take(this.budgetAccount); // every attempt of a retried call is a call
       const res = await this.doFetch(input, init);
       if (res.status === 429) await budget.rateLimited();
       return res;

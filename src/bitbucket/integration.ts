@@ -32,8 +32,9 @@ export class BitbucketIntegration {
     return this.consumer !== null;
   }
 
-  clientFor(installationId: string): BitbucketClient {
-    return this.clientWith({ get: () => this.tokens.getAccessToken(installationId), afterRejection: (t) => this.tokens.afterRejection(installationId, t) });
+  /** A client bound to an installation's tokens; `accountId` (the installation's) shares the REST budget fairly. */
+  clientFor(installationId: string, accountId = ''): BitbucketClient {
+    return this.clientWith({ get: () => this.tokens.getAccessToken(installationId), afterRejection: (t) => this.tokens.afterRejection(installationId, t) }, accountId);
   }
 
   /** A client bound to the account's installation, found with its token in one read. */
@@ -46,10 +47,10 @@ export class BitbucketIntegration {
         return found.token;
       },
       afterRejection: (t) => this.tokens.afterRejection(installationId, t),
-    });
+    }, accountId);
   }
 
-  private clientWith(tokens: TokenSource): BitbucketClient {
-    return new BitbucketClient(this.config.bitbucketApiUrl, tokens, this.doFetch, DEFAULT_RETRY, this.budget);
+  private clientWith(tokens: TokenSource, accountId: string): BitbucketClient {
+    return new BitbucketClient(this.config.bitbucketApiUrl, tokens, this.doFetch, DEFAULT_RETRY, this.budget, accountId);
   }
 }

@@ -2,8 +2,8 @@
 // calls an hour for repository and webhook resources, measured against the consumer, so every
 // account and process of a deployment shares one budget, counted in PostgreSQL (migration 720:
 // one statement per call). Background work (activities) stops short of the budget, leaving the
-// rest to user-facing calls (a request of the API). (A hold of every process's background calls
-// after a 429 is not built yet: see the README.)
+// rest to user-facing calls (a request of the API), and is shared fairly between accounts; after a
+// 429 every process holds its background calls back for a moment (migration 740).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource } from 'typeorm';
 
@@ -27,9 +27,12 @@ export function isBudgetedPath(pathname: string): boolean {
 }
 
 export interface RestBudget {
-  /** Resolves once a call of the current kind may go (and counts it); RestBudgetSpentError when that is too far off. */
-  take(signal?: AbortSignal): Promise<void>;
-  /** Bitbucket answered 429 (counted for /metrics; the call itself is retried with backoff by http.ts). */
+  /**
+   * Resolves once a call of the current kind, for `account` (its fair share of background work),
+   * may go, and counts it; RestBudgetSpentError when that is too far off.
+   */
+  take(account: string, signal?: AbortSignal): Promise<void>;
+  /** Bitbucket answered 429: background calls of every process hold back a moment (the call itself is retried with backoff by http.ts). */
   rateLimited(): Promise<void>;
 }
 
@@ -67,13 +70,14 @@ export class PostgresRestBudget implements RestBudget {
     this.bucketMs = Math.max(1, Math.floor(budget.windowMs / 60));
   }
 
-  async take(signal?: AbortSignal): Promise<void> {
+  async take(account: string, signal?: AbortSignal): Promise<void> {
     const kind = currentRestCallKind();
     let waited = 0;
     for (;;) {
-      const [{ wait }] = (await this.ds.query(`SELECT lettuce_take_rest_call($1, $2, $3, $4::interval, $5::interval) AS wait`, [
+      const [{ wait }] = (await this.ds.query(`SELECT lettuce_take_rest_call($1, $2, $3, $4, $5::interval, $6::interval) AS wait`, [
         this.consumer,
         kind,
+        account,
         this.caps[kind],
         `${this.budget.windowMs} milliseconds`,
         `${this.bucketMs} milliseconds`,
@@ -87,9 +91,7 @@ export class PostgresRestBudget implements RestBudget {
   }
 
   async rateLimited(): Promise<void> {
-    await this.ds.query(
-      `INSERT INTO service_counters (name, value) VALUES ('bitbucket_rate_limited', 1) ON CONFLICT (name) DO UPDATE SET value = service_counters.value + 1`,
-    );
+    await this.ds.query(`SELECT lettuce_rest_rate_limited($1)`, [this.consumer]);
   }
 }
 

@@ -53,7 +53,7 @@ export class RepoStarter {
     this.graceMs = opts.graceMs ?? 10_000;
     this.concurrency = opts.concurrency ?? 4;
     this.holdMs = opts.holdMs ?? 1_000;
-    this.syncInFlight = opts.syncInFlight ?? 8;
+    this.syncInFlight = opts.syncInFlight ?? 16;
   }
 
   /** Runs one add request; the starts wait until none is in flight (or `holdMs` has passed). */
@@ -80,7 +80,7 @@ export class RepoStarter {
         .finally(() => {
           this.sweeping = null;
           // While a workspace's repos are being started, look again soon: its first indexes finish quickly.
-          if (this.timer) this.timer = setTimeout(tick, this.syncBacklog ? Math.min(this.sweepMs, 500) : this.sweepMs);
+          if (this.timer) this.timer = setTimeout(tick, this.syncBacklog ? Math.min(this.sweepMs, 250) : this.sweepMs);
         });
     };
     this.timer = setTimeout(tick, 0);

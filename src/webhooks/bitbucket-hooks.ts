@@ -94,7 +94,7 @@ export async function ensureWebhook(repo: Repo, deps: WebhookDeps, opts: { now?:
   if (repo.syncedFrom && !opts.now) return { status: repo.webhookStatus, error: repo.webhookError };
   const installation = await findInstallation(deps.ds, repo.accountId);
   if (!installation) return record('failed', `Bitbucket is not connected, so no push webhook could be created on ${repo.name}: reconnect Bitbucket. ${meanwhile(deps.config)}`, null);
-  const client = deps.bitbucket.clientFor(installation.id);
+  const client = deps.bitbucket.clientFor(installation.id, installation.accountId);
   try {
     return record('active', null, await upsertHook(client, hooksPath(repo), await desiredHook(deps, repo.accountId)));
   } catch (err) {
@@ -112,7 +112,7 @@ export async function removeWebhook(repo: Repo, deps: WebhookDeps): Promise<void
   if (repo.source !== 'bitbucket' || !repo.bitbucketWorkspace) return;
   const installation = await findInstallation(deps.ds, repo.accountId);
   if (!installation) return;
-  const client = deps.bitbucket.clientFor(installation.id);
+  const client = deps.bitbucket.clientFor(installation.id, installation.accountId);
   const url = webhookUrl(deps.config, repo.accountId);
   // Other live repos of the account do not share this repo's hooks (hooks are per repo), so ours go.
   const hooks = await client.collect<BitbucketHook>(`${hooksPath(repo)}?pagelen=100`);

@@ -96,7 +96,7 @@ export function bitbucketRoutes(deps: AppDeps): Router {
     const installation = await findInstallation(deps.ds, accountId);
     if (!installation) integrationErrorToApi(new NotConnectedError());
     if (needsReauth(installation)) integrationErrorToApi(new NeedsReauthError());
-    const repos = await listPickableRepos(deps.bitbucket.clientFor(installation.id)).catch(integrationErrorToApi);
+    const repos = await listPickableRepos(deps.bitbucket.clientFor(installation.id, installation.accountId)).catch(integrationErrorToApi);
     const added: Array<{ bitbucket_uuid: string | null; source_key: string }> = await deps.ds.query(
       `SELECT bitbucket_uuid, source_key FROM repos WHERE account_id = $1 AND source = 'bitbucket'`,
       [accountId],

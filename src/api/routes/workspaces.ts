@@ -48,7 +48,7 @@ export function workspaceRoutes(deps: AppDeps): Router {
     const installation = await findInstallation(deps.ds, accountId);
     if (!installation) integrationErrorToApi(new NotConnectedError());
     if (needsReauth(installation)) integrationErrorToApi(new NeedsReauthError());
-    const client = deps.bitbucket.clientFor(installation.id);
+    const client = deps.bitbucket.clientFor(installation.id, installation.accountId);
     const access = await client.workspaceAccess(body.workspace).catch(integrationErrorToApi);
     if (!access) throw new ApiError(404, 'bitbucket_workspace_not_found', `No Bitbucket workspace ${body.workspace} is visible to the connected user (it does not exist, or they are not a member).`);
     const name = await client.workspaceName(access.slug).catch(() => access.slug);

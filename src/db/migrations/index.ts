@@ -13,6 +13,7 @@ import { TextBlobsUtf81764300000700 } from './1764300000700-text-blobs-utf8';
 import { RepoReportedSize1764300000710 } from './1764300000710-repo-reported-size';
 import { BitbucketRestBudget1764300000720 } from './1764300000720-bitbucket-rest-budget';
 import { SyncedWorkspaces1764300000730 } from './1764300000730-synced-workspaces';
+import { RestBudgetFairness1764300000740 } from './1764300000740-rest-budget-fairness';
 
 export const MIGRATIONS = [
   Initial1764300000000,
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   RepoReportedSize1764300000710,
   BitbucketRestBudget1764300000720,
   SyncedWorkspaces1764300000730,
+  RestBudgetFairness1764300000740,
 ];
