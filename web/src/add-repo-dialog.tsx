@@ -1,7 +1,8 @@
 // The Add-repo dialog: every repo the picker lists, filtered on workspace/repo as you type, one
-// click adds; or a pasted git URL (with credentials for a private repo).
+// click adds; for owners, "Add every repo in <workspace>" for each workspace the list shows
+// (CONTRACT §13); or a pasted git URL (with credentials for a private repo).
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { BitbucketStatusView, PickerView, RepoView } from '../../src/api/shapes';
+import type { BitbucketStatusView, PickerView, RepoView, WorkspaceView } from '../../src/api/shapes';
 import { api, ApiError } from './api';
 import { ConnectButton } from './bitbucket';
 import { FieldError } from './field-error';
@@ -9,10 +10,18 @@ import { GitUrlFields, useGitUrlForm } from './git-url';
 import { NEEDS_REAUTH, NOT_CONFIGURED } from './messages';
 import { Modal } from './modal';
 import { Tabs } from './tabs';
+import { WorkspaceSyncForm } from './workspaces';
 
 type Source = 'bitbucket' | 'url';
 
-export function AddRepoDialog(props: { status: BitbucketStatusView | null; onAdded: (repo: RepoView) => void; onClose: () => void }) {
+/** What the Bitbucket picker needs to offer whole workspaces: only owners may sync one. */
+export interface WorkspaceOffer {
+  owner: boolean;
+  synced: WorkspaceView[] | null;
+  onSynced: (workspace: WorkspaceView, created: boolean) => void;
+}
+
+export function AddRepoDialog(props: { status: BitbucketStatusView | null; workspaces: WorkspaceOffer; onAdded: (repo: RepoView) => void; onClose: () => void }) {
   const [source, setSource] = useState<Source>(props.status?.configured === false ? 'url' : 'bitbucket');
   return (
     <Modal title="Add repo" onClose={props.onClose} wide>
@@ -26,13 +35,13 @@ export function AddRepoDialog(props: { status: BitbucketStatusView | null; onAdd
         selected={source}
         onSelect={setSource}
       >
-        {source === 'bitbucket' ? <BitbucketPicker status={props.status} onAdded={props.onAdded} /> : <UrlForm onAdded={props.onAdded} />}
+        {source === 'bitbucket' ? <BitbucketPicker status={props.status} workspaces={props.workspaces} onAdded={props.onAdded} /> : <UrlForm onAdded={props.onAdded} />}
       </Tabs>
     </Modal>
   );
 }
 
-function BitbucketPicker(props: { status: BitbucketStatusView | null; onAdded: (repo: RepoView) => void }) {
+function BitbucketPicker(props: { status: BitbucketStatusView | null; workspaces: WorkspaceOffer; onAdded: (repo: RepoView) => void }) {
   const s = props.status;
   const usable = !!s?.connected && !s.needsReauth;
   const [picker, setPicker] = useState<PickerView | null>(null);
@@ -41,6 +50,9 @@ function BitbucketPicker(props: { status: BitbucketStatusView | null; onAdded: (
   const [adding, setAdding] = useState<string | null>(null);
   const [addError, setAddError] = useState<string | null>(null);
   const filterRef = useRef<HTMLInputElement>(null);
+  /** The workspace whose "Add every repo" form is open instead of the list. */
+  const [wholeWorkspace, setWholeWorkspace] = useState<string | null>(null);
+  const lastWholeWorkspace = useRef<string | null>(null);
 
   const load = () => {
     setError(null);
@@ -58,6 +70,13 @@ function BitbucketPicker(props: { status: BitbucketStatusView | null; onAdded: (
   // The same rule as the API's `q`: a case-insensitive substring of workspace/slug.
   const needle = filter.trim().toLowerCase();
   const shown = useMemo(() => (picker?.repos ?? []).filter((r) => !needle || `${r.workspace}/${r.slug}`.toLowerCase().includes(needle)), [picker, needle]);
+  /** The workspaces of the repos shown, in the list's order. */
+  const shownWorkspaces = useMemo(() => [...new Set(shown.map((r) => r.workspace))], [shown]);
+  // Back from a workspace's form: the focus returns to the button that opened it.
+  useEffect(() => {
+    if (wholeWorkspace === null && lastWholeWorkspace.current) document.getElementById(workspaceButtonId(lastWholeWorkspace.current))?.focus();
+    lastWholeWorkspace.current = wholeWorkspace;
+  }, [wholeWorkspace]);
 
   if (!s) return <p>Loading…</p>;
   if (!s.configured) return <p class="hint">{NOT_CONFIGURED} You can still paste a git URL.</p>;
@@ -102,6 +121,20 @@ function BitbucketPicker(props: { status: BitbucketStatusView | null; onAdded: (
     }
   };
 
+  const offer = props.workspaces;
+  const syncedOf = (ws: string) => offer.synced?.find((w) => w.workspace === ws) ?? null;
+  if (offer.owner && wholeWorkspace !== null) {
+    return (
+      <WorkspaceSyncForm
+        workspace={wholeWorkspace}
+        repos={picker.repos.filter((r) => r.workspace === wholeWorkspace)}
+        synced={syncedOf(wholeWorkspace)}
+        onDone={offer.onSynced}
+        onBack={() => setWholeWorkspace(null)}
+      />
+    );
+  }
+
   return (
     <div class="picker">
       <label for="picker-filter">Filter by workspace/repo</label>
@@ -110,6 +143,20 @@ function BitbucketPicker(props: { status: BitbucketStatusView | null; onAdded: (
         {shown.length === picker.repos.length ? `${picker.repos.length} repos` : `${shown.length} of ${picker.repos.length} repos`}
       </p>
       <FieldError error={addError} />
+      {offer.owner && shownWorkspaces.length > 0 && (
+        <div class="workspace-actions" role="group" aria-label="Whole workspaces">
+          <span class="hint">Or a whole workspace, with the repos created there later:</span>
+          {shownWorkspaces.map((ws) => {
+            const synced = syncedOf(ws) !== null;
+            return (
+              <button type="button" key={ws} id={workspaceButtonId(ws)} aria-label={`Add every repo in ${ws}${synced ? ', already synced' : ''}`} onClick={() => setWholeWorkspace(ws)}>
+                Add every repo in {ws}
+                {synced && <span class="badge badge-added">synced</span>}
+              </button>
+            );
+          })}
+        </div>
+      )}
       {shown.length === 0 ? (
         <p class="picker-empty">No repo matches “{filter.trim()}”.</p>
       ) : (
@@ -135,6 +182,8 @@ function BitbucketPicker(props: { status: BitbucketStatusView | null; onAdded: (
     </div>
   );
 }
+
+const workspaceButtonId = (ws: string) => `add-workspace-${ws}`;
 
 function UrlForm(props: { onAdded: (repo: RepoView) => void }) {
   const form = useGitUrlForm('', async (url) => props.onAdded((await api.addRepo({ url })).repo));

@@ -1,9 +1,9 @@
-// The API client: the routes of CONTRACT §4–§7 with the shapes the server builds its answers
+// The API client: the routes of CONTRACT §4–§7 and §13 with the shapes the server builds its answers
 // with (src/api/shapes.ts), the user's token as a bearer, and every failure as an ApiError
 // carrying the contract's {code, message}.
 import type {
   AddRepoRequest, BitbucketStatusView, ErrorBody, FileView, InstallView, MeView, PickerView, RepoEnvelope, RepoList,
-  SearchView, SymbolsView, TreeView,
+  SearchView, SymbolsView, SyncWorkspaceRequest, TreeView, WorkspaceList, WorkspaceView,
 } from '../../src/api/shapes';
 import { session } from './session';
 
@@ -54,6 +54,9 @@ export const api = {
   install: () => call<InstallView>('POST', '/v1/integrations/bitbucket/install'),
   picker: () => call<PickerView>('GET', '/v1/integrations/bitbucket/repos'),
   disconnect: () => call<void>('DELETE', '/v1/integrations/bitbucket'),
+  workspaces: () => call<WorkspaceList>('GET', '/v1/integrations/bitbucket/workspaces'),
+  syncWorkspace: (body: SyncWorkspaceRequest) => call<{ workspace: WorkspaceView }>('POST', '/v1/integrations/bitbucket/workspaces', body),
+  stopWorkspace: (workspace: string) => call<void>('DELETE', `/v1/integrations/bitbucket/workspaces/${encodeURIComponent(workspace)}`),
   repos: () => call<RepoList>('GET', '/v1/repos'),
   repo: (id: string) => call<RepoEnvelope>('GET', repoPath(id)),
   addRepo: (body: AddRepoRequest) => call<RepoEnvelope>('POST', '/v1/repos', body),

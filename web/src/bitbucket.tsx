@@ -1,5 +1,6 @@
-// The Bitbucket tab (connect, who is connected, disconnect) and the banners that say what is wrong
-// with the connection (CONTRACT §5: needsReauth, missingScopes).
+// The Bitbucket tab (connect, who is connected, disconnect, then the synced workspaces of §13) and
+// the banners that say what is wrong with the connection (CONTRACT §5: needsReauth, missingScopes).
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { BitbucketStatusView, MeView } from '../../src/api/shapes';
 import { api, startBitbucketInstall } from './api';
@@ -72,7 +73,17 @@ export function ConnectionBanners(props: { status: BitbucketStatusView | null })
   );
 }
 
-export function BitbucketPanel(props: { status: BitbucketStatusView | null; me: MeView | null; onChanged: () => void }) {
+/** The tab: the connection's card, then `workspaces` (the synced workspaces' list). */
+export function BitbucketPanel(props: { status: BitbucketStatusView | null; me: MeView | null; onChanged: () => void; workspaces?: ComponentChildren }) {
+  return (
+    <>
+      <ConnectionCard status={props.status} me={props.me} onChanged={props.onChanged} />
+      {props.status && props.workspaces}
+    </>
+  );
+}
+
+function ConnectionCard(props: { status: BitbucketStatusView | null; me: MeView | null; onChanged: () => void }) {
   const [confirming, setConfirming] = useState(false);
   const s = props.status;
   if (!s) return <p>Loading the Bitbucket connection…</p>;

@@ -1,6 +1,6 @@
-// Every sentence the UI shows about Bitbucket and repo states, in the words of CONTRACT §5–§7 and
+// Every sentence the UI shows about Bitbucket, repo and workspace states, in the words of CONTRACT §5–§7, §13 and
 // the seed, in one place.
-import type { BitbucketCallbackError, BitbucketScope, RepoView } from '../../src/api/shapes';
+import type { BitbucketCallbackError, BitbucketScope, RepoView, WorkspaceView } from '../../src/api/shapes';
 import { REQUIRED_SCOPES } from '../../src/bitbucket/scopes';
 
 export interface Notice {
@@ -64,4 +64,59 @@ export function webhookLabel(repo: RepoView): string {
   if (repo.webhook.status === 'failed') return `failed: ${repo.webhook.error ?? 'Lettuce could not create the webhook.'}`;
   if (repo.webhook.status === 'active') return 'active';
   return repo.source === 'url' ? 'none (pasted URL: re-index after a push)' : 'not yet';
+}
+
+// ---- Whole workspaces (CONTRACT §13)
+
+export const OWNER_ONLY_WORKSPACES = 'Only an owner of the account can sync a whole workspace or stop syncing one.';
+export const MAX_EXCLUDE_PATTERNS = 100;
+
+/** The exclude field's text as patterns: separated by commas or new lines, blanks dropped, each once. */
+export function parseExcludes(text: string): string[] {
+  return [...new Set(text.split(/[,\n]/).map((p) => p.trim()).filter((p) => p !== ''))];
+}
+
+/**
+ * The server's rule (CONTRACT §13), for the dialog's preview: `*` any run of characters, `?` one,
+ * the whole slug, case-insensitive.
+ */
+export function excluder(patterns: readonly string[]): (slug: string) => boolean {
+  if (patterns.length === 0) return () => false;
+  const alternatives = patterns.map((p) => p.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join(''));
+  const re = new RegExp(`^(?:${alternatives.join('|')})$`, 'is');
+  return (slug) => re.test(slug);
+}
+
+/** Why a workspace could not be synced, in the contract's words, with what to do about it. */
+export function workspaceErrorText(workspace: string, err: { code: string; message: string }): string {
+  switch (err.code) {
+    case 'forbidden':
+      return OWNER_ONLY_WORKSPACES;
+    case 'bitbucket_workspace_not_found':
+      return `Bitbucket has no workspace ${workspace} that the connected user is a member of: it was renamed or deleted, or they left it.`;
+    case 'not_connected':
+      return 'Bitbucket is not connected: connect it on the Bitbucket tab, then try again.';
+    case 'needs_reauth':
+      return NEEDS_REAUTH;
+    default:
+      return err.message;
+  }
+}
+
+/** "114 of 120 ready", and how many failed when any did. */
+export function workspaceProgress(w: WorkspaceView): string {
+  if (w.repos.total === 0) return w.status === 'syncing' ? 'listing the workspace…' : 'no repos to sync';
+  return `${w.repos.ready} of ${w.repos.total} ready${w.repos.failed > 0 ? `, ${w.repos.failed} failed` : ''}`;
+}
+
+/** The workspace's webhooks: one workspace webhook (the connected user owns the workspace) or one per repo. */
+export function workspaceWebhookLabel(w: WorkspaceView): string {
+  const { scope, status, error } = w.webhook;
+  if (scope === 'workspace') {
+    if (status === 'failed') return `workspace webhook failed: ${error ?? 'Lettuce could not create it.'}`;
+    return status === 'active' ? 'one workspace webhook' : 'one workspace webhook: not yet';
+  }
+  if (status === 'failed') return `per-repo webhooks: ${error ?? 'Lettuce could not create some of them.'}`;
+  // Before the first listing the scope is not decided yet: `repo` with no hook is just "not yet".
+  return status === 'active' ? 'per-repo webhooks, all active' : 'not yet';
 }

@@ -1,4 +1,4 @@
-// The repo list: name and source, status (pending → indexing (n of m files) → ready / failed),
+// The repo list: name and source (and the synced workspace it came from), status (pending → indexing (n of m files) → ready / failed),
 // webhook state with its reason, last indexed commit and time, and the actions that fit the state.
 import { useState } from 'preact/hooks';
 import type { BitbucketStatusView, RepoView } from '../../src/api/shapes';
@@ -77,6 +77,7 @@ function RepoRow(props: { repo: RepoView; status: BitbucketStatusView | null; on
           {r.source === 'bitbucket' ? 'Bitbucket' : 'git URL'} · {r.isPrivate ? 'private' : 'public'}
           {r.defaultBranch && <> · {r.defaultBranch}</>}
         </span>
+        {r.syncedFrom && <span class="sub synced-from">synced from {r.syncedFrom}</span>}
       </th>
       <td>
         <span class={`status status-${r.status}`} data-status={r.status}>

@@ -1,7 +1,8 @@
 // The Repos page: the connection's banners, then two tabs — Repos (the list and the Add-repo
-// dialog) and Bitbucket (the connection). The list polls every second while a repo is moving.
+// dialog) and Bitbucket (the connection and the synced workspaces). The lists poll every second
+// while a repo is moving or a workspace is syncing.
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { BitbucketStatusView, MeView, RepoView } from '../../src/api/shapes';
+import type { BitbucketStatusView, MeView, RepoView, WorkspaceView } from '../../src/api/shapes';
 import { api } from './api';
 import { AddRepoDialog } from './add-repo-dialog';
 import { BitbucketPanel, ConnectionBanners } from './bitbucket';
@@ -10,6 +11,7 @@ import { RepoList } from './repo-list';
 import { navigate, reposUrl } from './route';
 import { Tabs } from './tabs';
 import { toast } from './toasts';
+import { SyncedWorkspaces } from './workspaces';
 
 type Tab = 'repos' | 'bitbucket';
 
@@ -22,6 +24,9 @@ export function ReposPage(props: { me: MeView | null; tab: Tab }) {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
   const [watchUntil, setWatchUntil] = useState(0);
+  const [workspaces, setWorkspaces] = useState<WorkspaceView[] | null>(null);
+  const [workspacesError, setWorkspacesError] = useState<string | null>(null);
+  const owner = props.me?.user.role === 'owner';
 
   const loadStatus = useCallback(() => api.bitbucket().then(setStatus), []);
   const loadRepos = useCallback(
@@ -32,14 +37,27 @@ export function ReposPage(props: { me: MeView | null; tab: Tab }) {
       ),
     [],
   );
+  const loadWorkspaces = useCallback(
+    () =>
+      api.workspaces().then(
+        (w) => (setWorkspaces(w.workspaces), setWorkspacesError(null)),
+        (err: Error) => setWorkspacesError(`Could not load the synced workspaces: ${err.message}`),
+      ),
+    [],
+  );
   useEffect(() => {
     void loadStatus().catch(() => {});
     void loadRepos();
+    void loadWorkspaces();
   }, []);
 
-  const moving = repos?.some((r) => r.status === 'pending' || r.status === 'indexing') || Date.now() < watchUntil;
+  const watching = Date.now() < watchUntil;
+  const syncing = !!workspaces?.some((w) => w.status === 'syncing');
+  const moving = repos?.some((r) => r.status === 'pending' || r.status === 'indexing') || syncing || watching;
   usePoll(loadRepos, moving ? 1_000 : 5_000);
   usePoll(loadStatus, 5_000);
+  // A synced workspace is listed again now and then: a slow poll shows it when it starts syncing anew.
+  usePoll(loadWorkspaces, syncing || watching ? 1_000 : 15_000);
 
   const watch = () => setWatchUntil(Date.now() + WATCH_AFTER_ACTION_MS);
   const upsert = (repo?: RepoView) => {
@@ -82,12 +100,39 @@ export function ReposPage(props: { me: MeView | null; tab: Tab }) {
             )}
           </>
         ) : (
-          <BitbucketPanel status={status} me={props.me} onChanged={() => void loadStatus().catch(() => {})} />
+          <BitbucketPanel
+            status={status}
+            me={props.me}
+            onChanged={() => void loadStatus().catch(() => {})}
+            workspaces={
+              <SyncedWorkspaces
+                workspaces={workspaces}
+                error={workspacesError}
+                owner={owner}
+                connected={!!status?.connected}
+                onStopped={async (ws) => {
+                  setWorkspaces((list) => list?.filter((w) => w.workspace !== ws) ?? null);
+                  toast({ kind: 'success', text: `${ws} no longer syncs; its repos stay` });
+                  await loadRepos();
+                }}
+              />
+            }
+          />
         )}
       </Tabs>
       {adding && (
         <AddRepoDialog
           status={status}
+          workspaces={{
+            owner,
+            synced: workspaces,
+            onSynced: (workspace, created) => {
+              setAdding(false);
+              setWorkspaces((list) => [...(list ?? []).filter((w) => w.workspace !== workspace.workspace), workspace].sort((a, b) => a.workspace.localeCompare(b.workspace)));
+              watch();
+              toast({ kind: 'success', text: created ? `Adding every repo in ${workspace.workspace}: follow it on the Bitbucket tab` : `Exclusions of ${workspace.workspace} saved` });
+            },
+          }}
           onAdded={(repo) => {
             setAdding(false);
             upsert(repo);
