@@ -10,7 +10,7 @@ import type { Logger } from '../src/logger';
 import { indexBytes, indexDuration } from '../src/metrics';
 import { gitHostOf, type BackgroundGate } from '../src/repos/background-gate';
 import { remoteOf, repoGitFailure, type GitAccessDeps } from '../src/repos/git-access';
-import { findLiveRepo } from '../src/repos/repo-store';
+import { findLiveRepo, markIndexing, markReady } from '../src/repos/repo-store';
 
 export type RepoIndexingDeps = GitAccessDeps & { log: Logger; gate: BackgroundGate };
 
@@ -35,7 +35,7 @@ export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
       const previous = ctx.info.heartbeatDetails as Heartbeat | undefined;
       const remote = await remoteOf(repo, deps);
       const dir = repoDir(config.dataDir, repo.id);
-      await ds.getRepository(Repo).update({ id: repo.id }, { status: 'indexing', progress: null });
+      await markIndexing(ds, repo.id);
 
       ctx.heartbeat({ phase: 'clone' } satisfies Heartbeat);
       const keepAlive = setInterval(() => ctx.heartbeat({ phase: 'clone' } satisfies Heartbeat), 5_000);
@@ -102,10 +102,7 @@ export function createRepoIndexingActivities(deps: RepoIndexingDeps) {
       } finally {
         clearInterval(indexAlive);
       }
-      await ds.getRepository(Repo).update(
-        { id: repo.id },
-        { status: 'ready', lastIndexedCommit: head, lastIndexedAt: new Date(), errorCode: null, errorMessage: null, progress: null },
-      );
+      await markReady(ds, repo.id, head);
       return { exists: true, commit: head, branch, reconcileIntervalMs: config.repoReconcileIntervalMs };
     },
 

@@ -10,7 +10,7 @@ import type { Config } from '../src/config';
 import { CODES_FIXED_BY_RECONNECT } from '../src/failures';
 import { Repo } from '../src/db/entities';
 import type { Logger } from '../src/logger';
-import { findLiveRepo } from '../src/repos/repo-store';
+import { findLiveRepo, markFailed } from '../src/repos/repo-store';
 import { ensureWebhook, removeWebhook } from '../src/webhooks/bitbucket-hooks';
 import type { SecretBox } from '../src/security/secret-box';
 
@@ -81,7 +81,7 @@ export function createRepoActivities(deps: RepoDeps) {
     },
 
     async markRepoFailed(input: { repoId: string; code: string; message: string }): Promise<void> {
-      await ds.getRepository(Repo).update({ id: input.repoId }, { status: 'failed', errorCode: input.code, errorMessage: input.message.slice(0, 1000), progress: null });
+      await markFailed(ds, input.repoId, input.code, input.message);
     },
 
     /** The last step of a delete: the row goes, and its index with it (ON DELETE CASCADE). */

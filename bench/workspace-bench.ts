@@ -152,12 +152,15 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 500));
       }
     };
+    const cpuNow = (): Record<string, number> => ({ ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)])), 'fake Bitbucket + bench': (process.cpuUsage().user + process.cpuUsage().system) / 1e6 });
+    const cpuSince = (before: Record<string, number>) => Object.entries(cpuNow()).map(([name, sec]) => `${name} ${(sec - before[name]).toFixed(1)}`).join(', ');
     const callsOf = async () => ({ user: await metricValue(svc.url, 'lettuce_bitbucket_rest_calls_total{kind="user"}'), background: await metricValue(svc.url, 'lettuce_bitbucket_rest_calls_total{kind="background"}') });
 
     // 1. Today's path: one POST per repo.
     const clicksToken = await connectAs('onebyone');
     fake.resetStats();
     let calls0 = await callsOf();
+    let cpu0 = cpuNow();
     const clicks = await withPeakRss(pids, async () => {
       const started = Date.now();
       for (const name of baselineNames) {
@@ -171,11 +174,13 @@ async function main(): Promise<void> {
     let calls1 = await callsOf();
     const clicksKinds = { user: calls1.user - calls0.user, background: calls1.background - calls0.background };
     const clicks429 = fake.stats().rateLimited;
+    const clicksCpu = cpuSince(cpu0);
 
     // 2. An owner syncs the workspace.
     const ownerToken = await connectAs('owner');
     fake.resetStats();
     calls0 = await callsOf();
+    cpu0 = cpuNow();
     const owner = await withPeakRss(pids, async () => {
       const started = Date.now();
       const res = await requestJson('POST', `${svc.url}/v1/integrations/bitbucket/workspaces`, ownerToken, { workspace: 'bigorg' });
@@ -188,12 +193,14 @@ async function main(): Promise<void> {
     calls1 = await callsOf();
     const ownerKinds = { user: calls1.user - calls0.user, background: calls1.background - calls0.background };
     const owner429 = fake.stats().rateLimited;
+    const ownerCpu = cpuSince(cpu0);
     const ownerHooks = fake.workspaceHooksOf('bigorg').length;
 
     // 3. A plain member syncs it (repo hooks), the picker timed meanwhile for it and for the owner's account.
     const memberToken = await connectAs('member');
     fake.resetStats();
     calls0 = await callsOf();
+    cpu0 = cpuNow();
     const pickerMs: number[] = [];
     const pickerOtherMs: number[] = [];
     const member = await withPeakRss(pids, async () => {
@@ -208,7 +215,7 @@ async function main(): Promise<void> {
         pickerMs.push(picker.ms);
         pickerOtherMs.push(other.ms);
         if (picker.status !== 200 || other.status !== 200) pickerFailures++;
-        await new Promise((r) => setTimeout(r, 2000));
+        await new Promise((r) => setTimeout(r, 5000)); // a person opening the Add dialog now and then
         const w = (await requestJson('GET', `${svc.url}/v1/integrations/bitbucket/workspaces/bigorg`, memberToken)).body.workspace;
         if (w.repos.ready === REPOS && !ready) ready = Date.now() - started;
         return w;
@@ -219,6 +226,7 @@ async function main(): Promise<void> {
     calls1 = await callsOf();
     const memberKinds = { user: calls1.user - calls0.user, background: calls1.background - calls0.background };
     const member429 = fake.stats().rateLimited;
+    const memberCpu = cpuSince(cpu0);
     const memberHooks = names.filter((n) => fake.hooksOf('bigorg', n.split('/')[1]).some((h) => h.url.includes(svc.url) || h.url.includes('/v1/webhooks/bitbucket'))).length;
 
     // History of the sync workflows (their current runs; each run is one sync cycle, then continue-as-new).
@@ -262,6 +270,9 @@ async function main(): Promise<void> {
     printReport('Whole workspaces', rows, [
       `The owner's counts right after the POST: ${JSON.stringify(owner.result.firstCounts)} (progress visible from the start).`,
       `Member sync: ${memberKinds.background} calls at ${BUDGET} take at least ${(memberKinds.background / 900).toFixed(1)} windows; at Bitbucket's real 1,000/h and the default 900/1h, ${REPOS} repos synced by a member take about ${((2 * REPOS) / 900).toFixed(1)} h for their webhooks (indexing does not wait: git is not a REST call).`,
+      `Where the CPU went (seconds per process): one by one: ${clicksCpu}.`,
+      `  owner sync: ${ownerCpu}.`,
+      `  member sync: ${memberCpu}.`,
       `CPU seconds at the end: ${Object.entries(pids).map(([k, pid]) => `${k} ${cpuSecondsOf(pid).toFixed(1)}`).join(', ')}. Load average: ${loadAverage()}. p95 picker ${fmtMs(pct(pickerMs, 95))}.`,
     ]);
   } finally {

@@ -1,17 +1,8 @@
 // Messages of the repo workflow, shared by the API (which sends them) and the workflow.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { PushEvent } from '../src/repo-messages';
 
-export interface PushEvent {
-  /** The head Bitbucket reported; the workflow always indexes the branch's newest head anyway. */
-  commit: string | null;
-  deliveryId: string;
-  /** False when the pushes left the main branch alone (absent = it moved, as every push event before this field meant). */
-  mainBranchMoved?: boolean;
-  /** A push created or moved another branch, or deleted the main one: the repo's main branch may have changed. */
-  mainBranchMayHaveChanged?: boolean;
-  /** The branches those pushes touched (the receiver's idea of the main branch may be a few seconds old). */
-  branches?: string[];
-}
+export type { PushEvent };
 
 export const pushSignal = defineSignal<[PushEvent]>('push');
 export const reindexSignal = defineSignal('reindex');

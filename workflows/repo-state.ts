@@ -4,36 +4,11 @@
 // the jitter comes from the workflow's seeded Math.random.
 import { condition, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { isFixedByReconnect } from '../src/failures';
-import type { V1Carried } from './repo-v1';
+import type { RepoCarried, V1Carried } from './repo-input';
+
+export type { RepoCarried };
 import { deleteSignal, pushSignal, reauthorizedSignal, reindexSignal, statusQuery, webhookChangedSignal, type PushEvent, type RepoWorkflowStatus } from './repo-signals';
 
-export interface RepoCarried {
-  registered: boolean;
-  source: 'bitbucket' | 'url' | null;
-  /** The main branch as the last check or index run found it (null until then). */
-  mainBranch: string | null;
-  lastIndexedCommit: string | null;
-  /** The error code the repo last failed with (null once an index succeeds). */
-  failedWith: string | null;
-  /** Waiting for a reconnect: the last failure was one only a reconnect fixes. */
-  parked: boolean;
-  pushPending: boolean;
-  reindexRequested: boolean;
-  webhookRecheck: boolean;
-  /** A push touched another branch (or deleted the main one): the main branch may have changed. */
-  mainBranchHint: boolean;
-  recentDeliveries: string[];
-  /** Heads pushes announced lately. */
-  announced: string[];
-  /** A head a check found that no push had announced (yet): if none does by the next check, the webhook missed it. */
-  unannounced: string | null;
-  /** Workflow time (epoch ms) the next reconcile is due; null = reconcile off. */
-  reconcileDueAt: number | null;
-  mainBranchCheckedAt: number;
-  reconcileIntervalMs: number;
-  /** Workflow time before which no background check runs (the git host answered 429). */
-  backoffUntil: number;
-}
 
 /** Marks runs that drop a push whose head the last push already announced. */
 export const PUSH_ONCE_PATCH = 'push-once-per-head';

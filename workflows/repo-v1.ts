@@ -21,7 +21,7 @@ import { indexingQueueFor, LettuceRepoStatus } from './definitions';
 import { failureCode, NON_RETRYABLE } from '../src/failures';
 import { deleteSignal, pushSignal, reauthorizedSignal, reindexSignal, statusQuery, type RepoWorkflowStatus } from './repo-signals';
 
-import type { RepoWorkflowInput } from './repo';
+import type { RepoWorkflowInput, V1Carried } from './repo-input';
 
 const control = proxyActivities<RepoActivities>({
   startToCloseTimeout: '2 minutes',
@@ -148,12 +148,3 @@ export async function repoV1(input: RepoWorkflowInput): Promise<void> {
   });
 }
 
-/** What this version carried across continue-as-new (the current code reads it too). */
-export interface V1Carried {
-  registered: boolean;
-  source: 'bitbucket' | 'url' | null;
-  pendingPushes: number;
-  reindexRequested: boolean;
-  lastIndexedCommit: string | null;
-  recentDeliveries: string[];
-}

@@ -13,23 +13,16 @@ import type { RepoActivities } from '../activities/repo';
 import type { RepoIndexingActivities } from '../activities/repo-indexing';
 import { failureCode, FAILURES, NON_RETRYABLE } from '../src/failures';
 import { indexingQueueFor, LettuceRepoStatus } from './definitions';
-import { RepoState, type RepoCarried } from './repo-state';
-import { repoV1, type V1Carried } from './repo-v1';
+import type { RepoWorkflowInput } from './repo-input';
+import { RepoState } from './repo-state';
+import { repoV1 } from './repo-v1';
 
 /** Marks runs of this code (RepoState); a history without it replays the code before (repo-v1.ts). */
 export const REPO_STATE_PATCH = 'repo-state';
 /** Marks runs that register as local activities; runs begun before it replay the activity tasks they recorded. */
 export const LOCAL_REGISTRATION_PATCH = 'local-registration';
 
-export interface RepoWorkflowInput {
-  repoId: string;
-  /** REPO_RECONCILE_INTERVAL in ms when the workflow was started (0 = off); each check brings the worker's current value. */
-  reconcileIntervalMs?: number;
-  /** Carried across continueAsNew (from this version, or from repo-v1's). */
-  carried?: RepoCarried | V1Carried;
-  /** Only read by repo-v1. */
-  pushDebounceMs?: number;
-}
+export type { RepoWorkflowInput };
 
 const control = proxyActivities<RepoActivities>({
   startToCloseTimeout: '2 minutes',

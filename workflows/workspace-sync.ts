@@ -67,7 +67,8 @@ export async function workspaceSync(input: WorkspaceSyncInput): Promise<void> {
     return 'ended';
   };
 
-  const again = () => continueAsNew<typeof workspaceSync>({ accountId, workspace, carried: { webhookCheckedAt, retryFailedHooks: retryFailedHooks || reconnected } });
+  // A reconnect that arrived during this cycle is the next one's: its webhook check and failed hooks.
+  const again = () => continueAsNew<typeof workspaceSync>({ accountId, workspace, carried: { webhookCheckedAt: reconnected ? null : webhookCheckedAt, retryFailedHooks: retryFailedHooks || reconnected } });
   /** Not synced any more: finish the stop, unless the workspace was added again meanwhile. */
   const stopOrGoOn = async () => ((await stop()) === 'ended' ? undefined : again());
 

@@ -6,7 +6,7 @@ import type { Middleware } from 'koa';
 import type { Logger } from '../logger';
 import { redactText, redactUrl } from '../logger';
 import { httpRequestDuration } from '../metrics';
-import { ApiError } from './errors';
+import { ApiError, httpErrorOf } from './errors';
 
 /** The caller's X-Request-Id when it is a plain token, else a new one. */
 export function requestIdFor(incoming: string | undefined): string {
@@ -61,7 +61,8 @@ export function errorHandler(): Middleware {
 }
 
 function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
+  const known = httpErrorOf(err);
+  if (known) return known;
   const status = (err as { status?: number }).status;
   // Errors Koa or its router raise on their own (e.g. a malformed URL) carry a 4xx status.
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -1,7 +1,7 @@
 // The repo picker: every repo the connected user can write to, across all of their workspaces
 // (/2.0/user/workspaces, then /2.0/repositories/{ws}?role=contributor per workspace, a few in
 // parallel), merged and sorted by full name.
-import type { PickableRepoView } from '../api/shapes';
+import type { PickableRepoView } from '../shapes';
 import type { BitbucketClient, BitbucketRepository } from './client';
 
 export const WORKSPACE_CONCURRENCY = 4;

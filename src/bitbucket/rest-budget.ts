@@ -1,9 +1,10 @@
 // The OAuth consumer's REST budget (BITBUCKET_REST_BUDGET, CONTRACT §13): Bitbucket allows 1,000
 // calls an hour for repository and webhook resources, measured against the consumer, so every
 // account and process of a deployment shares one budget, counted in PostgreSQL (migration 720:
-// one statement per call). Background work (activities) stops short of the budget, leaving the
-// rest to user-facing calls (a request of the API), and is shared fairly between accounts; after a
-// 429 every process holds its background calls back for a moment (migration 740).
+// one statement per call). Background work (activities) stops short of the budget, leaving
+// user-facing calls (a request of the API) a reserve that grows with their demand, and is shared
+// fairly between accounts; after a 429 every process holds its background calls back for a moment
+// (migration 740).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource } from 'typeorm';
 
@@ -36,7 +37,7 @@ export interface RestBudget {
   rateLimited(): Promise<void>;
 }
 
-/** The share of the budget background work leaves to user-facing calls. */
+/** The share of the budget background work leaves to user-facing calls at least. */
 const USER_RESERVE = 0.1;
 /** A wait is re-checked at least this often (another process may have been slower to spend). */
 const MAX_WAIT_STEP_MS = 2_000;
@@ -56,7 +57,8 @@ export class RestBudgetSpentError extends Error {
 }
 
 export class PostgresRestBudget implements RestBudget {
-  private readonly caps: Record<RestCallKind, number>;
+  /** What background work leaves to user-facing calls at least (more when they spend more: migration 740). */
+  private readonly reserve: number;
   private readonly bucketMs: number;
 
   /** `consumer` names the OAuth consumer whose budget this is (Bitbucket counts per consumer). */
@@ -65,8 +67,7 @@ export class PostgresRestBudget implements RestBudget {
     readonly budget: { calls: number; windowMs: number },
     private readonly consumer: string,
   ) {
-    const reserve = Math.min(budget.calls - 1, Math.ceil(budget.calls * USER_RESERVE));
-    this.caps = { user: budget.calls, background: budget.calls - reserve };
+    this.reserve = Math.min(budget.calls - 1, Math.ceil(budget.calls * USER_RESERVE));
     this.bucketMs = Math.max(1, Math.floor(budget.windowMs / 60));
   }
 
@@ -74,11 +75,12 @@ export class PostgresRestBudget implements RestBudget {
     const kind = currentRestCallKind();
     let waited = 0;
     for (;;) {
-      const [{ wait }] = (await this.ds.query(`SELECT lettuce_take_rest_call($1, $2, $3, $4, $5::interval, $6::interval) AS wait`, [
+      const [{ wait }] = (await this.ds.query(`SELECT lettuce_take_rest_call($1, $2, $3, $4, $5, $6::interval, $7::interval) AS wait`, [
         this.consumer,
         kind,
         account,
-        this.caps[kind],
+        this.budget.calls,
+        this.reserve,
         `${this.budget.windowMs} milliseconds`,
         `${this.bucketMs} milliseconds`,
       ])) as Array<{ wait: number }>;

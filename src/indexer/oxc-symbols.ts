@@ -10,7 +10,7 @@
 // oxc-parser is an ES module: it is loaded with require(), which Node.js ≥ 20.19 supports, and
 // only in the symbol pool's worker threads (see symbol-pool.ts).
 import type { GrammarId } from './languages';
-import type { ExtractedSymbol } from './symbols';
+import type { ExtractedSymbol } from './extracted-symbol';
 
 interface OxcNode {
   type: string;

@@ -7,8 +7,8 @@ import { normalizeRepoPath } from './paths';
 import { MAX_QUERY, queryKeys, unitsInLastBytes } from './blocks';
 import { decodeList, FIB_HASH, intersect, union } from './postings';
 import { escapeLike, findLineMatches } from './text';
-// The answers' shapes are the API's (src/api/shapes.ts): the routes send these objects as they are.
-import type { FileView, SearchResultView as SearchResult, SearchView, SymbolsView, SymbolView, TreeEntryView, TreeView } from '../api/shapes';
+// The answers' shapes are the API's (src/shapes.ts): the routes send these objects as they are.
+import type { FileView, SearchResultView as SearchResult, SearchView, SymbolsView, SymbolView, TreeEntryView, TreeView } from '../shapes';
 
 export type { FileView, SearchResult, SearchView, SymbolsView, SymbolView, TreeEntryView, TreeView };
 

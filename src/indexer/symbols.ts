@@ -1,16 +1,12 @@
 // Symbol definitions of a file: oxc-parser for TypeScript / TSX / JavaScript (oxc-symbols.ts),
 // tree-sitter for the other languages and for TS/JS files with syntax errors, which tree-sitter
 // recovers from (tree-sitter-symbols.ts). Both give the same symbols for the same file.
+import type { ExtractedSymbol } from './extracted-symbol';
 import type { GrammarId } from './languages';
 import { OXC_GRAMMARS, oxcSymbols } from './oxc-symbols';
 import { treeSitterSymbols } from './tree-sitter-symbols';
 
-export interface ExtractedSymbol {
-  name: string;
-  kind: string;
-  /** 1-based. */
-  line: number;
-}
+export type { ExtractedSymbol };
 
 /** Files whose text looks minified or generated (very long lines) are indexed without symbols. */
 export function worthParsing(content: string): boolean {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Language, Parser, Query, type Node } from 'web-tree-sitter';
 import type { GrammarId } from './languages';
-import type { ExtractedSymbol } from './symbols';
+import type { ExtractedSymbol } from './extracted-symbol';
 
 
 const TS_COMMON = `

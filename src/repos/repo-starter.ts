@@ -9,6 +9,7 @@
 // for Temporal.
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
+import { SweepLoop } from '../sweep-loop';
 import type { RepoRef, RepoWorkflows } from './repo-workflows';
 
 export interface RepoStarterOptions {
@@ -35,9 +36,7 @@ export class RepoStarter {
   private holdTimer: NodeJS.Timeout | null = null;
   private readonly holdMs: number;
   private readonly inFlight = new Set<Promise<void>>();
-  private timer: NodeJS.Timeout | null = null;
-  private sweeping: Promise<unknown> | null = null;
-  private readonly sweepMs: number;
+  private readonly loop: SweepLoop;
   private readonly graceMs: number;
   private readonly concurrency: number;
   private readonly syncInFlight: number;
@@ -49,11 +48,18 @@ export class RepoStarter {
     private readonly log: Logger,
     opts: RepoStarterOptions = {},
   ) {
-    this.sweepMs = opts.sweepMs ?? 5_000;
     this.graceMs = opts.graceMs ?? 10_000;
     this.concurrency = opts.concurrency ?? 4;
     this.holdMs = opts.holdMs ?? 1_000;
-    this.syncInFlight = opts.syncInFlight ?? 16;
+    this.syncInFlight = opts.syncInFlight ?? 32;
+    // While a workspace's repos are being started, look again soon: their first indexes finish quickly.
+    this.loop = new SweepLoop(async () => {
+      await this.sweep();
+      return this.syncBacklog ? { pauseMs: 100 } : {};
+    }, log, {
+      everyMs: opts.sweepMs ?? 5_000,
+      what: 'start the workflows of repos waiting for one',
+    });
   }
 
   /** Runs one add request; the starts wait until none is in flight (or `holdMs` has passed). */
@@ -74,25 +80,14 @@ export class RepoStarter {
   }
 
   begin(): void {
-    const tick = () => {
-      this.sweeping = this.sweep()
-        .catch((err: Error) => this.log.warn({ err: err.message }, 'could not start the workflows of repos waiting for one'))
-        .finally(() => {
-          this.sweeping = null;
-          // While a workspace's repos are being started, look again soon: its first indexes finish quickly.
-          if (this.timer) this.timer = setTimeout(tick, this.syncBacklog ? Math.min(this.sweepMs, 250) : this.sweepMs);
-        });
-    };
-    this.timer = setTimeout(tick, 0);
+    this.loop.start();
   }
 
   /** Stops the sweep and waits for the starts under way (and those queued behind them). */
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     this.stopping = true; // what waits starts now, answers or not
     this.pump();
-    await this.sweeping;
+    await this.loop.stop();
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 

@@ -2,8 +2,7 @@
 // are invisible to every read here.
 import type { DataSource } from 'typeorm';
 import { Repo } from '../db/entities';
-import type { RepoStatus } from '../db/entities/repo';
-import type { RepoView } from '../api/shapes';
+import type { RepoView } from '../shapes';
 
 export function findLiveRepo(ds: DataSource, repoId: string, accountId?: string): Promise<Repo | null> {
   const qb = ds.getRepository(Repo).createQueryBuilder('r').where('r.id = :repoId AND r.deleted_at IS NULL', { repoId });
@@ -42,8 +41,19 @@ export function listLiveRepos(ds: DataSource, accountId: string): Promise<Repo[]
   return ds.getRepository(Repo).createQueryBuilder('r').where('r.account_id = :accountId AND r.deleted_at IS NULL', { accountId }).orderBy('r.created_at', 'ASC').getMany();
 }
 
-export async function setStatus(ds: DataSource, repoId: string, status: RepoStatus, extra: Partial<Pick<Repo, 'errorCode' | 'errorMessage' | 'progress'>> = {}): Promise<void> {
-  await ds.getRepository(Repo).update({ id: repoId }, { status, ...extra });
+// A repo's status is written here only, by the activities of its workflow (the workflow decides,
+// the row shows): indexing when a run starts, ready with the commit it indexed, failed with a code.
+
+export async function markIndexing(ds: DataSource, repoId: string): Promise<void> {
+  await ds.getRepository(Repo).update({ id: repoId }, { status: 'indexing', progress: null });
+}
+
+export async function markReady(ds: DataSource, repoId: string, commit: string): Promise<void> {
+  await ds.getRepository(Repo).update({ id: repoId }, { status: 'ready', lastIndexedCommit: commit, lastIndexedAt: new Date(), errorCode: null, errorMessage: null, progress: null });
+}
+
+export async function markFailed(ds: DataSource, repoId: string, code: string, message: string): Promise<void> {
+  await ds.getRepository(Repo).update({ id: repoId }, { status: 'failed', errorCode: code, errorMessage: message.slice(0, 1000), progress: null });
 }
 
 /** The repo object of the contract: no credentials, ever. */

@@ -1,16 +1,17 @@
 // The one door to Temporal: routes call these functions, and the domain reaches repo workflows
 // through the RepoWorkflows port this implements, so workflow ids, task queues, search
-// attributes and summaries are set in one place. Each start is typed by its workflow function.
+// attributes and summaries are set in one place. Each start names its workflow by the function
+// itself (its type is the function's name), never by a string that could drift from it.
 import crypto from 'node:crypto';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client, type Connection } from '@temporalio/client';
 import { failureCode } from '../failures';
 import type { RepoMessage, RepoRef, RepoWorkflows } from '../repos/repo-workflows';
 import { LettuceAccountId, LettuceRepo, LettuceRepoStatus, LettuceWorkspace, taskQueues, workflowIds, type TaskQueues } from '../../workflows/definitions';
-import type { diagnostics } from '../../workflows/diagnostics';
-import type { installBitbucket, InstallResult } from '../../workflows/install-bitbucket';
-import type { repo } from '../../workflows/repo';
+import { diagnostics } from '../../workflows/diagnostics';
+import { installBitbucket, type InstallResult } from '../../workflows/install-bitbucket';
+import { repo } from '../../workflows/repo';
 import { deleteSignal, pushSignal, reauthorizedSignal, reindexSignal, type PushEvent } from '../../workflows/repo-signals';
-import type { workspaceSync } from '../../workflows/workspace-sync';
+import { workspaceSync } from '../../workflows/workspace-sync';
 import { resyncSignal, stopSyncSignal, workspaceReconnectedSignal } from '../../workflows/workspace-signals';
 import { temporalAnswers } from './client';
 
@@ -41,7 +42,7 @@ export class TemporalGateway implements RepoWorkflows {
   /** Runs the diagnostics workflow: one live worker per task queue, each reaching PostgreSQL. */
   async runDiagnostics(timeoutSeconds = 10): Promise<{ workflowId: string; queues: Awaited<ReturnType<typeof diagnostics>> }> {
     const workflowId = workflowIds.diagnostics(crypto.randomUUID());
-    const queues = await this.client.workflow.execute<typeof diagnostics>('diagnostics', {
+    const queues = await this.client.workflow.execute(diagnostics, {
       workflowId,
       taskQueue: this.queues.control,
       args: [{ taskQueues: [this.queues.control, this.queues.indexing], timeoutSeconds }],
@@ -57,7 +58,7 @@ export class TemporalGateway implements RepoWorkflows {
    * retrying (it may still succeed).
    */
   async runInstall(input: { accountId: string; accountName: string; nonce: string; attemptId: string }, waitMs = 25_000): Promise<{ outcome: 'connected' | 'failed' | 'pending'; result?: InstallResult; code?: string }> {
-    const handle = await this.client.workflow.start<typeof installBitbucket>('installBitbucket', {
+    const handle = await this.client.workflow.start(installBitbucket, {
       workflowId: workflowIds.install(input.accountId, input.nonce),
       taskQueue: this.queues.control,
       args: [{ accountId: input.accountId, attemptId: input.attemptId }],
@@ -98,7 +99,7 @@ export class TemporalGateway implements RepoWorkflows {
   }
 
   async startRepo(ref: RepoRef): Promise<void> {
-    await this.client.workflow.start<typeof repo>('repo', { ...this.repoWorkflowOptions(ref), workflowIdConflictPolicy: 'USE_EXISTING' });
+    await this.client.workflow.start(repo, { ...this.repoWorkflowOptions(ref), workflowIdConflictPolicy: 'USE_EXISTING' });
   }
 
   /**
@@ -120,10 +121,10 @@ export class TemporalGateway implements RepoWorkflows {
     const options = this.repoWorkflowOptions(ref);
     if (message.kind === 'push') {
       const { event } = message;
-      await orStart(() => handle.signal(pushSignal, event), () => this.client.workflow.signalWithStart<typeof repo, [PushEvent]>('repo', { ...options, signal: pushSignal, signalArgs: [event] }));
+      await orStart(() => handle.signal(pushSignal, event), () => this.client.workflow.signalWithStart<typeof repo, [PushEvent]>(repo, { ...options, signal: pushSignal, signalArgs: [event] }));
     } else {
       const signal = { reindex: reindexSignal, delete: deleteSignal, reauthorized: reauthorizedSignal }[message.kind];
-      await orStart(() => handle.signal(signal), () => this.client.workflow.signalWithStart<typeof repo, []>('repo', { ...options, signal, signalArgs: [] }));
+      await orStart(() => handle.signal(signal), () => this.client.workflow.signalWithStart<typeof repo, []>(repo, { ...options, signal, signalArgs: [] }));
     }
   }
 
@@ -134,7 +135,7 @@ export class TemporalGateway implements RepoWorkflows {
   async signalWorkspace(ref: { accountId: string; workspace: string }, message: WorkspaceMessage): Promise<void> {
     const signal = { resync: resyncSignal, stop: stopSyncSignal, reconnected: workspaceReconnectedSignal }[message];
     const args: Parameters<typeof workspaceSync> = [{ accountId: ref.accountId, workspace: ref.workspace }];
-    await this.client.workflow.signalWithStart<typeof workspaceSync, []>('workspaceSync', {
+    await this.client.workflow.signalWithStart<typeof workspaceSync, []>(workspaceSync, {
       workflowId: workflowIds.workspaceSync(ref.accountId, ref.workspace),
       taskQueue: this.queues.control,
       args,

@@ -8,7 +8,8 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
 import { pushDispatchFailures, pushDispatchLag } from '../metrics';
 import type { RepoWorkflows } from '../repos/repo-workflows';
-import type { PushEvent } from '../../workflows/repo-signals';
+import type { PushEvent } from '../repos/repo-workflows';
+import { SweepLoop, type RoundOutcome } from '../sweep-loop';
 import { DISPATCHED_OUTCOMES } from './delivery-recorder';
 
 export type PushSignaller = Pick<RepoWorkflows, 'signalRepo'>;
@@ -60,11 +61,8 @@ export const DELIVERY_RETENTION_DAYS = 7;
 const PRUNE_EVERY_MS = 60 * 60_000;
 
 export class PushDispatcher {
-  private stopped = false;
-  private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
-  private woken = false;
-  private readonly sweepMs: number;
+  private readonly loop: SweepLoop;
+  private prunedAt = 0;
   private readonly batch: number;
   private readonly concurrency: number;
   private readonly signalIntervalMs: number;
@@ -79,70 +77,36 @@ export class PushDispatcher {
     private readonly log: Logger,
     opts: DispatcherOptions = {},
   ) {
-    this.sweepMs = opts.sweepMs ?? 5_000;
     this.batch = opts.batch ?? 20_000;
     this.concurrency = opts.concurrency ?? 16;
     this.signalIntervalMs = opts.signalIntervalMs ?? 1000;
+    this.loop = new SweepLoop(() => this.round(), log, { everyMs: opts.sweepMs ?? 5_000, maxBackoffMs: MAX_BACKOFF_MS, what: 'read waiting push deliveries' });
   }
 
   start(): void {
-    this.loop ??= this.run();
+    this.loop.start();
   }
 
   /** New accepted pushes were recorded: dispatch now rather than at the next sweep. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wakeUp?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
-  private async run(): Promise<void> {
-    let backoffMs = 0;
-    let prunedAt = 0;
-    while (!this.stopped) {
-      if (Date.now() - prunedAt > PRUNE_EVERY_MS) {
-        prunedAt = Date.now();
-        await this.pruneOldDeliveries().catch((err: Error) => this.log.warn({ err: err.message }, 'could not prune old webhook deliveries'));
-      }
-      this.woken = false;
-      let result: RoundResult = { dispatched: 0, failed: 0 };
-      try {
-        result = await this.dispatchWaiting();
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'could not read waiting push deliveries');
-        result.failed = 1;
-      }
-      if (this.stopped) break;
-      if (result.failed > 0) {
-        backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(500, backoffMs * 2));
-        await this.pause(backoffMs, false);
-      } else {
-        backoffMs = 0;
-        // Repos signalled a moment ago wait for their turn; new pushes then wait with them, so a
-        // burst costs one round per interval rather than one per delivery.
-        if (result.deferredUntil !== undefined) await this.pause(result.deferredUntil - Date.now(), false);
-        else if (result.dispatched >= this.batch || this.woken) continue;
-        else await this.pause(this.sweepMs, true);
-      }
+  private async round(): Promise<RoundOutcome> {
+    if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
+      this.prunedAt = Date.now();
+      await this.pruneOldDeliveries().catch((err: Error) => this.log.warn({ err: err.message }, 'could not prune old webhook deliveries'));
     }
-  }
-
-  private async pause(ms: number, wakeable: boolean): Promise<void> {
-    if (ms <= 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wakeUp = () => {
-        if (!wakeable && !this.stopped) return; // backing off or pacing: a new push waits for the next round
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    this.wakeUp = null;
+    const result = await this.dispatchWaiting();
+    if (result.failed > 0) return { failed: true };
+    // Repos signalled a moment ago wait for their turn; new pushes then wait with them, so a
+    // burst costs one round per interval rather than one per delivery.
+    if (result.deferredUntil !== undefined) return { pauseMs: result.deferredUntil - Date.now() };
+    return { again: result.dispatched >= this.batch };
   }
 
   /**
@@ -161,7 +125,7 @@ export class PushDispatcher {
         [DELIVERY_RETENTION_DAYS, DISPATCHED_OUTCOMES],
       );
       total += deleted[1];
-      if (deleted[1] < 10_000 || this.stopped) return total;
+      if (deleted[1] < 10_000 || this.loop.isStopping) return total;
     }
   }
 

@@ -4,36 +4,28 @@
 // in every API process, asks again for rows left in that state for a minute.
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../logger';
+import { SweepLoop } from '../sweep-loop';
 import type { TemporalGateway } from '../temporal/gateway';
 
 const EVERY_MS = 60_000;
 
 export class WorkspaceNudger {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly loop: SweepLoop;
 
   constructor(
     private readonly ds: DataSource,
     private readonly temporal: Pick<TemporalGateway, 'signalWorkspace'>,
-    private readonly log: Logger,
-  ) {}
-
-  begin(): void {
-    const tick = () => {
-      this.running = this.sweep()
-        .catch((err: Error) => this.log.warn({ err: err.message }, 'could not nudge the workflows of synced workspaces'))
-        .finally(() => {
-          this.running = null;
-          if (this.timer) this.timer = setTimeout(tick, EVERY_MS);
-        });
-    };
-    this.timer = setTimeout(tick, EVERY_MS);
+    log: Logger,
+  ) {
+    this.loop = new SweepLoop(async () => void (await this.sweep()), log, { everyMs: EVERY_MS, firstAfterMs: EVERY_MS, what: 'nudge the workflows of synced workspaces' });
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  begin(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Workspaces never listed (and not failed), or stopped, for a minute: their workflow is told again. */

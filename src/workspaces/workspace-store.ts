@@ -2,7 +2,7 @@
 // read with the row, so they are current whenever read. A workspace being stopped (stopped_at)
 // is invisible here.
 import type { DataSource } from 'typeorm';
-import type { WorkspaceView } from '../api/shapes';
+import type { WorkspaceView } from '../shapes';
 import { returning } from '../db/returning';
 
 interface WorkspaceRow {

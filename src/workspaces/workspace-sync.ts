@@ -69,9 +69,13 @@ function cloneUrlOf(config: Config, repo: BitbucketRepository): string {
 export async function syncListing(deps: WorkspaceSyncDeps, accountId: string, workspace: string): Promise<ListingResult | null> {
   const row = await syncedRow(deps.ds, accountId, workspace);
   if (!row) return null;
+  const client = deps.bitbucket.clientForAccount(accountId);
+  // A user who left the workspace would list it as empty (every repo "vanished"): ask first
+  // (/user/workspaces is not a rate-limited resource).
+  if (!(await client.workspaceAccess(row.workspace))) throw new WorkspaceNotFoundError(row.workspace);
   let listing: BitbucketRepository[];
   try {
-    listing = await deps.bitbucket.clientForAccount(accountId).contributorRepositories(row.workspace);
+    listing = await client.contributorRepositories(row.workspace);
   } catch (err) {
     if (err instanceof BitbucketApiError && [403, 404, 410].includes(err.status)) throw new WorkspaceNotFoundError(row.workspace);
     throw err;

@@ -33,23 +33,34 @@ async function within(ms: number, p: Promise<unknown>): Promise<boolean> {
   ]);
 }
 
-it('background calls stop at 90 % of the budget; user calls are held back only by user calls; the window rolls', async () => {
+it('background calls stop at 90 % of the budget; user calls take the rest; the window rolls', async () => {
   const key = consumer();
   const budget = { calls: 10, windowMs: 1_500 };
   const [pa, pb] = [new PostgresRestBudget(a, budget, key), new PostgresRestBudget(b, budget, key)];
   // 9 background calls from two processes go at once…
   for (let i = 0; i < 9; i++) expect(await within(300, background(i % 2 ? pa : pb))).toBe(true);
-  // …the 10th waits; user calls do not wait for background work…
+  // …the 10th waits; a user call does not.
   const tenth = background(pa);
   expect(await within(300, tenth)).toBe(false);
-  for (let i = 0; i < 10; i++) expect(await within(300, take(i % 2 ? pa : pb))).toBe(true);
-  // …only once user calls alone have spent the budget, until the window has rolled past them.
+  expect(await within(300, take(pb))).toBe(true);
+  // The budget is a hard cap (Bitbucket's limit is right above it): a user call waits now, until
+  // the window has rolled past the first calls.
   const started = Date.now();
   const user = take(pb);
   expect(await within(300, user)).toBe(false);
   await user;
   await tenth;
   expect(Date.now() - started).toBeGreaterThan(800);
+});
+
+it('leaves user-facing calls a reserve that grows with their demand', async () => {
+  const key = consumer();
+  const budget = new PostgresRestBudget(a, { calls: 20, windowMs: 60_000 }, key);
+  for (let i = 0; i < 5; i++) expect(await within(300, take(budget))).toBe(true);
+  // Users spent 5 in this window: background work keeps twice that free (not just the 2 of a tenth).
+  for (let i = 0; i < 5; i++) expect(await within(300, background(budget))).toBe(true);
+  expect(await within(300, background(budget))).toBe(false);
+  for (let i = 0; i < 10; i++) expect(await within(300, take(budget))).toBe(true);
 });
 
 it('shares background work fairly: an account that has had its share waits while another account wants budget', async () => {

@@ -3,7 +3,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { BitbucketApiError, BitbucketUnavailableError, NeedsReauthError, NotConnectedError } from '../../bitbucket/errors';
+import { NeedsReauthError, NotConnectedError } from '../../bitbucket/errors';
 import { attemptSaved, recordAttempt } from '../../bitbucket/install-attempts';
 import { deleteInstallation, findInstallation, needsReauth } from '../../bitbucket/installations';
 import { authorizeUrl } from '../../bitbucket/oauth';
@@ -15,18 +15,9 @@ import { requireUser, sessionOf } from '../auth';
 import { parseQuery } from '../body';
 import type { AppDeps } from '../deps';
 import { ApiError } from '../errors';
-import type { BitbucketStatusView, InstallView, PickerView } from '../shapes';
+import type { BitbucketStatusView, InstallView, PickerView } from '../../shapes';
 
 export const NO_REPOS_MESSAGE = 'No repos visible in any of your workspaces';
-
-/** Maps integration errors to the contract's answers; anything else propagates. */
-export function integrationErrorToApi(err: unknown): never {
-  if (err instanceof NeedsReauthError) throw new ApiError(409, 'needs_reauth', 'Bitbucket needs to be reconnected: its authorization was revoked or expired.');
-  if (err instanceof NotConnectedError) throw new ApiError(409, 'not_connected', 'Connect Bitbucket first.');
-  if (err instanceof BitbucketUnavailableError) throw new ApiError(502, 'bitbucket_unavailable', 'Bitbucket is not answering right now; try again in a minute.');
-  if (err instanceof BitbucketApiError) throw new ApiError(502, 'bitbucket_error', `Bitbucket refused the request (HTTP ${err.status}).`);
-  throw err;
-}
 
 /** After a reconnect every synced workspace lists again and retries its failed hooks (CONTRACT §13); best effort, the interval catches up. */
 async function resyncWorkspaces(deps: AppDeps, accountId: string): Promise<void> {
@@ -94,9 +85,9 @@ export function bitbucketRoutes(deps: AppDeps): Router {
     const { q } = parseQuery(ctx, pickerQuery);
     const accountId = sessionOf(ctx).account.id;
     const installation = await findInstallation(deps.ds, accountId);
-    if (!installation) integrationErrorToApi(new NotConnectedError());
-    if (needsReauth(installation)) integrationErrorToApi(new NeedsReauthError());
-    const repos = await listPickableRepos(deps.bitbucket.clientFor(installation.id, installation.accountId)).catch(integrationErrorToApi);
+    if (!installation) throw new NotConnectedError();
+    if (needsReauth(installation)) throw new NeedsReauthError();
+    const repos = await listPickableRepos(deps.bitbucket.clientFor(installation.id, installation.accountId));
     const added: Array<{ bitbucket_uuid: string | null; source_key: string }> = await deps.ds.query(
       `SELECT bitbucket_uuid, source_key FROM repos WHERE account_id = $1 AND source = 'bitbucket'`,
       [accountId],

@@ -3,17 +3,14 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { UrlPolicyError } from '../../git/url-policy';
-import { AddRepoError, addRepo, switchToUrl } from '../../repos/add-repo';
+import { addRepo, switchToUrl } from '../../repos/add-repo';
 import { findLiveRepo, listLiveRepos, presentRepo } from '../../repos/repo-store';
 import { Repo } from '../../db/entities';
 import { requireAdmin, requireUser, sessionOf } from '../auth';
 import { readJson } from '../body';
 import type { AppDeps } from '../deps';
-import { ApiError, errors } from '../errors';
+import { errors } from '../errors';
 import { isUuid } from '../ids';
-import { integrationErrorToApi } from './bitbucket';
-import { TemporalUnavailableError } from '../../temporal/gateway';
 
 const addBody = z
   .object({
@@ -24,12 +21,6 @@ const addBody = z
   .refine((b) => (b.bitbucket === undefined) !== (b.url === undefined), { message: 'give exactly one of "bitbucket" or "url"' });
 
 const patchBody = z.object({ url: z.string().max(4096, 'must be at most 4096 characters') }).strict();
-
-function toApiError(err: unknown): never {
-  if (err instanceof UrlPolicyError) throw new ApiError(400, err.code, err.message);
-  if (err instanceof AddRepoError) throw new ApiError(err.status, err.code, err.message);
-  return integrationErrorToApi(err);
-}
 
 export function repoRoutes(deps: AppDeps): Router {
   const router = new Router({ prefix: '/v1/repos' });
@@ -46,7 +37,7 @@ export function repoRoutes(deps: AppDeps): Router {
 
   router.post('/', async (ctx) => {
     const body = await readJson(ctx, addBody);
-    const { repo, created } = await addRepo(adding, sessionOf(ctx).account.id, body).catch(toApiError);
+    const { repo, created } = await addRepo(adding, sessionOf(ctx).account.id, body);
     ctx.status = created ? 202 : 200;
     ctx.body = { repo: presentRepo(repo) };
   });
@@ -62,7 +53,7 @@ export function repoRoutes(deps: AppDeps): Router {
   router.patch('/:id', async (ctx) => {
     const repo = await ownRepo(ctx);
     const body = await readJson(ctx, patchBody);
-    const updated = await switchToUrl(adding, repo, body.url).catch(toApiError);
+    const updated = await switchToUrl(adding, repo, body.url);
     await deps.temporal.signalRepo(updated, { kind: 'reauthorized' });
     await deps.temporal.signalRepo(updated, { kind: 'reindex' });
     ctx.body = { repo: presentRepo(updated) };
@@ -92,10 +83,7 @@ export function adminRepoRoutes(deps: AppDeps): Router {
   router.get('/:id', async (ctx) => {
     const repo = isUuid(ctx.params.id) ? await findLiveRepo(deps.ds, ctx.params.id) : null;
     if (!repo) throw errors.notFound('repo');
-    const { workflowId, runId } = await deps.temporal.describeRepoWorkflow(repo.id).catch((err) => {
-      if (err instanceof TemporalUnavailableError) throw new ApiError(503, 'temporal_unavailable', 'Temporal did not answer, so the workflow cannot be looked up; try again.');
-      throw err;
-    });
+    const { workflowId, runId } = await deps.temporal.describeRepoWorkflow(repo.id);
     const ns = encodeURIComponent(deps.config.temporal.namespace);
     const operator = {
       accountId: repo.accountId,

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import { present } from '../../accounts/accounts';
 import { requireUser, sessionOf } from '../auth';
 import type { AppDeps } from '../deps';
-import type { MeView } from '../shapes';
+import type { MeView } from '../../shapes';
 
 export function sessionRoutes(deps: AppDeps): Router {
   const router = new Router({ prefix: '/v1' });

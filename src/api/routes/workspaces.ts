@@ -12,8 +12,7 @@ import { requireUser, sessionOf } from '../auth';
 import { readJson } from '../body';
 import type { AppDeps } from '../deps';
 import { ApiError, errors } from '../errors';
-import type { WorkspaceList } from '../shapes';
-import { integrationErrorToApi } from './bitbucket';
+import type { WorkspaceList } from '../../shapes';
 
 const WORKSPACE_SLUG = /^[A-Za-z0-9_.-]{1,100}$/;
 
@@ -46,10 +45,10 @@ export function workspaceRoutes(deps: AppDeps): Router {
     if (problem) throw errors.invalidRequest(problem);
     const accountId = sessionOf(ctx).account.id;
     const installation = await findInstallation(deps.ds, accountId);
-    if (!installation) integrationErrorToApi(new NotConnectedError());
-    if (needsReauth(installation)) integrationErrorToApi(new NeedsReauthError());
+    if (!installation) throw new NotConnectedError();
+    if (needsReauth(installation)) throw new NeedsReauthError();
     const client = deps.bitbucket.clientFor(installation.id, installation.accountId);
-    const access = await client.workspaceAccess(body.workspace).catch(integrationErrorToApi);
+    const access = await client.workspaceAccess(body.workspace);
     if (!access) throw new ApiError(404, 'bitbucket_workspace_not_found', `No Bitbucket workspace ${body.workspace} is visible to the connected user (it does not exist, or they are not a member).`);
     const name = await client.workspaceName(access.slug).catch(() => access.slug);
     const { created } = await upsertWorkspace(deps.ds, { accountId, workspace: access.slug, name, exclude });

@@ -6,8 +6,11 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   another account waits for budget (bitbucket_rest_waiters), an account that has had its share
  *   of the window (the background cap over the accounts wanting it) waits as well;
  * - after a 429, every process holds background calls back (bitbucket_rest_holds): 1 s, doubling
- *   with each 429 that follows within a minute, at most 10 s.
- * User-facing calls wait only when user-facing calls alone have spent the budget.
+ *   with each 429 that follows within a minute, at most 10 s;
+ * - background work leaves user-facing calls a reserve that grows with their demand: a tenth of the
+ *   budget, or twice what they spent in the window if that is more. The budget stays a hard cap for
+ *   all calls together (Bitbucket's limit is right above it), so a user-facing call waits only when
+ *   the whole budget is spent, which with that reserve means users alone spent most of it.
  * lettuce_take_rest_call keeps its five-argument form (the account unknown) for processes of the
  * version before, during a rolling deploy.
  */
@@ -21,12 +24,14 @@ export class RestBudgetFairness1764300000740 implements MigrationInterface {
     await q.query(`CREATE TABLE bitbucket_rest_waiters (consumer text NOT NULL, account text NOT NULL, until timestamptz NOT NULL, PRIMARY KEY (consumer, account))`);
     await q.query(`CREATE TABLE bitbucket_rest_holds (consumer text PRIMARY KEY, until timestamptz NOT NULL, strikes integer NOT NULL, last_at timestamptz NOT NULL)`);
     await q.query(`
-      CREATE FUNCTION lettuce_take_rest_call(p_consumer text, p_kind text, p_account text, p_cap integer, p_window interval, p_bucket interval) RETURNS double precision
+      CREATE FUNCTION lettuce_take_rest_call(p_consumer text, p_kind text, p_account text, p_budget integer, p_reserve integer, p_window interval, p_bucket interval) RETURNS double precision
       LANGUAGE plpgsql AS $$
       DECLARE
         now_ts timestamptz := clock_timestamp();
         since timestamptz := now_ts - p_window - p_bucket;
         spent integer;
+        user_spent integer;
+        cap integer;
         oldest timestamptz;
         mine integer;
         my_oldest timestamptz;
@@ -35,27 +40,26 @@ export class RestBudgetFairness1764300000740 implements MigrationInterface {
         wait_ms double precision := 0;
       BEGIN
         PERFORM pg_advisory_xact_lock(hashtext('lettuce_take_rest_call ' || p_consumer));
+        SELECT coalesce(sum(calls), 0), min(bucket), coalesce(sum(calls) FILTER (WHERE kind = 'user'), 0)
+          INTO spent, oldest, user_spent FROM bitbucket_rest_calls WHERE consumer = p_consumer AND bucket > since;
         IF p_kind = 'user' THEN
-          SELECT coalesce(sum(calls), 0), min(bucket) INTO spent, oldest FROM bitbucket_rest_calls WHERE consumer = p_consumer AND bucket > since AND kind = 'user';
-          IF spent >= p_cap THEN
+          IF spent >= p_budget THEN
             wait_ms := greatest(1, extract(epoch FROM oldest - since) * 1000);
           END IF;
         ELSE
+          cap := p_budget - greatest(p_reserve, 2 * user_spent);
           SELECT until INTO held_until FROM bitbucket_rest_holds WHERE consumer = p_consumer AND until > now_ts;
           IF held_until IS NOT NULL THEN
             wait_ms := greatest(1, extract(epoch FROM held_until - now_ts) * 1000);
+          ELSIF spent >= cap THEN
+            wait_ms := greatest(1, extract(epoch FROM oldest - since) * 1000);
           ELSE
-            SELECT coalesce(sum(calls), 0), min(bucket) INTO spent, oldest FROM bitbucket_rest_calls WHERE consumer = p_consumer AND bucket > since;
-            IF spent >= p_cap THEN
-              wait_ms := greatest(1, extract(epoch FROM oldest - since) * 1000);
-            ELSE
-              SELECT count(*) INTO others_waiting FROM bitbucket_rest_waiters WHERE consumer = p_consumer AND account <> p_account AND until > now_ts;
-              IF others_waiting > 0 THEN
-                SELECT coalesce(sum(calls), 0), min(bucket) INTO mine, my_oldest FROM bitbucket_rest_calls
-                 WHERE consumer = p_consumer AND bucket > since AND kind = 'background' AND account = p_account;
-                IF mine >= p_cap::double precision / (others_waiting + 1) THEN
-                  wait_ms := greatest(1, extract(epoch FROM my_oldest - since) * 1000);
-                END IF;
+            SELECT count(*) INTO others_waiting FROM bitbucket_rest_waiters WHERE consumer = p_consumer AND account <> p_account AND until > now_ts;
+            IF others_waiting > 0 THEN
+              SELECT coalesce(sum(calls), 0), min(bucket) INTO mine, my_oldest FROM bitbucket_rest_calls
+               WHERE consumer = p_consumer AND bucket > since AND kind = 'background' AND account = p_account;
+              IF mine >= cap::double precision / (others_waiting + 1) THEN
+                wait_ms := greatest(1, extract(epoch FROM my_oldest - since) * 1000);
               END IF;
             END IF;
           END IF;
@@ -81,7 +85,7 @@ export class RestBudgetFairness1764300000740 implements MigrationInterface {
       END $$`);
     await q.query(`
       CREATE OR REPLACE FUNCTION lettuce_take_rest_call(p_consumer text, p_kind text, p_cap integer, p_window interval, p_bucket interval) RETURNS double precision
-      LANGUAGE sql AS $$ SELECT lettuce_take_rest_call(p_consumer, p_kind, '', p_cap, p_window, p_bucket) $$`);
+      LANGUAGE sql AS $$ SELECT lettuce_take_rest_call(p_consumer, p_kind, '', p_cap, 0, p_window, p_bucket) $$`);
     await q.query(`
       CREATE FUNCTION lettuce_rest_rate_limited(p_consumer text) RETURNS void
       LANGUAGE plpgsql AS $$
@@ -101,7 +105,7 @@ export class RestBudgetFairness1764300000740 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP FUNCTION lettuce_rest_rate_limited(text)`);
     await q.query(`DROP FUNCTION lettuce_take_rest_call(text, text, integer, interval, interval)`);
-    await q.query(`DROP FUNCTION lettuce_take_rest_call(text, text, text, integer, interval, interval)`);
+    await q.query(`DROP FUNCTION lettuce_take_rest_call(text, text, text, integer, integer, interval, interval)`);
     await q.query(`DROP TABLE bitbucket_rest_holds`);
     await q.query(`DROP TABLE bitbucket_rest_waiters`);
     await q.query(`DELETE FROM bitbucket_rest_calls WHERE account <> ''`);

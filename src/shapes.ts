@@ -1,7 +1,7 @@
-// The answers of the routes a client reads (CONTRACT §4–§7), as TypeScript types. The routes build
+// The answers of the routes a client reads (CONTRACT §4–§7, §13), as TypeScript types: the bottom floor
 // their bodies against these, and the web UI (web/) imports them, so both sides share one definition.
 // Types only: the browser's type check reads this file, so it imports nothing that needs Node.
-import type { RequiredScope } from '../bitbucket/scopes';
+import type { RequiredScope } from './bitbucket/scopes';
 
 export type Role = 'owner' | 'member';
 
