@@ -2,7 +2,7 @@
 // click adds; for owners, "Add every repo in <workspace>" for each workspace the list shows
 // (CONTRACT §13); or a pasted git URL (with credentials for a private repo).
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { BitbucketStatusView, PickerView, RepoView, WorkspaceView } from '../../src/api/shapes';
+import type { BitbucketStatusView, PickerView, RepoView, WorkspaceView } from '../../src/shapes';
 import { api, ApiError } from './api';
 import { ConnectButton } from './bitbucket';
 import { FieldError } from './field-error';

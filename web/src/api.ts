@@ -1,10 +1,10 @@
 // The API client: the routes of CONTRACT §4–§7 and §13 with the shapes the server builds its answers
-// with (src/api/shapes.ts), the user's token as a bearer, and every failure as an ApiError
+// with (src/shapes.ts), the user's token as a bearer, and every failure as an ApiError
 // carrying the contract's {code, message}.
 import type {
   AddRepoRequest, BitbucketStatusView, ErrorBody, FileView, InstallView, MeView, PickerView, RepoEnvelope, RepoList,
   SearchView, SymbolsView, SyncWorkspaceRequest, TreeView, WorkspaceList, WorkspaceView,
-} from '../../src/api/shapes';
+} from '../../src/shapes';
 import { session } from './session';
 
 export class ApiError extends Error {

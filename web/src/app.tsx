@@ -1,6 +1,6 @@
 // The UI's shell: the OAuth callback's notice, sign-in or the signed-in pages, and the toasts.
 import { useEffect, useState } from 'preact/hooks';
-import type { MeView } from '../../src/api/shapes';
+import type { MeView } from '../../src/shapes';
 import { api, whenUnauthorized } from './api';
 import { CALLBACK_PARAMS, callbackNotice } from './messages';
 import { Navigator } from './navigator';

@@ -2,7 +2,7 @@
 // the banners that say what is wrong with the connection (CONTRACT §5: needsReauth, missingScopes).
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import type { BitbucketStatusView, MeView } from '../../src/api/shapes';
+import type { BitbucketStatusView, MeView } from '../../src/shapes';
 import { api, startBitbucketInstall } from './api';
 import { missingScopeSentence, NEEDS_REAUTH, NOT_CONFIGURED, OWNER_ONLY_DISCONNECT, SCOPE_NAMES } from './messages';
 import { Confirm } from './modal';

@@ -1,6 +1,6 @@
 // Every sentence the UI shows about Bitbucket, repo and workspace states, in the words of CONTRACT §5–§7, §13 and
 // the seed, in one place.
-import type { BitbucketCallbackError, BitbucketScope, RepoView, WorkspaceView } from '../../src/api/shapes';
+import type { BitbucketCallbackError, BitbucketScope, RepoView, WorkspaceView } from '../../src/shapes';
 import { REQUIRED_SCOPES } from '../../src/bitbucket/scopes';
 
 export interface Notice {

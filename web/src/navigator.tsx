@@ -3,7 +3,7 @@
 // results and symbols open the file at their line.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { FileView, RepoView, SearchView, SymbolsView, TreeEntryView } from '../../src/api/shapes';
+import type { FileView, RepoView, SearchView, SymbolsView, TreeEntryView } from '../../src/shapes';
 import { FieldError } from './field-error';
 import { api, ApiError } from './api';
 import { usePoll } from './poll';

@@ -1,7 +1,7 @@
 // The repo list: name and source (and the synced workspace it came from), status (pending → indexing (n of m files) → ready / failed),
 // webhook state with its reason, last indexed commit and time, and the actions that fit the state.
 import { useState } from 'preact/hooks';
-import type { BitbucketStatusView, RepoView } from '../../src/api/shapes';
+import type { BitbucketStatusView, RepoView } from '../../src/shapes';
 import { api, startBitbucketInstall } from './api';
 import { FieldError } from './field-error';
 import { GitUrlFields, useGitUrlForm } from './git-url';

@@ -2,7 +2,7 @@
 // dialog) and Bitbucket (the connection and the synced workspaces). The lists poll every second
 // while a repo is moving or a workspace is syncing.
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { BitbucketStatusView, MeView, RepoView, WorkspaceView } from '../../src/api/shapes';
+import type { BitbucketStatusView, MeView, RepoView, WorkspaceView } from '../../src/shapes';
 import { api } from './api';
 import { AddRepoDialog } from './add-repo-dialog';
 import { BitbucketPanel, ConnectionBanners } from './bitbucket';

@@ -2,7 +2,7 @@
 // (owners), and the Bitbucket tab's list of synced workspaces with their progress, webhook state
 // and "Stop syncing" (owners).
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { PickableRepoView, WorkspaceView } from '../../src/api/shapes';
+import type { PickableRepoView, WorkspaceView } from '../../src/shapes';
 import { api, ApiError } from './api';
 import { FieldError } from './field-error';
 import { excluder, MAX_EXCLUDE_PATTERNS, OWNER_ONLY_WORKSPACES, parseExcludes, workspaceErrorText, workspaceProgress, workspaceWebhookLabel } from './messages';
