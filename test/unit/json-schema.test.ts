@@ -16,6 +16,7 @@ const repo = {
   lastIndexedCommit: null,
   lastIndexedAt: '2026-01-01T00:00:00.000Z',
   error: null,
+  syncedFrom: null,
   createdAt: '2026-01-01T00:00:00.000Z',
 };
 
