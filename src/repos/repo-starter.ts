@@ -55,7 +55,7 @@ export class RepoStarter {
     // While a workspace's repos are being started, look again soon: their first indexes finish quickly.
     this.loop = new SweepLoop(async () => {
       await this.sweep();
-      return this.syncBacklog ? { pauseMs: 100 } : {};
+      return this.syncBacklog ? { pauseMs: 250 } : {};
     }, log, {
       everyMs: opts.sweepMs ?? 5_000,
       what: 'start the workflows of repos waiting for one',

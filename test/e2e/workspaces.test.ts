@@ -2,7 +2,10 @@
 // a workspace (one workspace webhook, repos registered from the listing, one added by hand
 // adopted, exclusions honoured), new and vanished repos are picked up by the interval, a plain
 // member's workspace gets repo hooks, and "Stop syncing" leaves ordinary repos with hooks of their own.
+import fs from 'node:fs';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DEMO } from '../fakes/bitbucket/seed';
 import { connect, startFakeAndService, type FakeBitbucket } from '../support/bitbucket';
 import { isReadyAt, waitForRepo } from '../support/repos';
@@ -22,6 +25,23 @@ async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, time
     const v = await read();
     if (ok(v) || Date.now() > deadline) return v;
     await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function recordSyncHistories(workflowId: string): Promise<void> {
+  const connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS });
+  try {
+    const client = new Client({ connection });
+    const runs = [];
+    for await (const run of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(run);
+    runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+    for (const [name, run] of [['first-cycle', runs[0]], ['stop', runs[runs.length - 1]]] as const) {
+      const history = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
+      const file = path.resolve(__dirname, `../fixtures/histories/workspace-sync-${name}.json`);
+      fs.writeFileSync(file, JSON.stringify({ workflowId, history: JSON.parse(historyToJSON(history)) }, null, 1));
+    }
+  } finally {
+    await connection.close();
   }
 }
 
@@ -165,6 +185,9 @@ describe('an owner syncs a whole workspace', () => {
       expect(await eventually(async () => fake.hooksOf(ws, slug).length, (n) => n === 1, 30_000)).toBe(1);
     }
     expect((await svc.request('GET', '/v1/integrations/bitbucket/workspaces', { token })).body.workspaces.map((w: any) => w.workspace)).not.toContain(ws);
+    // RECORD_HISTORIES=1: the sync's first run (listing, webhook, continue-as-new) and its last (the
+    // stop) become replay fixtures (test/integration/workflow-replay.test.ts).
+    if (process.env.RECORD_HISTORIES) await recordSyncHistories(`workspace-sync:${accountId}:${ws}`);
   }, 60_000);
 });
 
