@@ -1311,23 +1311,28 @@ export class FakeBitbucket {
     return out;
   }
 
-  private async createHook(ctx: Ctx): Promise<void> {
-    const { repo, user } = this.hookAccess(ctx, 'install');
-    const body = await readJson(ctx.req);
-    const f = this.hookFields(body, false);
+  /** A new hook of a repo (`repo` its full name) or of a workspace (`repo` null), from validated fields. */
+  private storeHook(f: ReturnType<FakeBitbucket['hookFields']>, owner: Pick<FakeHook, 'repo' | 'workspace'>, creator: FakeUser): FakeHook {
     const hook: FakeHook = {
       uuid: braceUuid(),
-      repo: `${repo.workspace}/${repo.slug}`,
-      workspace: repo.workspace,
+      ...owner,
       url: f.url ?? '',
       description: f.description ?? '',
       active: f.active ?? true,
       events: f.events ?? [],
       secret: f.secret ?? null,
       created_at: new Date().toISOString(),
-      creator: user.nickname,
+      creator: creator.nickname,
     };
     this.hooks.set(hook.uuid, hook);
+    return hook;
+  }
+
+  private async createHook(ctx: Ctx): Promise<void> {
+    const { repo, user } = this.hookAccess(ctx, 'install');
+    const body = await readJson(ctx.req);
+    const f = this.hookFields(body, false);
+    const hook = this.storeHook(f, { repo: `${repo.workspace}/${repo.slug}`, workspace: repo.workspace }, user);
     const rendered = renderHook(hook, repo, this.urls());
     sendJson(ctx.res, 201, rendered, { Location: `${this.apiUrl}/repositories/${repo.workspace}/${repo.slug}/hooks/${encodeURIComponent(hook.uuid)}` });
   }
@@ -1388,19 +1393,7 @@ export class FakeBitbucket {
   private async createWorkspaceHook(ctx: Ctx): Promise<void> {
     const { ws, user } = this.workspaceHookAccess(ctx, 'install');
     const f = this.hookFields(await readJson(ctx.req), false);
-    const hook: FakeHook = {
-      uuid: braceUuid(),
-      repo: null,
-      workspace: ws.slug,
-      url: f.url ?? '',
-      description: f.description ?? '',
-      active: f.active ?? true,
-      events: f.events ?? [],
-      secret: f.secret ?? null,
-      created_at: new Date().toISOString(),
-      creator: user.nickname,
-    };
-    this.hooks.set(hook.uuid, hook);
+    const hook = this.storeHook(f, { repo: null, workspace: ws.slug }, user);
     sendJson(ctx.res, 201, renderWorkspaceHook(hook, ws, this.urls()),
       { Location: `${this.apiUrl}/workspaces/${ws.slug}/hooks/${encodeURIComponent(hook.uuid)}` });
   }
