@@ -84,10 +84,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       dispatcher.start();
       cleanups.push(() => dispatcher.stop());
       // Repos added by this API (or left without a workflow by one that died) get theirs from here.
-      const starter = new RepoStarter(ds, gateway, log);
+      const starter = new RepoStarter(ds, gateway, log, { taskQueuePrefix: config.taskQueuePrefix });
       starter.begin();
       cleanups.push(() => starter.stop());
-      const nudger = new WorkspaceNudger(ds, gateway, log);
+      const nudger = new WorkspaceNudger(ds, gateway, log, config.taskQueuePrefix);
       nudger.begin();
       cleanups.push(() => nudger.stop());
       const deliveries = new DeliveryRecorder(ds, config.taskQueuePrefix, () => dispatcher.wake());

@@ -46,7 +46,7 @@ export function bitbucketSourceKey(workspace: string, slug: string): string {
  * it has, so a committed repo always gets its workflow.
  */
 async function insertAndStart(deps: AddRepoDeps, values: NewRepo): Promise<{ repo: Repo; created: boolean }> {
-  const repo = await insertRepo(deps.ds, { ...values, workflowStartedAt: null });
+  const repo = await insertRepo(deps.ds, { ...values, workflowStartedAt: null, taskQueuePrefix: deps.config.taskQueuePrefix });
   if (!repo) {
     const existing = await findBySourceKey(deps.ds, values.accountId, values.sourceKey);
     if (!existing) throw new Error(`${values.name} was added and deleted by other requests meanwhile`);

@@ -27,6 +27,8 @@ export interface RepoStarterOptions {
   holdMs?: number;
   /** Repos of synced workspaces (CONTRACT §13) per account waiting for or in their first index at once. */
   syncInFlight?: number;
+  /** This deployment's task-queue prefix: only its repos are its to start (repos.task_queue_prefix). */
+  taskQueuePrefix?: string;
 }
 
 export class RepoStarter {
@@ -40,6 +42,7 @@ export class RepoStarter {
   private readonly graceMs: number;
   private readonly concurrency: number;
   private readonly syncInFlight: number;
+  private readonly taskQueuePrefix: string;
   private syncBacklog = false;
 
   constructor(
@@ -52,6 +55,7 @@ export class RepoStarter {
     this.concurrency = opts.concurrency ?? 4;
     this.holdMs = opts.holdMs ?? 1_000;
     this.syncInFlight = opts.syncInFlight ?? 32;
+    this.taskQueuePrefix = opts.taskQueuePrefix ?? '';
     // While a workspace's repos are being started, look again soon: their first indexes finish quickly.
     this.loop = new SweepLoop(async () => {
       await this.sweep();
@@ -106,14 +110,14 @@ export class RepoStarter {
           GROUP BY account_id),
        synced AS (
          SELECT id, account_id, name, created_at, row_number() OVER (PARTITION BY account_id ORDER BY created_at, id) AS place
-           FROM repos WHERE workflow_started_at IS NULL AND deleted_at IS NULL AND synced_from IS NOT NULL)
+           FROM repos WHERE workflow_started_at IS NULL AND deleted_at IS NULL AND synced_from IS NOT NULL AND task_queue_prefix = $3)
        (SELECT id, account_id, name, false AS synced FROM repos
-         WHERE workflow_started_at IS NULL AND deleted_at IS NULL AND synced_from IS NULL AND created_at < now() - make_interval(secs => $1)
+         WHERE workflow_started_at IS NULL AND deleted_at IS NULL AND synced_from IS NULL AND task_queue_prefix = $3 AND created_at < now() - make_interval(secs => $1)
          ORDER BY created_at LIMIT 100)
        UNION ALL
        (SELECT s.id, s.account_id, s.name, true FROM synced s LEFT JOIN busy b USING (account_id)
          WHERE s.place <= $2 - coalesce(b.n, 0) ORDER BY s.created_at LIMIT 100)`,
-      [this.graceMs / 1000, this.syncInFlight],
+      [this.graceMs / 1000, this.syncInFlight, this.taskQueuePrefix],
     );
     this.syncBacklog = rows.some((r) => r.synced);
     for (const row of rows) await this.start({ id: row.id, accountId: row.account_id, name: row.name });

@@ -16,6 +16,8 @@ export class WorkspaceNudger {
     private readonly ds: DataSource,
     private readonly temporal: Pick<TemporalGateway, 'signalWorkspace'>,
     log: Logger,
+    /** This deployment's task-queue prefix: only its workspaces are its to tell. */
+    private readonly taskQueuePrefix = '',
   ) {
     this.loop = new SweepLoop(async () => void (await this.sweep()), log, { everyMs: EVERY_MS, firstAfterMs: EVERY_MS, what: 'nudge the workflows of synced workspaces' });
   }
@@ -32,9 +34,10 @@ export class WorkspaceNudger {
   async sweep(): Promise<number> {
     const rows: Array<{ account_id: string; workspace: string; stopped: boolean }> = await this.ds.query(
       `SELECT account_id, workspace, stopped_at IS NOT NULL AS stopped FROM synced_workspaces
-        WHERE updated_at < now() - interval '1 minute'
+        WHERE task_queue_prefix = $1 AND updated_at < now() - interval '1 minute'
           AND (stopped_at IS NOT NULL OR (last_synced_at IS NULL AND error_code IS NULL))
         LIMIT 100`,
+      [this.taskQueuePrefix],
     );
     for (const r of rows) await this.temporal.signalWorkspace({ accountId: r.account_id, workspace: r.workspace }, r.stopped ? 'stop' : 'resync');
     return rows.length;

@@ -61,16 +61,16 @@ export async function findWorkspace(ds: DataSource, accountId: string, workspace
  */
 export async function upsertWorkspace(
   ds: DataSource,
-  values: { accountId: string; workspace: string; name: string; exclude: string[] },
+  values: { accountId: string; workspace: string; name: string; exclude: string[]; taskQueuePrefix: string },
 ): Promise<{ created: boolean }> {
   const rows: Array<{ created: boolean }> = await ds.query(
     `WITH prior AS (SELECT stopped_at FROM synced_workspaces WHERE account_id = $1 AND lower(workspace) = lower($2))
-     INSERT INTO synced_workspaces (account_id, workspace, name, exclude) VALUES ($1, $2, $3, $4::jsonb)
+     INSERT INTO synced_workspaces (account_id, workspace, name, exclude, task_queue_prefix) VALUES ($1, $2, $3, $4::jsonb, $5)
      ON CONFLICT (account_id, lower(workspace)) DO UPDATE
         SET exclude = EXCLUDED.exclude, name = EXCLUDED.name, updated_at = now(), stopped_at = NULL,
             last_synced_at = CASE WHEN synced_workspaces.stopped_at IS NULL THEN synced_workspaces.last_synced_at END
      RETURNING (SELECT count(*) = 0 OR bool_and(stopped_at IS NOT NULL) FROM prior) AS created`,
-    [values.accountId, values.workspace, values.name, JSON.stringify(values.exclude)],
+    [values.accountId, values.workspace, values.name, JSON.stringify(values.exclude), values.taskQueuePrefix],
   );
   return { created: rows[0].created };
 }

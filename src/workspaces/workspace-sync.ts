@@ -111,13 +111,13 @@ export async function syncListing(deps: WorkspaceSyncDeps, accountId: string, wo
     );
     const inserted: Array<{ id: string }> = await tx.query(
       `INSERT INTO repos (account_id, source, source_key, name, clone_url, is_private, default_branch,
-                          bitbucket_workspace, bitbucket_slug, bitbucket_uuid, reported_size, synced_from, workflow_started_at)
-       SELECT $1, 'bitbucket', t.key, t.name, t.clone, t.private, t.branch, t.ws, t.slug, t.uuid, t.size, $2, NULL
+                          bitbucket_workspace, bitbucket_slug, bitbucket_uuid, reported_size, synced_from, workflow_started_at, task_queue_prefix)
+       SELECT $1, 'bitbucket', t.key, t.name, t.clone, t.private, t.branch, t.ws, t.slug, t.uuid, t.size, $2, NULL, $12
          FROM unnest($3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[])
               AS t(key, name, clone, private, branch, ws, slug, uuid, size)
        ON CONFLICT DO NOTHING
        RETURNING id`,
-      [accountId, row.workspace, col('key'), col('name'), col('cloneUrl'), col('isPrivate'), col('defaultBranch'), col('workspace'), col('slug'), col('uuid'), col('size')],
+      [accountId, row.workspace, col('key'), col('name'), col('cloneUrl'), col('isPrivate'), col('defaultBranch'), col('workspace'), col('slug'), col('uuid'), col('size'), deps.config.taskQueuePrefix],
     );
     const adopted = await returning<{ id: string }>(
       tx,

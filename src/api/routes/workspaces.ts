@@ -51,7 +51,7 @@ export function workspaceRoutes(deps: AppDeps): Router {
     const access = await client.workspaceAccess(body.workspace);
     if (!access) throw new ApiError(404, 'bitbucket_workspace_not_found', `No Bitbucket workspace ${body.workspace} is visible to the connected user (it does not exist, or they are not a member).`);
     const name = await client.workspaceName(access.slug).catch(() => access.slug);
-    const { created } = await upsertWorkspace(deps.ds, { accountId, workspace: access.slug, name, exclude });
+    const { created } = await upsertWorkspace(deps.ds, { accountId, workspace: access.slug, name, exclude, taskQueuePrefix: deps.config.taskQueuePrefix });
     await tell(accountId, access.slug, 'resync');
     ctx.status = created ? 202 : 200;
     ctx.body = { workspace: await findWorkspace(deps.ds, accountId, access.slug) };

@@ -25,6 +25,8 @@ export class Repo {
   reportedSize: number | null;
   /** The synced workspace (CONTRACT §13) this repo belongs to; null for repos added by hand. */
   @Column({ name: 'synced_from', type: 'text', nullable: true }) syncedFrom: string | null;
+  /** The deployment (LETTUCE_TASK_QUEUE_PREFIX) whose starter starts this repo's workflow. */
+  @Column({ name: 'task_queue_prefix', type: 'text', default: '' }) taskQueuePrefix: string;
   @Column({ name: 'default_branch', type: 'text', nullable: true }) defaultBranch: string | null;
   @Column({ type: 'text', default: 'pending' }) status: RepoStatus;
   @Column({ name: 'webhook_status', type: 'text', default: 'none' }) webhookStatus: WebhookStatus;
