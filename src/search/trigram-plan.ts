@@ -1,0 +1,271 @@
+// Which blocks can hold a match, as a boolean query over the search index's trigram keys — the
+// approach of Russ Cox's "Regular Expression Matching with a Trigram Index" (Google Code Search,
+// Zoekt), kept conservative: every rule below only states what each match must contain, so a
+// block the plan rules out can never hold a match (test/search/trigram-plan.test.ts checks this on
+// real source lines). Literal runs of the expression become exact strings (small sets of them
+// through alternations, classes of a few characters and `?`), and exact strings become the AND of
+// their trigrams; what cannot be known (`.`, big classes, `*`) asks for nothing.
+import { queryKeys } from '../indexer/blocks';
+import { InvalidSearchQuery } from './query';
+
+export type Plan = { op: 'all' } | { op: 'and' | 'or'; of: Plan[] } | { op: 'key'; key: number };
+
+export const ALL: Plan = { op: 'all' };
+
+export function and(of: Plan[]): Plan {
+  const flat = of.flatMap((p) => (p.op === 'and' ? p.of : p.op === 'all' ? [] : [p]));
+  return flat.length === 0 ? ALL : flat.length === 1 ? flat[0] : { op: 'and', of: flat };
+}
+
+export function or(of: Plan[]): Plan {
+  if (of.length === 0 || of.some((p) => p.op === 'all')) return ALL;
+  const flat = of.flatMap((p) => (p.op === 'or' ? p.of : [p]));
+  return flat.length === 1 ? flat[0] : { op: 'or', of: flat };
+}
+
+/** What a literal's matches contain: all of its trigrams (a 2-character literal: one of its 129). */
+export function literalPlan(text: string): Plan {
+  const keys = queryKeys(text);
+  if (!keys) return ALL;
+  const all = keys.all.map((key): Plan => ({ op: 'key', key }));
+  if (keys.any) all.push(or(keys.any.map((key): Plan => ({ op: 'key', key }))));
+  return and(all);
+}
+
+/** Every trigram key a plan mentions. */
+export function planKeys(plan: Plan, into = new Set<number>()): Set<number> {
+  if (plan.op === 'key') into.add(plan.key);
+  else if (plan.op !== 'all') for (const p of plan.of) planKeys(p, into);
+  return into;
+}
+
+/** The plan over one segment: `lists` gives each key's ascending block ordinals; null = every block. */
+export function evaluate(plan: Plan, lists: (key: number) => number[]): number[] | null {
+  if (plan.op === 'all') return null;
+  if (plan.op === 'key') return lists(plan.key);
+  const parts = plan.of.map((p) => evaluate(p, lists));
+  if (plan.op === 'or') return parts.some((p) => p === null) ? null : unionSorted(parts as number[][]);
+  const known = parts.filter((p): p is number[] => p !== null);
+  return known.length === 0 ? null : intersectSorted(known);
+}
+
+function unionSorted(lists: number[][]): number[] {
+  return [...new Set(lists.flat())].sort((a, b) => a - b);
+}
+
+function intersectSorted(lists: number[][]): number[] {
+  const [shortest, ...others] = [...lists].sort((a, b) => a.length - b.length);
+  const sets = others.map((l) => new Set(l));
+  return shortest.filter((x) => sets.every((s) => s.has(x)));
+}
+
+// ---------------------------------------------------------------- the expression, as far as it matters
+
+/** Exact strings a node matches (small sets only), or what its matches must contain. */
+interface Info {
+  exact: Set<string> | null;
+  plan: Plan;
+}
+
+const MAX_EXACT = 64;
+const MAX_CLASS_CHARS = 8;
+const anything: Info = { exact: null, plan: ALL };
+const empty = (): Info => ({ exact: new Set(['']), plan: ALL });
+
+function planOf(info: Info): Plan {
+  return info.exact ? or([...info.exact].map(literalPlan)) : info.plan;
+}
+
+function concat(items: Info[]): Info {
+  // Runs of exact neighbours multiply out (`ab(c|d)e` → abce, abde); a run ends at an unknown.
+  const plans: Plan[] = [];
+  let run: Set<string> | null = new Set(['']);
+  const flush = () => {
+    if (run) plans.push(planOf({ exact: run, plan: ALL }));
+    run = new Set(['']);
+  };
+  let allExact = true;
+  for (const item of items) {
+    if (item.exact && run && run.size * item.exact.size <= MAX_EXACT) {
+      const next = new Set<string>();
+      for (const a of run) for (const b of item.exact) next.add(a + b);
+      run = next;
+      continue;
+    }
+    allExact = false;
+    flush();
+    if (item.exact) run = new Set(item.exact);
+    else plans.push(item.plan);
+  }
+  if (allExact) return { exact: run, plan: ALL };
+  flush();
+  return { exact: null, plan: and(plans) };
+}
+
+function alternate(items: Info[]): Info {
+  if (items.every((i) => i.exact)) {
+    const union = new Set(items.flatMap((i) => [...i.exact!]));
+    if (union.size <= MAX_EXACT) return { exact: union, plan: ALL };
+  }
+  return { exact: null, plan: or(items.map(planOf)) };
+}
+
+/**
+ * RE2's case-insensitive matching folds k with the Kelvin sign (U+212A) and s with the long s
+ * (U+017F), which the index files under another class than k and s: those letters promise nothing.
+ */
+function foldsBeyondAscii(c: string): boolean {
+  return /[ksKS]/.test(c);
+}
+
+class RegexReader {
+  private i = 0;
+  constructor(private readonly src: string) {}
+
+  read(): Info {
+    const info = this.alternation();
+    if (this.i < this.src.length) throw new InvalidSearchQuery(`Unexpected ${this.src[this.i]} in the regular expression.`);
+    return info;
+  }
+
+  private alternation(): Info {
+    const branches = [this.sequence()];
+    while (this.src[this.i] === '|') {
+      this.i++;
+      branches.push(this.sequence());
+    }
+    return branches.length === 1 ? branches[0] : alternate(branches);
+  }
+
+  private sequence(): Info {
+    const items: Info[] = [];
+    while (this.i < this.src.length && this.src[this.i] !== '|' && this.src[this.i] !== ')') items.push(this.repeat(this.atom()));
+    return concat(items);
+  }
+
+  private repeat(atom: Info): Info {
+    let info = atom;
+    for (;;) {
+      const c = this.src[this.i];
+      let min: number;
+      if (c === '*' || c === '+' || c === '?') {
+        this.i++;
+        min = c === '+' ? 1 : 0;
+        if (c === '?' && info.exact && info.exact.size < MAX_EXACT) info = { exact: new Set([...info.exact, '']), plan: ALL };
+        else info = min === 1 ? { exact: null, plan: planOf(info) } : c === '?' ? info : anything;
+      } else if (c === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.i))) {
+        const m = /^\{(\d+)(,\d*)?\}/.exec(this.src.slice(this.i))!;
+        this.i += m[0].length;
+        min = Number(m[1]);
+        info = min >= 1 ? { exact: null, plan: planOf(info) } : anything;
+      } else {
+        return info;
+      }
+      if (this.src[this.i] === '?') this.i++; // lazy: the same strings
+    }
+  }
+
+  private atom(): Info {
+    const c = this.src[this.i++];
+    switch (c) {
+      case '(':
+        return this.group();
+      case '[':
+        return this.charClass();
+      case '.':
+        return anything;
+      case '^':
+      case '$':
+        return empty();
+      case '\\':
+        return this.escape();
+      default:
+        return foldsBeyondAscii(c) ? anything : { exact: new Set([c]), plan: ALL };
+    }
+  }
+
+  private group(): Info {
+    if (this.src[this.i] === '?') {
+      // (?:…), (?P<name>…), (?<name>…), (?flags) and (?flags:…)
+      const m = /^\?(?:P?<[A-Za-z0-9_]+>|[a-zA-Z-]*:|[a-zA-Z-]*\))/.exec(this.src.slice(this.i));
+      if (!m) throw new InvalidSearchQuery('Unsupported group in the regular expression (lookaround is not RE2).');
+      this.i += m[0].length;
+      if (m[0].endsWith(')')) return empty(); // (?i): flags only; the index folds case anyway
+    }
+    const inner = this.alternation();
+    if (this.src[this.i] !== ')') throw new InvalidSearchQuery('A ( is not closed in the regular expression.');
+    this.i++;
+    return inner;
+  }
+
+  /** […]: its characters when they are few and plain, else anything. */
+  private charClass(): Info {
+    let negated = false;
+    if (this.src[this.i] === '^') {
+      negated = true;
+      this.i++;
+    }
+    const chars = new Set<string>();
+    let plain = true;
+    let first = true;
+    for (;;) {
+      if (this.i >= this.src.length) throw new InvalidSearchQuery('A [ is not closed in the regular expression.');
+      const c = this.src[this.i];
+      if (c === ']' && !first) break;
+      first = false;
+      if (c === '[' && this.src[this.i + 1] === ':') {
+        const end = this.src.indexOf(':]', this.i + 2);
+        if (end < 0) throw new InvalidSearchQuery('A [: is not closed in the regular expression.');
+        this.i = end + 2;
+        plain = false;
+        continue;
+      }
+      if (c === '\\') {
+        const next = this.src[this.i + 1] ?? '';
+        if (/[A-Za-z0-9]/.test(next)) plain = false; // \d, \pL, \x41 …
+        else chars.add(next);
+        this.i += 2;
+        continue;
+      }
+      if (this.src[this.i + 1] === '-' && this.src[this.i + 2] !== ']' && this.i + 2 < this.src.length) {
+        plain = false; // a range
+        this.i += 3;
+        continue;
+      }
+      chars.add(c);
+      this.i++;
+    }
+    this.i++; // ]
+    if (negated || !plain || chars.size === 0 || chars.size > MAX_CLASS_CHARS || [...chars].some(foldsBeyondAscii)) return anything;
+    return { exact: chars, plan: ALL };
+  }
+
+  private escape(): Info {
+    const c = this.src[this.i++];
+    if (c === undefined) throw new InvalidSearchQuery('The regular expression ends with a lone \\.');
+    if (c === 'Q') {
+      const end = this.src.indexOf('\\E', this.i);
+      const text = this.src.slice(this.i, end < 0 ? undefined : end);
+      this.i = end < 0 ? this.src.length : end + 2;
+      return concat([...text].map((ch) => (foldsBeyondAscii(ch) ? anything : { exact: new Set([ch]), plan: ALL })));
+    }
+    if (c === 'b' || c === 'B' || c === 'A' || c === 'z') return empty();
+    if (c === 'x') {
+      const m = /^(\{[0-9A-Fa-f]+\}|[0-9A-Fa-f]{2})/.exec(this.src.slice(this.i));
+      if (m) this.i += m[0].length;
+      return anything;
+    }
+    if (c === 'p' || c === 'P') {
+      if (this.src[this.i] === '{') this.i = this.src.indexOf('}', this.i) + 1 || this.src.length;
+      else this.i++;
+      return anything;
+    }
+    if (/[A-Za-z0-9]/.test(c)) return anything; // \d \w \s \n \t …: a class, or a character the index sees as itself — either way no promise
+    return { exact: new Set([c]), plan: ALL }; // an escaped punctuation character (never a letter)
+  }
+}
+
+/** What every match of the (valid RE2) expression must contain. */
+export function regexPlan(source: string): Plan {
+  return planOf(new RegexReader(source).read());
+}

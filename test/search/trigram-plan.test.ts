@@ -1,0 +1,51 @@
+// The trigram plan of a regular expression may only rule out text that cannot match: checked on
+// real source lines (the TypeScript compiler's own sources in node_modules) for expressions of
+// every construct, case-insensitive as the search runs them, and that it rules out most lines when
+// the expression has a literal of three characters or more.
+import fs from 'node:fs';
+import path from 'node:path';
+import { RE2JS } from 're2js';
+import { queryKeys } from '../../src/indexer/blocks';
+import { evaluate, literalPlan, regexPlan, type Plan } from '../../src/search/trigram-plan';
+
+const lines = fs
+  .readFileSync(path.resolve(__dirname, '../../node_modules/typescript/lib/lib.dom.d.ts'), 'utf8')
+  .split('\n')
+  .slice(0, 20_000)
+  .concat(['Kelvin \u212A and long \u017Fign', '\u212Aelvin scale', 'a te\u017Ft here', 'DEPRECATED \u212Aeyof', 'ab', 'x', '', 'TEST test TeSt', 'fooXbar fooYbar', 'colour color']);
+
+/** Whether the plan lets a line through: its keys are the line's trigrams. */
+function admits(plan: Plan, line: string): boolean {
+  const keys = new Set(queryKeys(` ${line} `)?.all ?? []);
+  const found = evaluate(plan, (key) => (keys.has(key) ? [0] : []));
+  return found === null || found.length > 0;
+}
+
+const EXPRESSIONS = [
+  'interface', 'function\\s+\\w+', 'readonly (\\w+): string', 'colou?r', 'fo+bar', 'foo(X|Y)bar', '(get|set)Attribute',
+  'HTML[A-Z]\\w+Element', '^\\s*interface', 'Event$', 'a.b.c', '[Kk]elvin', 'long ſign', 'test', 'TEST', '\\btest\\b',
+  'on(click|dblclick|mouse(down|up))', 'x{2,}', '(?i)readonly', '(?:abc)?def', 'ab|cd|ef', '\\Qa.b\\E', '[abc]{3}',
+  'addEventListener<K extends keyof', '\\(this: \\w+, ev: \\w+\\)', '[^a-z]+', '.*', 'deprecated', '\\d{3,}', 'é',
+];
+
+it.each(EXPRESSIONS)('never rules out a line that /%s/i matches', (source) => {
+  const re = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
+  const plan = regexPlan(source);
+  const missed = lines.filter((line) => re.matcher(line).find() && !admits(plan, line));
+  expect(missed).toEqual([]);
+});
+
+it('rules out most lines when the expression holds a literal of three characters or more', () => {
+  for (const source of ['function\\s+\\w+', 'HTML[A-Z]\\w+Element', '(get|set)Attribute', 'addEventListener<K extends keyof']) {
+    const plan = regexPlan(source);
+    const admitted = lines.filter((line) => admits(plan, line)).length;
+    expect(admitted / lines.length).toBeLessThan(0.2);
+  }
+});
+
+it('a literal plan is all of its trigrams; a short one asks nothing', () => {
+  expect(literalPlan('ab')).toMatchObject({ op: 'or' });
+  expect(literalPlan('a')).toEqual({ op: 'all' });
+  expect(admits(literalPlan('readonly'), 'x readonly y')).toBe(true);
+  expect(admits(literalPlan('readonly'), 'x read only y')).toBe(false);
+});
