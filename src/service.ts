@@ -20,6 +20,7 @@ import { DeliveryRecorder } from './webhooks/delivery-recorder';
 import { RepoStarter } from './repos/repo-starter';
 import { PushDispatcher } from './webhooks/push-dispatcher';
 import { WorkspaceNudger } from './workspaces/workspace-nudger';
+import { AccountLimiter } from './search/account-limiter';
 import { WebhookReceiver } from './webhooks/receiver';
 
 export interface ServiceOptions {
@@ -93,7 +94,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       const deliveries = new DeliveryRecorder(ds, config.taskQueuePrefix, () => dispatcher.wake());
       serveStoredCounters(ds); // counters workers keep in PostgreSQL, on this API's /metrics
       const receiver = new WebhookReceiver({ ds, box, deliveries });
-      const server = http.createServer(createRequestListener({ config, ds, box, temporal: gateway, log, bitbucket, clock, receiver, starter }));
+      const server = http.createServer(createRequestListener({ config, ds, box, temporal: gateway, log, bitbucket, clock, receiver, starter, searches: new AccountLimiter() }));
       server.requestTimeout = 30_000;
       server.on('clientError', answerClientError); // malformed HTTP gets the JSON error shape too
       await new Promise<void>((resolve, reject) => {

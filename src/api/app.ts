@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/session';
 import { webUiRoutes } from './routes/web-ui';
 import { workspaceRoutes } from './routes/workspaces';
+import { searchRoutes } from './routes/search';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: true });
@@ -24,7 +25,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorHandler());
   // The web UI's page and assets last (WEB_UI=false: another frontend owns those paths).
   const webUi = deps.config.webUi ? [webUiRoutes(deps)] : [];
-  for (const router of [healthRoutes(deps), openApiRoutes(), codecRoutes(deps), adminRoutes(deps), sessionRoutes(deps), workspaceRoutes(deps), bitbucketRoutes(deps), repoRoutes(deps), navigatorRoutes(deps), adminRepoRoutes(deps), ...webUi]) {
+  for (const router of [healthRoutes(deps), openApiRoutes(), codecRoutes(deps), adminRoutes(deps), sessionRoutes(deps), workspaceRoutes(deps), bitbucketRoutes(deps), repoRoutes(deps), navigatorRoutes(deps), searchRoutes(deps), adminRepoRoutes(deps), ...webUi]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

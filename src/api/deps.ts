@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
 import type { TemporalGateway } from '../temporal/gateway';
 import type { RepoStarter } from '../repos/repo-starter';
+import type { AccountLimiter } from '../search/account-limiter';
 import type { WebhookReceiver } from '../webhooks/receiver';
 
 /** Everything the HTTP layer needs, built once per process. */
@@ -20,4 +21,6 @@ export interface AppDeps {
   receiver: WebhookReceiver;
   /** Starts the workflows of repos just added (and any start that did not happen). */
   starter: RepoStarter;
+  /** Code searches per account at once (CONTRACT §14). */
+  searches: AccountLimiter;
 }

@@ -4,6 +4,7 @@
 import { BitbucketApiError, BitbucketUnavailableError, NeedsReauthError, NotConnectedError } from '../bitbucket/errors';
 import { UrlPolicyError } from '../git/url-policy';
 import { AddRepoError } from '../repos/add-repo';
+import { InvalidSearchQuery } from '../search/query';
 import { TemporalUnavailableError } from '../temporal/gateway';
 
 export class ApiError extends Error {
@@ -35,6 +36,7 @@ export function httpErrorOf(err: unknown): ApiError | null {
   if (err instanceof BitbucketApiError) return new ApiError(502, 'bitbucket_error', `Bitbucket refused the request (HTTP ${err.status}).`);
   if (err instanceof UrlPolicyError) return new ApiError(400, err.code, err.message);
   if (err instanceof AddRepoError) return new ApiError(err.status, err.code, err.message);
+  if (err instanceof InvalidSearchQuery) return new ApiError(400, 'invalid_query', err.message);
   if (err instanceof TemporalUnavailableError) return new ApiError(503, 'temporal_unavailable', 'Temporal did not answer; try again.');
   return null;
 }

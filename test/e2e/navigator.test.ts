@@ -57,8 +57,8 @@ it('answers 409 not_indexed before the first index, then serves exactly the inde
   const search = await get(`/v1/repos/${id}/search?q=NEEDLE`);
   expect(search.body.results).toEqual(
     expect.arrayContaining([
-      { path: 'README.md', line: 3, column: 10, preview: 'Find the needle here.' },
-      { path: 'src/old-name.py', line: 3, column: 17, preview: '        return "needle in python"' },
+      { repo: { id, name: 'demo/nav' }, path: 'README.md', line: 3, column: 10, preview: 'Find the needle here.', matches: [[10, 16]] },
+      { repo: { id, name: 'demo/nav' }, path: 'src/old-name.py', line: 3, column: 17, preview: '        return "needle in python"', matches: [[17, 23]] },
     ]),
   );
   expect(search.body.results).toHaveLength(2);

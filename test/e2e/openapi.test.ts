@@ -148,6 +148,11 @@ it('every documented operation answers as documented', async () => {
   await req('PATCH', `/v1/repos/${id}`, { token, body: { nope: 1 } }); // 400
   expect((await req('DELETE', `/v1/repos/${id}`, { token })).status).toBe(204);
 
+  // Code search over every repo of the account, and refused queries.
+  expect((await req('GET', `/v1/search?q=${encodeURIComponent('/hel+o/ lang:typescript')}`, { token })).status).toBe(200);
+  await req('GET', `/v1/search?q=${encodeURIComponent('/(/')}`, { token }); // 400 invalid_query
+  await req('GET', '/v1/search?q=x&limit=0', { token }); // 400 invalid_request
+
   // Whole workspaces: sync one, read it, stop it (members may read, not change).
   const synced = await req('POST', '/v1/integrations/bitbucket/workspaces', { token, body: { workspace: 'acme', exclude: ['infra'] } });
   expect(synced.status).toBe(202);

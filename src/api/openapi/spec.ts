@@ -59,6 +59,14 @@ const repoProperties: Record<string, Schema> = {
 };
 const repoRequired = Object.keys(repoProperties).filter((k) => k !== 'progress');
 
+const searchQ = query(
+  'q',
+  { type: 'string', minLength: 1, maxLength: 1000 },
+  'Text (a literal, case-insensitive) or /regex/ (RE2), with filters: case:yes, file:<regex>, -file:<regex>, lang:<name>, repo:<regex>, sym:<text>.',
+  true,
+);
+const searchLimit = query('limit', { type: 'integer', minimum: 1, maximum: 500, default: 50 }, 'At most this many results.');
+
 const navigatorErrors = errorsOf({ 400: ['invalid_request', 'invalid_path'], 401: ['unauthorized'], 404: ['not_found'], 409: ['not_indexed'] });
 
 export const openApiDocument = {
@@ -105,6 +113,15 @@ export const openApiDocument = {
         createdAt: time,
       }),
       WorkspaceEnvelope: obj({ workspace: ref('Workspace') }),
+      SearchResult: obj({
+        repo: obj({ id: str, name: str }),
+        path: str,
+        line: { type: 'integer', minimum: 0, description: '1-based; 0 for a match in the path.' },
+        column: { type: 'integer', minimum: 0 },
+        preview: str,
+        matches: { type: 'array', items: { type: 'array', items: int, minItems: 2, maxItems: 2 }, description: 'Each match as [start, end): 1-based offsets in code points within preview, end exclusive.' },
+      }),
+      SearchStats: obj({ repos: int, files: int, truncated: bool }),
       PickableRepo: obj({ fullName: str, workspace: str, slug: str, name: str, isPrivate: bool, uuid: str, added: bool }),
       CodecPayloads: obj({
         payloads: {
@@ -381,12 +398,23 @@ export const openApiDocument = {
     },
     '/v1/repos/{id}/search': {
       get: {
-        summary: 'Literal, case-insensitive text search',
+        summary: 'Code search in one repo (the query language of CONTRACT §14)',
         security: userAuth,
-        parameters: [repoId, query('q', { type: 'string', minLength: 1, maxLength: 200 }, 'The text.', true), limit],
+        parameters: [repoId, searchQ, searchLimit],
         responses: {
-          200: json(obj({ commit: str, results: { type: 'array', items: obj({ path: str, line: int, column: int, preview: str }) } }), 'Matches.'),
-          ...navigatorErrors,
+          200: json(obj({ commit: str, results: { type: 'array', items: ref('SearchResult') }, stats: ref('SearchStats') }), 'Definitions, then file names, then lines.'),
+          ...errorsOf({ 400: ['invalid_request', 'invalid_query'], 401: ['unauthorized'], 404: ['not_found'], 409: ['not_indexed'] }),
+        },
+      },
+    },
+    '/v1/search': {
+      get: {
+        summary: 'Code search over every repo of the account that has an index (CONTRACT §14)',
+        security: userAuth,
+        parameters: [searchQ, searchLimit],
+        responses: {
+          200: json(obj({ results: { type: 'array', items: ref('SearchResult') }, stats: ref('SearchStats') }), 'Definitions, then file names, then lines; ties by repo, path, line.'),
+          ...errorsOf({ 400: ['invalid_request', 'invalid_query'], 401: ['unauthorized'] }),
         },
       },
     },

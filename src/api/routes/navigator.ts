@@ -3,7 +3,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { findSymbols, IndexNotFoundError, InvalidPathError, InvalidQueryError, listTree, normalizeRepoPath, readFile, searchCode } from '../../indexer';
+import { findSymbols, IndexNotFoundError, InvalidPathError, InvalidQueryError, listTree, normalizeRepoPath, readFile } from '../../indexer';
+import { codeSearch } from '../../search/code-search';
 import { findLiveRepo } from '../../repos/repo-store';
 import { requireUser, sessionOf } from '../auth';
 import { parseQuery } from '../body';
@@ -13,7 +14,10 @@ import { isUuid } from '../ids';
 
 const limit = z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50);
 const pathQuery = z.object({ path: z.string().max(4096, 'must be at most 4096 characters').default('') });
-const searchQuery = z.object({ q: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'), limit });
+export const searchQuery = z.object({
+  q: z.string().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters'),
+  limit: z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').default(50),
+});
 const symbolsQuery = z.object({ q: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'), limit });
 
 const notIndexed = () => new ApiError(409, 'not_indexed', 'This repo has no index yet; it is being cloned and indexed.');
@@ -22,11 +26,12 @@ export function navigatorRoutes(deps: AppDeps): Router {
   const router = new Router({ prefix: '/v1/repos/:id' });
   router.use(requireUser(deps));
 
-  async function repoId(ctx: Context): Promise<string> {
+  async function ownRepo(ctx: Context) {
     const repo = isUuid(ctx.params.id) ? await findLiveRepo(deps.ds, ctx.params.id, sessionOf(ctx).account.id) : null;
     if (!repo) throw errors.notFound('repo');
-    return repo.id;
+    return repo;
   }
+  const repoId = async (ctx: Context): Promise<string> => (await ownRepo(ctx)).id;
 
   function repoPath(raw: string): string {
     try {
@@ -64,9 +69,17 @@ export function navigatorRoutes(deps: AppDeps): Router {
   });
 
   router.get('/search', async (ctx) => {
-    const id = await repoId(ctx);
+    const repo = await ownRepo(ctx);
     const q = parseQuery(ctx, searchQuery);
-    ctx.body = await answer(() => searchCode(deps.ds, id, q.q, q.limit));
+    ctx.body = await answer(() =>
+      deps.searches.run(repo.accountId, () =>
+        deps.ds.transaction('REPEATABLE READ', async (m) => {
+          const found = await codeSearch(m, [{ id: repo.id, name: repo.name }], q.q, q.limit);
+          const commit = found.commits.get(repo.id);
+          return commit ? { commit, results: found.results, stats: found.stats } : null;
+        }),
+      ),
+    );
   });
 
   router.get('/symbols', async (ctx) => {

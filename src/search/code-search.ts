@@ -1,0 +1,351 @@
+// Code search over one repo or every repo of an account (CONTRACT §14), in one pass over the
+// index however many repos: the query's trigram plan (trigram-plan.ts) selects candidate blocks
+// in every repo's segments with one statement; the candidates' paths are filtered (file:, -file:,
+// lang:) before any content is read; the blocks left are read a batch at a time and verified line
+// by line — a literal by JavaScript's string matching, an expression by RE2's linear-time engine
+// (re2js), so no expression can take exponential time. Results: definitions of matching symbols
+// (sym:), then paths that match, then lines; ties by repo name, path and line. A deadline bounds
+// the work: what could not be searched in time is left out and `truncated` says so.
+import type { EntityManager } from 'typeorm';
+import { RE2JS } from 're2js';
+import { unitsInLastBytes } from '../indexer/blocks';
+import { decodeList, FIB_HASH } from '../indexer/postings';
+import { compileRegex, parseSearchQuery, type SearchQuery } from './query';
+import { evaluate, literalPlan, planKeys, regexPlan, type Plan } from './trigram-plan';
+
+export interface SearchRepo {
+  id: string;
+  name: string;
+}
+
+export interface CodeSearchResult {
+  repo: SearchRepo;
+  path: string;
+  line: number;
+  column: number;
+  preview: string;
+  matches: Array<[number, number]>;
+}
+
+export interface CodeSearchAnswer {
+  results: CodeSearchResult[];
+  stats: { repos: number; files: number; truncated: boolean };
+  /** The active generation's commit of each repo searched. */
+  commits: Map<string, string>;
+}
+
+export const DEFAULT_SEARCH_LIMIT = 50;
+export const MAX_SEARCH_LIMIT = 500;
+export const SEARCH_DEADLINE_MS = 2_000;
+const PREVIEW_MAX = 300;
+const FIRST_BLOCKS = 16;
+const MAX_BLOCKS = 256;
+/** Paths looked at for file-name matches of an expression, at most. */
+const MAX_PATHS = 50_000;
+
+/** A matcher of one line: the [start, end) code-unit ranges of its matches, in order. */
+type LineMatcher = (line: string) => Array<[number, number]>;
+
+function literalMatcher(text: string, caseSensitive: boolean): LineMatcher {
+  const re = new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), caseSensitive ? 'g' : 'gi');
+  return (line) => {
+    const out: Array<[number, number]> = [];
+    re.lastIndex = 0;
+    for (let m = re.exec(line); m; m = re.exec(line)) {
+      out.push([m.index, m.index + m[0].length]);
+      if (out.length >= 20) break;
+    }
+    return out;
+  };
+}
+
+function regexMatcher(re: RE2JS): LineMatcher {
+  return (line) => {
+    const out: Array<[number, number]> = [];
+    const m = re.matcher(line);
+    while (m.find() && out.length < 20) {
+      out.push([m.start(), m.end()]);
+      if (m.end() === m.start() && m.end() >= line.length) break;
+    }
+    return out;
+  };
+}
+
+/** Code points in s[0, i). */
+function cp(s: string, i: number): number {
+  let n = 0;
+  for (let k = 0; k < i; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 0xdc00 || c > 0xdfff) n++;
+  }
+  return n;
+}
+
+/**
+ * A result for one line: the preview (cut around the first match when long), and the matches in it
+ * as 1-based code-point offsets, end exclusive (CONTRACT §14); `column` is the first match's start.
+ */
+function lineResult(repo: SearchRepo, path: string, lineNo: number, text: string, ranges: Array<[number, number]>): CodeSearchResult {
+  let from = 0;
+  let preview = text;
+  if (text.length > PREVIEW_MAX) {
+    from = Math.max(0, Math.min(ranges[0][0] - 100, text.length - PREVIEW_MAX));
+    preview = text.slice(from, from + PREVIEW_MAX);
+  }
+  const matches = ranges
+    .filter(([s]) => s >= from && s < from + preview.length)
+    .map(([s, e]): [number, number] => [cp(preview, s - from) + 1, cp(preview, Math.min(e, from + preview.length) - from) + 1]);
+  return { repo, path, line: lineNo, column: matches[0]?.[0] ?? 1, preview, matches };
+}
+
+interface Compiled {
+  query: SearchQuery;
+  match: LineMatcher | null;
+  plan: Plan;
+  pathOk: (path: string, language: string | null) => boolean;
+}
+
+function compile(q: string): Compiled {
+  const query = parseSearchQuery(q);
+  const include = query.fileInclude.map((f) => compileRegex(f, false, `file:${f}`));
+  const exclude = query.fileExclude.map((f) => compileRegex(f, false, `-file:${f}`));
+  const pathOk = (path: string, language: string | null) =>
+    include.every((re) => re.matcher(path).find()) && !exclude.some((re) => re.matcher(path).find()) && (!query.lang || (language ?? '').toLowerCase() === query.lang);
+  const p = query.pattern;
+  const match = !p ? null : p.kind === 'literal' ? literalMatcher(p.text, query.caseSensitive) : regexMatcher(compileRegex(p.source, query.caseSensitive, `/${p.source}/`));
+  const plan = !p ? { op: 'all' as const } : p.kind === 'literal' ? literalPlan(p.text) : regexPlan(p.source);
+  return { query, match, plan, pathOk };
+}
+
+/**
+ * Searches the repos (the caller has checked they are the account's) for `q`. The repos without
+ * an index are skipped; `repo:` narrows them by name first.
+ */
+export async function codeSearch(m: EntityManager, repos: SearchRepo[], q: string, limit = DEFAULT_SEARCH_LIMIT, deadlineMs = SEARCH_DEADLINE_MS): Promise<CodeSearchAnswer> {
+  const c = compile(q);
+  const deadline = Date.now() + deadlineMs;
+  const repoRe = c.query.repo ? compileRegex(c.query.repo, false, `repo:${c.query.repo}`) : null;
+  const wanted = repos.filter((r) => !repoRe || repoRe.matcher(r.name).find());
+  const gens = (await m.query(`SELECT repo_id, id, commit FROM index_generations WHERE repo_id = ANY($1::uuid[]) AND state = 'active'`, [wanted.map((r) => r.id)])) as Array<{
+    repo_id: string;
+    id: string;
+    commit: string;
+  }>;
+  const byId = new Map(wanted.map((r) => [r.id, r]));
+  const scope = gens.map((g) => ({ repo: byId.get(g.repo_id)!, generation: g.id }));
+  const commits = new Map(gens.map((g) => [g.repo_id, g.commit]));
+  const run = { results: [] as Array<CodeSearchResult & { rank: number }>, files: new Set<string>(), truncated: false, deadline, limit };
+  if (c.query.sym) await symbolResults(m, scope, c, run);
+  if (c.match) {
+    await pathResults(m, scope, c, run);
+    await lineResults(m, scope, c, run);
+  } else if (!c.query.sym) {
+    await pathResults(m, scope, c, run); // file: alone lists the files
+  }
+  const sorted = run.results.sort((a, b) => a.rank - b.rank || cmp(a.repo.name, b.repo.name) || cmp(a.path, b.path) || a.line - b.line);
+  if (sorted.length > limit) run.truncated = true;
+  return {
+    results: sorted.slice(0, limit).map(({ rank: _rank, ...r }) => r),
+    stats: { repos: scope.length, files: run.files.size, truncated: run.truncated },
+    commits,
+  };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+type Scope = Array<{ repo: SearchRepo; generation: string }>;
+interface Run {
+  results: Array<CodeSearchResult & { rank: number }>;
+  files: Set<string>;
+  truncated: boolean;
+  deadline: number;
+  limit: number;
+}
+
+const RANK = { definition: 0, path: 1, line: 2 };
+
+/** sym: definitions whose name contains the text, on lines that match the pattern if there is one. */
+async function symbolResults(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<void> {
+  const like = `%${c.query.sym!.toLowerCase().replace(/[\\%_]/g, (x) => `\\${x}`)}%`;
+  const rows = (await m.query(
+    `SELECT g.repo_id, e.path, e.language, s.line, s.sha
+       FROM unnest($1::uuid[], $2::bigint[]) AS g(repo_id, generation_id)
+       JOIN index_symbols s ON s.repo_id = g.repo_id AND lower(s.name) LIKE $3 ESCAPE '\\'
+       JOIN index_entries e ON e.generation_id = g.generation_id AND e.sha = s.sha AND e.is_text
+      ORDER BY s.repo_id, e.path, s.line LIMIT $4`,
+    [scope.map((s) => s.repo.id), scope.map((s) => s.generation), like, run.limit * 4],
+  )) as Array<{ repo_id: string; path: string; language: string | null; line: number; sha: string }>;
+  if (rows.length >= run.limit * 4) run.truncated = true;
+  const repoOf = new Map(scope.map((s) => [s.repo.id, s.repo]));
+  const kept = rows.filter((r) => c.pathOk(r.path, r.language));
+  // The definitions' lines, read once per blob.
+  const texts = new Map<string, string[]>();
+  for (const r of kept) {
+    const key = `${r.repo_id}:${r.sha}`;
+    if (!texts.has(key)) {
+      const [blob] = (await m.query(`SELECT convert_from(content, 'UTF8') AS text FROM index_blobs WHERE repo_id = $1 AND sha = $2`, [r.repo_id, r.sha])) as Array<{ text: string }>;
+      texts.set(key, (blob?.text ?? '').split('\n'));
+    }
+    let text = texts.get(key)![r.line - 1] ?? '';
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    const symbol = c.query.sym!.toLowerCase();
+    const ranges = c.match ? c.match(text) : (() => {
+      const at = text.toLowerCase().indexOf(symbol);
+      return at >= 0 ? [[at, at + symbol.length] as [number, number]] : [[0, 0] as [number, number]];
+    })();
+    if (ranges.length === 0) continue;
+    run.files.add(`${r.repo_id}:${r.path}`);
+    run.results.push({ ...lineResult(repoOf.get(r.repo_id)!, r.path, Number(r.line), text, ranges), rank: RANK.definition });
+  }
+}
+
+/** Paths that match the pattern (or, with no pattern, every path the file: filters keep). */
+async function pathResults(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<void> {
+  const p = c.query.pattern;
+  const literal = p?.kind === 'literal' ? p.text : null;
+  const rows = (await m.query(
+    `SELECT g.repo_id, e.path, e.language
+       FROM unnest($1::uuid[], $2::bigint[]) AS g(repo_id, generation_id)
+       JOIN index_entries e ON e.generation_id = g.generation_id AND e.type = 'file'
+      WHERE $3::text IS NULL OR strpos(lower(e.path), lower($3)) > 0
+      LIMIT $4`,
+    [scope.map((s) => s.repo.id), scope.map((s) => s.generation), literal, MAX_PATHS],
+  )) as Array<{ repo_id: string; path: string; language: string | null }>;
+  if (rows.length >= MAX_PATHS) run.truncated = true;
+  const repoOf = new Map(scope.map((s) => [s.repo.id, s.repo]));
+  for (const r of rows) {
+    if (!c.pathOk(r.path, r.language)) continue;
+    const repo = repoOf.get(r.repo_id)!;
+    if (!c.match) {
+      run.results.push({ repo, path: r.path, line: 0, column: 0, preview: r.path, matches: [], rank: RANK.path });
+    } else {
+      const ranges = c.match(r.path);
+      if (ranges.length === 0) continue;
+      run.results.push({ ...lineResult(repo, r.path, 0, r.path, ranges), column: 0, rank: RANK.path });
+    }
+    if (run.results.length > run.limit * 3) break;
+  }
+}
+
+interface Block {
+  repo_id: string;
+  sha: string;
+  start: number;
+  length: number;
+  tail: number;
+  line: number;
+  line_start: number | null;
+}
+
+/** Candidate blocks of every repo in scope, in one statement: (segment, ordinal) per block the plan admits. */
+async function candidates(m: EntityManager, scope: Scope, plan: Plan): Promise<Array<{ segment: string; ordinal: number }>> {
+  const keys = [...planKeys(plan)];
+  const rows = (await m.query(
+    `SELECT s.id AS segment_id, w.k AS key, substring(x.postings FROM coalesce(x.ends[x.pos - 1], 0) + 1 FOR x.ends[x.pos] - coalesce(x.ends[x.pos - 1], 0)) AS list
+       FROM index_segments s CROSS JOIN unnest($2::int[]) AS w(k)
+       CROSS JOIN LATERAL (SELECT postings, ends, array_position(keys, w.k) AS pos FROM index_postings
+                            WHERE segment_id = s.id AND bucket = ((w.k::bigint * ${FIB_HASH}) & 4294967295) >> (32 - s.bucket_bits) OFFSET 0) x
+      WHERE s.repo_id = ANY($1::uuid[]) AND x.pos IS NOT NULL`,
+    [scope.map((s) => s.repo.id), keys],
+  )) as Array<{ segment_id: string; key: number; list: Buffer }>;
+  const bySegment = new Map<string, Map<number, number[]>>();
+  for (const r of rows) {
+    if (!bySegment.has(r.segment_id)) bySegment.set(r.segment_id, new Map());
+    bySegment.get(r.segment_id)!.set(r.key, decodeList(r.list, 0, r.list.length));
+  }
+  const out: Array<{ segment: string; ordinal: number }> = [];
+  for (const [segment, lists] of bySegment) {
+    const found = evaluate(plan, (k) => lists.get(k) ?? []);
+    for (const ordinal of found ?? []) out.push({ segment, ordinal });
+  }
+  return out;
+}
+
+/** Lines that match: through the index when the plan asks for anything, else by reading files in order, within the deadline. */
+async function lineResults(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<void> {
+  if (c.plan.op === 'all') return scanFiles(m, scope, c, run);
+  const found = await candidates(m, scope, c.plan);
+  const genOf = new Map(scope.map((s) => [s.repo.id, s.generation]));
+  const repoOf = new Map(scope.map((s) => [s.repo.id, s.repo]));
+  const seen = new Set<string>();
+  let batch = FIRST_BLOCKS;
+  for (let next = 0; next < found.length; next += batch, batch = Math.min(batch * 2, MAX_BLOCKS)) {
+    if (Date.now() > run.deadline) return void (run.truncated = true);
+    if (run.results.filter((r) => r.rank === RANK.line).length >= run.limit) return void (run.truncated = true);
+    const slice = found.slice(next, next + batch);
+    // The blocks and their blobs' paths first: file:, -file: and lang: drop blocks before their text is read.
+    const blocks = (await m.query(
+      `SELECT b.repo_id, b.sha, b.start, b.length, b.tail, b.line, b.line_start
+         FROM unnest($1::bigint[], $2::int[]) AS c(s, o)
+         CROSS JOIN LATERAL (SELECT repo_id, sha, start, length, tail, line, line_start FROM index_blocks WHERE segment_id = c.s AND ordinal = c.o OFFSET 0) b`,
+      [slice.map((x) => x.segment), slice.map((x) => x.ordinal)],
+    )) as Block[];
+    const shas = [...new Set(blocks.map((b) => `${b.repo_id}:${b.sha}`))];
+    const paths = (await m.query(
+      `SELECT k.repo_id, e.sha, e.path, e.language FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS k(repo_id, sha, generation_id)
+         JOIN index_entries e ON e.generation_id = k.generation_id AND e.sha = k.sha AND e.is_text`,
+      [shas.map((s) => s.split(':')[0]), shas.map((s) => s.split(':')[1]), shas.map((s) => genOf.get(s.split(':')[0]))],
+    )) as Array<{ repo_id: string; sha: string; path: string; language: string | null }>;
+    const pathsOf = new Map<string, string[]>();
+    for (const p of paths) if (c.pathOk(p.path, p.language)) pathsOf.set(`${p.repo_id}:${p.sha}`, [...(pathsOf.get(`${p.repo_id}:${p.sha}`) ?? []), p.path]);
+    const kept = blocks.filter((b) => pathsOf.has(`${b.repo_id}:${b.sha}`));
+    if (kept.length === 0) continue;
+    const texts = (await m.query(
+      `SELECT c.i, convert_from(substring(b.content FROM c.start + 1 FOR c.len), 'UTF8') AS text
+         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[]) WITH ORDINALITY AS c(repo_id, sha, start, len, i)
+         CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = c.repo_id AND sha = c.sha OFFSET 0) b`,
+      [kept.map((b) => b.repo_id), kept.map((b) => b.sha), kept.map((b) => b.line_start ?? b.start), kept.map((b) => b.start + b.length + b.tail - (b.line_start ?? b.start))],
+    )) as Array<{ i: string; text: string }>;
+    for (const t of texts) {
+      const b = kept[Number(t.i) - 1];
+      const key = `${b.repo_id}:${b.sha}`;
+      for (const path of pathsOf.get(key)!) run.files.add(`${b.repo_id}:${path}`);
+      // Lines that start in the block (a cut line is read from its start), each once.
+      const end = t.text.length - unitsInLastBytes(t.text, b.tail);
+      let lineNo = b.line;
+      for (let at = 0; at < end; lineNo++) {
+        let stop = t.text.indexOf('\n', at);
+        if (stop < 0) stop = t.text.length;
+        let text = t.text.slice(at, stop);
+        if (text.endsWith('\r')) text = text.slice(0, -1);
+        at = stop + 1;
+        const id = `${key}:${lineNo}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const ranges = c.match!(text);
+        if (ranges.length === 0) continue;
+        for (const path of pathsOf.get(key)!) run.results.push({ ...lineResult(repoOf.get(b.repo_id)!, path, lineNo, text, ranges), rank: RANK.line });
+      }
+    }
+  }
+}
+
+/** No trigram to go by (a one-character literal, an expression without a literal): files in order, until the deadline. */
+async function scanFiles(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<void> {
+  for (const { repo, generation } of scope) {
+    let after = '';
+    for (;;) {
+      if (Date.now() > run.deadline || run.results.filter((r) => r.rank === RANK.line).length >= run.limit) return void (run.truncated = true);
+      const page = (await m.query(
+        `SELECT e.path, e.language, convert_from(b.content, 'UTF8') AS text FROM index_entries e
+           JOIN index_blobs b ON b.repo_id = $1 AND b.sha = e.sha
+          WHERE e.generation_id = $2 AND e.is_text AND e.path > $3 ORDER BY e.path LIMIT 64`,
+        [repo.id, generation, after],
+      )) as Array<{ path: string; language: string | null; text: string }>;
+      if (page.length === 0) break;
+      after = page[page.length - 1].path;
+      for (const f of page) {
+        if (!c.pathOk(f.path, f.language)) continue;
+        run.files.add(`${repo.id}:${f.path}`);
+        const lines = f.text.split('\n');
+        for (let i = 0; i < lines.length; i++) {
+          const text = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
+          const ranges = c.match!(text);
+          if (ranges.length > 0) run.results.push({ ...lineResult(repo, f.path, i + 1, text, ranges), rank: RANK.line });
+        }
+      }
+    }
+  }
+}
