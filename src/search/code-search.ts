@@ -121,7 +121,14 @@ function compile(q: string): Compiled {
  * Searches the repos (the caller has checked they are the account's) for `q`. The repos without
  * an index are skipped; `repo:` narrows them by name first.
  */
-export async function codeSearch(m: EntityManager, repos: SearchRepo[], q: string, limit = DEFAULT_SEARCH_LIMIT, deadlineMs = SEARCH_DEADLINE_MS): Promise<CodeSearchAnswer> {
+export async function codeSearch(
+  m: EntityManager,
+  repos: SearchRepo[],
+  q: string,
+  limit = DEFAULT_SEARCH_LIMIT,
+  deadlineMs = SEARCH_DEADLINE_MS,
+  opts: { linesOnly?: boolean } = {},
+): Promise<CodeSearchAnswer> {
   const c = compile(q);
   const deadline = Date.now() + deadlineMs;
   const repoRe = c.query.repo ? compileRegex(c.query.repo, false, `repo:${c.query.repo}`) : null;
@@ -137,7 +144,7 @@ export async function codeSearch(m: EntityManager, repos: SearchRepo[], q: strin
   const run = { results: [] as Array<CodeSearchResult & { rank: number }>, files: new Set<string>(), truncated: false, deadline, limit };
   if (c.query.sym) await symbolResults(m, scope, c, run);
   if (c.match) {
-    await pathResults(m, scope, c, run);
+    if (!opts.linesOnly) await pathResults(m, scope, c, run);
     await lineResults(m, scope, c, run);
   } else if (!c.query.sym) {
     await pathResults(m, scope, c, run); // file: alone lists the files
@@ -310,11 +317,19 @@ async function lineResults(m: EntityManager, scope: Scope, c: Compiled, run: Run
         if (stop < 0) stop = t.text.length;
         let text = t.text.slice(at, stop);
         if (text.endsWith('\r')) text = text.slice(0, -1);
+        const lineAt = at;
         at = stop + 1;
         const id = `${key}:${lineNo}`;
         if (seen.has(id)) continue;
+        let ranges = c.match!(text);
+        if (stop >= t.text.length && b.tail > 0) {
+          // A line that goes on past what was read: only matches starting in this block count here
+          // (one starting in its overlap belongs to the next block, which reads the line again from
+          // its start); without one, a later block decides. With one, it is the line's first.
+          ranges = ranges.filter(([from]) => lineAt + from < end);
+          if (ranges.length === 0) continue;
+        }
         seen.add(id);
-        const ranges = c.match!(text);
         if (ranges.length === 0) continue;
         for (const path of pathsOf.get(key)!) run.results.push({ ...lineResult(repoOf.get(b.repo_id)!, path, lineNo, text, ranges), rank: RANK.line });
       }

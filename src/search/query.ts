@@ -77,6 +77,7 @@ export function parseSearchQuery(q: string): SearchQuery {
   if (typeof q !== 'string' || q.trim() === '') throw new InvalidSearchQuery('q must not be empty.');
   if (q.length > MAX_QUERY_LENGTH) throw new InvalidSearchQuery(`q must be at most ${MAX_QUERY_LENGTH} characters.`);
   if (q.includes('\0')) throw new InvalidSearchQuery('q must not contain NUL characters.');
+  if (/[\r\n]/.test(q)) throw new InvalidSearchQuery('q must be one line: matches are found within a line.');
   const query: SearchQuery = { pattern: null, caseSensitive: false, fileInclude: [], fileExclude: [], lang: null, repo: null, sym: null };
   const rest: Word[] = [];
   for (const w of words(q)) {

@@ -469,10 +469,16 @@ describe('search over blocks', () => {
     await indexCommit(ds, { repoId, gitDir: origin.clone({ bare: true }), commit });
   });
 
+  /** The column of a match within its preview (CONTRACT §14), from its column in the line. */
+  const previewColumn = (content: string, m: { line: number; column: number; preview: string }) => {
+    const lineText = content.split('\n')[m.line - 1].replace(/\r$/, '');
+    return m.column - [...lineText.slice(0, lineText.indexOf(m.preview))].length;
+  };
+
   /** Every match, by a scan of every file. */
   const scan = (q: string) =>
     Object.entries(files)
-      .flatMap(([p, content]) => findLineMatches(content, q, 1e9).map((m) => `${p}:${m.line}:${m.column}:${m.preview}`))
+      .flatMap(([p, content]) => findLineMatches(content, q, 1e9).map((m) => `${p}:${m.line}:${previewColumn(content, m)}:${m.preview}`))
       .sort();
 
   async function check(q: string) {
@@ -496,7 +502,8 @@ describe('search over blocks', () => {
         at += Buffer.from(content, 'utf8').subarray(b.start, b.start + b.length).toString('utf8').length;
         for (const [before, after] of [[1, 1], [2, 3], [30, 30], [5, 55]]) {
           const q = content.slice(Math.max(0, at - before), at + after);
-          if (q.length >= 2 && !/^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/.test(q)) await check(q);
+          // Within a line: a query that spans lines is refused (CONTRACT §14 finds lines).
+          if (q.length >= 2 && !/^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/.test(q) && !/[\r\n]/.test(q)) await check(q);
         }
       }
     }
@@ -506,7 +513,9 @@ describe('search over blocks', () => {
     // "needleLong," is only on the long first line (six times, in several of its blocks): a query
     // that src/big.ts also matches would reach the limit in whatever order the blocks come.
     const r = await searchCode(ds, repoId, 'needlelong,', 200);
-    expect(r!.results.map((x) => [x.path, x.line, x.column])).toEqual([['gen/long.js', 1, files['gen/long.js'].indexOf('needleLong') + 1]]);
+    const [first] = findLineMatches(files['gen/long.js'], 'needlelong,', 1);
+    expect(first.column).toBe(files['gen/long.js'].indexOf('needleLong') + 1);
+    expect(r!.results.map((x) => [x.path, x.line, x.column, x.preview])).toEqual([['gen/long.js', 1, previewColumn(files['gen/long.js'], first), first.preview]]);
   });
 });
 

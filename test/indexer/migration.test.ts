@@ -93,7 +93,7 @@ describe('migration SearchBlocks1764300000300', () => {
     const ds = latest;
     expect(await readFile(ds, repoId, 'src/big.ts')).toMatchObject({ content: FILES['src/big.ts'] });
     expect((await searchCode(ds, repoId, 'NEEDLE AT', 10))!.results).toEqual([
-      { path: 'docs/long.txt', line: 1, column: 30_002, preview: expect.stringContaining('needle at the end') },
+      { path: 'docs/long.txt', line: 1, column: 284, preview: expect.stringContaining('needle at the end') }, // within the preview: its last 300 characters (CONTRACT §14)
     ]);
     expect((await searchCode(ds, repoId, 'needle =', 10))!.results).toEqual([{ path: 'src/a.ts', line: 1, column: 14, preview: 'export const Needle = 1;' }]);
     expect((await searchCode(ds, repoId, 'ärger 1999', 200))!.results).toEqual([
