@@ -88,14 +88,14 @@ export async function coverRepos(deps: WorkspaceHookDeps, accountId: string, wor
           .andWhere('r.webhook_uuid IS NOT NULL')
           .orderBy('r.created_at').limit(50).getMany()
       : repos.createQueryBuilder('r')
-          .where('r.account_id = :accountId AND lower(r.synced_from) = lower(:ws) AND r.deleted_at IS NULL', { accountId, ws: row.workspace })
+          .where('r.account_id = :accountId AND lower(r.synced_from) = lower(:ws) AND r.source = :bb AND r.deleted_at IS NULL', { accountId, ws: row.workspace, bb: 'bitbucket' })
           .andWhere(`r.webhook_status = 'none'`)
           .orderBy('r.created_at').limit(50).getMany();
   const count = async (): Promise<number> => {
     const [{ n }]: Array<{ n: number }> = await deps.ds.query(
       row.webhookScope === 'workspace'
         ? `SELECT count(*)::int AS n FROM repos WHERE account_id = $1 AND lower(bitbucket_workspace) = lower($2) AND source = 'bitbucket' AND deleted_at IS NULL AND webhook_uuid IS NOT NULL`
-        : `SELECT count(*)::int AS n FROM repos WHERE account_id = $1 AND lower(synced_from) = lower($2) AND deleted_at IS NULL AND webhook_status = 'none'`,
+        : `SELECT count(*)::int AS n FROM repos WHERE account_id = $1 AND lower(synced_from) = lower($2) AND source = 'bitbucket' AND deleted_at IS NULL AND webhook_status = 'none'`,
       [accountId, row.workspace],
     );
     return n;
