@@ -144,6 +144,7 @@ export interface FileView {
   content: string;
 }
 
+/** A result of the per-repo search as it was before CONTRACT §14 (lines only): src/indexer's searchCode gives it. */
 export interface SearchResultView {
   path: string;
   line: number;
@@ -151,10 +152,42 @@ export interface SearchResultView {
   preview: string;
 }
 
-/** GET /v1/repos/{id}/search */
+/** searchCode's answer (src/indexer); GET /v1/repos/{id}/search answers RepoCodeSearchView. */
 export interface SearchView {
   commit: string;
   results: SearchResultView[];
+}
+
+/** One result of the code search (CONTRACT §14). */
+export interface CodeSearchResultView {
+  repo: { id: string; name: string };
+  path: string;
+  /** 1-based; 0 for a match in the file's path (then `preview` is the path). */
+  line: number;
+  /** The first match's start (1-based, in code points within `preview`); 0 with `line` 0. */
+  column: number;
+  preview: string;
+  /** [start, end) of each match: 1-based offsets in code points within `preview`, end exclusive. */
+  matches: Array<[number, number]>;
+}
+
+export interface CodeSearchStatsView {
+  /** Repos and files searched after the index narrowed them. */
+  repos: number;
+  files: number;
+  /** Results may be missing: the limit or the deadline was hit. */
+  truncated: boolean;
+}
+
+/** GET /v1/search (every repo of the account) */
+export interface CodeSearchView {
+  results: CodeSearchResultView[];
+  stats: CodeSearchStatsView;
+}
+
+/** GET /v1/repos/{id}/search (CONTRACT §7, §14) */
+export interface RepoCodeSearchView extends CodeSearchView {
+  commit: string;
 }
 
 export interface SymbolView {

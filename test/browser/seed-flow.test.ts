@@ -162,7 +162,7 @@ it('shows the repo move pending → indexing (n of m files) → ready without a 
   await page.getByRole('dialog', { name: 'Add repo' }).waitFor({ state: 'detached' });
 });
 
-it('browses the repo in the navigator: tree, file with line numbers, literal search, symbol search', async () => {
+it('browses the repo in the navigator: tree, file with line numbers, code search, symbol search', async () => {
   await row().getByRole('link', { name: `Open ${API_REPO} in the navigator` }).click();
   await page.getByRole('heading', { name: API_REPO }).waitFor();
   await page.getByRole('button', { name: 'src/' }).click();
@@ -175,7 +175,7 @@ it('browses the repo in the navigator: tree, file with line numbers, literal sea
 
   await page.getByLabel('Search code').fill('NOT FOUND');
   await page.getByLabel('Search code').press('Enter');
-  await page.getByRole('heading', { name: "1 match for “NOT FOUND”" }).waitFor();
+  await page.getByRole('heading', { name: "1 result for “NOT FOUND”" }).waitFor();
   const marks = await page.locator('.results mark').allTextContents();
   expect(marks.length).toBeGreaterThan(0);
   expect(marks.every((m) => m.toLowerCase() === 'not found')).toBe(true);

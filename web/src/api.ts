@@ -1,9 +1,9 @@
-// The API client: the routes of CONTRACT §4–§7 and §13 with the shapes the server builds its answers
+// The API client: the routes of CONTRACT §4–§7, §13 and §14 with the shapes the server builds its answers
 // with (src/shapes.ts), the user's token as a bearer, and every failure as an ApiError
 // carrying the contract's {code, message}.
 import type {
-  AddRepoRequest, BitbucketStatusView, ErrorBody, FileView, InstallView, MeView, PickerView, RepoEnvelope, RepoList,
-  SearchView, SymbolsView, SyncWorkspaceRequest, TreeView, WorkspaceList, WorkspaceView,
+  AddRepoRequest, BitbucketStatusView, CodeSearchView, ErrorBody, FileView, InstallView, MeView, PickerView, RepoCodeSearchView,
+  RepoEnvelope, RepoList, SymbolsView, SyncWorkspaceRequest, TreeView, WorkspaceList, WorkspaceView,
 } from '../../src/shapes';
 import { session } from './session';
 
@@ -65,7 +65,10 @@ export const api = {
   deleteRepo: (id: string) => call<void>('DELETE', repoPath(id)),
   tree: (id: string, path: string) => call<TreeView>('GET', repoPath(id, `/tree?${qs({ path })}`)),
   file: (id: string, path: string) => call<FileView>('GET', repoPath(id, `/file?${qs({ path })}`)),
-  search: (id: string, q: string) => call<SearchView>('GET', repoPath(id, `/search?${qs({ q, limit: 50 })}`)),
+  /** One repo's code search (CONTRACT §14's query language). */
+  search: (id: string, q: string) => call<RepoCodeSearchView>('GET', repoPath(id, `/search?${qs({ q, limit: 50 })}`)),
+  /** The code search over every repo of the account. */
+  searchAll: (q: string) => call<CodeSearchView>('GET', `/v1/search?${qs({ q, limit: 100 })}`),
   symbols: (id: string, q: string) => call<SymbolsView>('GET', repoPath(id, `/symbols?${qs({ q, limit: 50 })}`)),
 };
 

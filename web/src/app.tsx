@@ -88,7 +88,7 @@ export function App() {
             </button>
           </div>
         </header>
-        {repoId ? <Navigator repoId={repoId} params={params} /> : <ReposPage me={me} tab={params.get('tab') === 'bitbucket' ? 'bitbucket' : 'repos'} />}
+        {repoId ? <Navigator repoId={repoId} params={params} /> : <ReposPage me={me} tab={params.get('tab') === 'bitbucket' ? 'bitbucket' : 'repos'} q={params.get('q') ?? ''} />}
       </>
     );
   }

@@ -1,15 +1,17 @@
 // The navigator of one repo's last indexed commit (CONTRACT §7): the tree, a file with line
-// numbers, literal search with the match highlighted in each preview, and symbol search. Search
-// results and symbols open the file at their line.
+// numbers, code search in the query language of §14 (results by file, the matches marked from the
+// server's offsets), and symbol search. Results and symbols open the file at their line (a
+// file-name match at its top); the line is scrolled to, marked and given the focus.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { FileView, RepoView, SearchView, SymbolsView, TreeEntryView } from '../../src/shapes';
+import type { FileView, RepoCodeSearchView, RepoView, SymbolsView, TreeEntryView } from '../../src/shapes';
+import { CodeSearchResults, searchError, SyntaxHint } from './code-search';
 import { FieldError } from './field-error';
 import { api, ApiError } from './api';
 import { usePoll } from './poll';
 import { onLinkClick, reposUrl } from './route';
 
-type Results = { kind: 'search'; q: string; view: SearchView } | { kind: 'symbols'; q: string; view: SymbolsView };
+type Results = { kind: 'search'; q: string; view: RepoCodeSearchView } | { kind: 'symbols'; q: string; view: SymbolsView };
 
 export function Navigator(props: { repoId: string; params: URLSearchParams }) {
   const { repoId, params } = props;
@@ -62,7 +64,10 @@ export function Navigator(props: { repoId: string; params: URLSearchParams }) {
               id="code-search"
               label="Search code"
               button="Search"
-              hint="Literal text, any case"
+              hint="Text or /regex/, with filters"
+              maxLength={1000}
+              syntax={<SyntaxHint id="code-search-syntax" />}
+              describeError={searchError}
               onSearch={async (q) => setResults({ kind: 'search', q, view: await api.search(repoId, q) })}
             />
             <SearchForm id="symbol-search" label="Find symbol" button="Find" hint="Start of a name" onSearch={async (q) => setResults({ kind: 'symbols', q, view: await api.symbols(repoId, q) })} />
@@ -86,7 +91,17 @@ export function Navigator(props: { repoId: string; params: URLSearchParams }) {
   );
 }
 
-function SearchForm(props: { id: string; label: string; button: string; hint: string; onSearch: (q: string) => Promise<void> }) {
+function SearchForm(props: {
+  id: string;
+  label: string;
+  button: string;
+  hint: string;
+  maxLength?: number;
+  /** The query language's hint under the box (its id is `${id}-syntax`). */
+  syntax?: ComponentChildren;
+  describeError?: (err: ApiError) => string;
+  onSearch: (q: string) => Promise<void>;
+}) {
   const [q, setQ] = useState('');
   const [error, setError] = useState<string | null>(null);
   return (
@@ -98,14 +113,26 @@ function SearchForm(props: { id: string; label: string; button: string; hint: st
         e.preventDefault();
         if (!q.trim()) return;
         setError(null);
-        await props.onSearch(q).catch((err: Error) => setError(err.message));
+        await props.onSearch(q).catch((err: ApiError) => setError(props.describeError?.(err) ?? err.message));
       }}
     >
       <label for={props.id}>{props.label}</label>
       <div class="inline">
-        <input id={props.id} type="search" value={q} placeholder={props.hint} autocomplete="off" spellcheck={false} onInput={(e) => setQ(e.currentTarget.value)} />
+        <input
+          id={props.id}
+          type="search"
+          value={q}
+          placeholder={props.hint}
+          maxLength={props.maxLength}
+          autocomplete="off"
+          spellcheck={false}
+          aria-describedby={props.syntax ? `${props.id}-syntax` : undefined}
+          aria-invalid={error ? true : undefined}
+          onInput={(e) => setQ(e.currentTarget.value)}
+        />
         <button type="submit">{props.button}</button>
       </div>
+      {props.syntax}
       <FieldError error={error} />
     </form>
   );
@@ -157,7 +184,11 @@ function FilePane(props: { repoId: string; path: string; line: number | null }) 
       setError(err.code === 'not_found' ? `${props.path} is not a text file of this index (binary, too large, or gone).` : err.message),
     );
   }, [props.repoId, props.path]);
-  useEffect(() => target.current?.scrollIntoView({ block: 'center' }), [file, props.line]);
+  // The line asked for: in the middle of the view, marked, and focused (a keyboard user goes on from there).
+  useEffect(() => {
+    target.current?.scrollIntoView({ block: 'center' });
+    target.current?.focus({ preventScroll: true });
+  }, [file, props.line]);
   if (error) return <p class="field-error">{error}</p>;
   if (!file) return <p class="sub">Loading {props.path}…</p>;
   const lines = file.content.split('\n');
@@ -169,7 +200,14 @@ function FilePane(props: { repoId: string; path: string; line: number | null }) 
       </h2>
       <ol class="code">
         {lines.map((text, i) => (
-          <li key={i} id={`L${i + 1}`} ref={props.line === i + 1 ? target : undefined} class={props.line === i + 1 ? 'target' : undefined}>
+          <li
+            key={i}
+            id={`L${i + 1}`}
+            ref={props.line === i + 1 ? target : undefined}
+            class={props.line === i + 1 ? 'target' : undefined}
+            tabIndex={props.line === i + 1 ? -1 : undefined}
+            aria-current={props.line === i + 1 ? 'location' : undefined}
+          >
             <span class="ln" aria-hidden="true">
               {i + 1}
             </span>
@@ -183,32 +221,23 @@ function FilePane(props: { repoId: string; path: string; line: number | null }) 
 
 function ResultList(props: { results: Results; fileUrl: (p: string, l?: number) => string; onOpen: () => void }) {
   const { results: r, fileUrl } = props;
-  const items: Array<{ key: string; path: string; line: number; body: ComponentChildren }> =
-    r.kind === 'search'
-      ? r.view.results.map((m) => ({ key: `${m.path}:${m.line}`, path: m.path, line: m.line, body: <Highlighted text={m.preview} q={r.q} /> }))
-      : r.view.symbols.map((s) => ({
-          key: `${s.path}:${s.line}:${s.name}`,
-          path: s.path,
-          line: s.line,
-          body: (
-            <>
-              <span class="badge">{s.kind}</span> <Highlighted text={s.name} q={r.q} />
-            </>
-          ),
-        }));
+  if (r.kind === 'search') return <CodeSearchResults q={r.q} results={r.view.results} stats={r.view.stats} allRepos={false} onOpen={props.onOpen} />;
+  const items = r.view.symbols;
   return (
     <div class="results">
       <h2 aria-live="polite">
-        {items.length === 0 ? 'No' : items.length} {r.kind === 'search' ? (items.length === 1 ? 'match' : 'matches') : items.length === 1 ? 'symbol' : 'symbols'} for “{r.q}”
+        {items.length === 0 ? 'No' : items.length} {items.length === 1 ? 'symbol' : 'symbols'} for “{r.q}”
       </h2>
       <ul>
-        {items.map((it) => (
-          <li key={it.key}>
-            <a href={fileUrl(it.path, it.line)} onClick={(e) => (onLinkClick(e, fileUrl(it.path, it.line)), e.defaultPrevented && props.onOpen())}>
+        {items.map((s) => (
+          <li key={`${s.path}:${s.line}:${s.name}`}>
+            <a href={fileUrl(s.path, s.line)} onClick={(e) => (onLinkClick(e, fileUrl(s.path, s.line)), e.defaultPrevented && props.onOpen())}>
               <span class="result-where">
-                {it.path}:{it.line}
+                {s.path}:{s.line}
               </span>
-              <span class="result-body">{it.body}</span>
+              <span class="result-body">
+                <span class="badge">{s.kind}</span> <Prefixed text={s.name} prefix={r.q} />
+              </span>
             </a>
           </li>
         ))}
@@ -217,10 +246,14 @@ function ResultList(props: { results: Results; fileUrl: (p: string, l?: number) 
   );
 }
 
-/** The text with every case-insensitive occurrence of q in <mark>. */
-function Highlighted(props: { text: string; q: string }) {
-  const q = props.q.trim();
-  if (!q) return <code>{props.text}</code>;
-  const parts = props.text.split(new RegExp(`(${q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})`, 'giu'));
-  return <code>{parts.map((part, i) => (i % 2 === 1 ? <mark key={i}>{part}</mark> : part))}</code>;
+/** A symbol's name with the prefix it was found by (any case) in <mark>. */
+function Prefixed(props: { text: string; prefix: string }) {
+  const n = props.prefix.trim().length;
+  const found = n > 0 && props.text.slice(0, n).toLowerCase() === props.prefix.trim().toLowerCase();
+  return (
+    <code>
+      {found ? <mark>{props.text.slice(0, n)}</mark> : null}
+      {found ? props.text.slice(n) : props.text}
+    </code>
+  );
 }

@@ -1,11 +1,13 @@
-// The Repos page: the connection's banners, then two tabs — Repos (the list and the Add-repo
-// dialog) and Bitbucket (the connection and the synced workspaces). The lists poll every second
+// The Repos page: the connection's banners, then two tabs — Repos (the code search over every
+// repo, the list and the Add-repo dialog; a search's results take the list's place) and Bitbucket
+// (the connection and the synced workspaces). The lists poll every second
 // while a repo is moving or a workspace is syncing.
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { BitbucketStatusView, MeView, RepoView, WorkspaceView } from '../../src/shapes';
 import { api } from './api';
 import { AddRepoDialog } from './add-repo-dialog';
 import { BitbucketPanel, ConnectionBanners } from './bitbucket';
+import { AllReposSearch } from './code-search';
 import { usePoll } from './poll';
 import { RepoList } from './repo-list';
 import { navigate, reposUrl } from './route';
@@ -18,7 +20,7 @@ type Tab = 'repos' | 'bitbucket';
 /** After an action the server may take a moment to move the repo: poll fast for this long anyway. */
 const WATCH_AFTER_ACTION_MS = 20_000;
 
-export function ReposPage(props: { me: MeView | null; tab: Tab }) {
+export function ReposPage(props: { me: MeView | null; tab: Tab; q: string }) {
   const [status, setStatus] = useState<BitbucketStatusView | null>(null);
   const [repos, setRepos] = useState<RepoView[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -86,17 +88,22 @@ export function ReposPage(props: { me: MeView | null; tab: Tab }) {
                 Add repo
               </button>
             </div>
-            {loadError && (
-              <p class="banner banner-error" role="alert">
-                {loadError}
-              </p>
-            )}
-            {repos === null ? (
-              <p>Loading your repos…</p>
-            ) : repos.length === 0 ? (
-              <p class="empty">No repos yet. Add one from Bitbucket, or paste a git URL.</p>
-            ) : (
-              <RepoList repos={repos} status={status} onChanged={upsert} onRemoved={(id) => setRepos((list) => list?.filter((r) => r.id !== id) ?? null)} />
+            <AllReposSearch q={props.q} />
+            {!props.q && (
+              <>
+                {loadError && (
+                  <p class="banner banner-error" role="alert">
+                    {loadError}
+                  </p>
+                )}
+                {repos === null ? (
+                  <p>Loading your repos…</p>
+                ) : repos.length === 0 ? (
+                  <p class="empty">No repos yet. Add one from Bitbucket, or paste a git URL.</p>
+                ) : (
+                  <RepoList repos={repos} status={status} onChanged={upsert} onRemoved={(id) => setRepos((list) => list?.filter((r) => r.id !== id) ?? null)} />
+                )}
+              </>
             )}
           </>
         ) : (
