@@ -10,6 +10,7 @@ import type { EntityManager } from 'typeorm';
 import { RE2JS } from 're2js';
 import { unitsInLastBytes } from '../indexer/blocks';
 import { decodeList, FIB_HASH } from '../indexer/postings';
+import type { CodeSearchResultView, CodeSearchView } from '../shapes';
 import { compileRegex, parseSearchQuery, type SearchQuery } from './query';
 import { evaluate, literalPlan, planKeys, regexPlan, type Plan } from './trigram-plan';
 
@@ -18,18 +19,9 @@ export interface SearchRepo {
   name: string;
 }
 
-export interface CodeSearchResult {
-  repo: SearchRepo;
-  path: string;
-  line: number;
-  column: number;
-  preview: string;
-  matches: Array<[number, number]>;
-}
+export type CodeSearchResult = CodeSearchResultView;
 
-export interface CodeSearchAnswer {
-  results: CodeSearchResult[];
-  stats: { repos: number; files: number; truncated: boolean };
+export interface CodeSearchAnswer extends CodeSearchView {
   /** The active generation's commit of each repo searched. */
   commits: Map<string, string>;
 }

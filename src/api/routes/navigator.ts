@@ -5,6 +5,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { findSymbols, IndexNotFoundError, InvalidPathError, InvalidQueryError, listTree, normalizeRepoPath, readFile } from '../../indexer';
 import { codeSearch } from '../../search/code-search';
+import type { RepoCodeSearchView } from '../../shapes';
 import { findLiveRepo } from '../../repos/repo-store';
 import { requireUser, sessionOf } from '../auth';
 import { parseQuery } from '../body';
@@ -76,7 +77,7 @@ export function navigatorRoutes(deps: AppDeps): Router {
         deps.ds.transaction('REPEATABLE READ', async (m) => {
           const found = await codeSearch(m, [{ id: repo.id, name: repo.name }], q.q, q.limit);
           const commit = found.commits.get(repo.id);
-          return commit ? { commit, results: found.results, stats: found.stats } : null;
+          return commit ? ({ commit, results: found.results, stats: found.stats } satisfies RepoCodeSearchView) : null;
         }),
       ),
     );

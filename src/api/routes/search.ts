@@ -6,6 +6,7 @@ import { codeSearch } from '../../search/code-search';
 import { requireUser, sessionOf } from '../auth';
 import { parseQuery } from '../body';
 import type { AppDeps } from '../deps';
+import type { CodeSearchView } from '../../shapes';
 import { searchQuery } from './navigator';
 
 export function searchRoutes(deps: AppDeps): Router {
@@ -17,7 +18,7 @@ export function searchRoutes(deps: AppDeps): Router {
     // Only the account's repos are ever in scope: the search reads no index but theirs.
     const repos = (await listLiveRepos(deps.ds, accountId)).map((r) => ({ id: r.id, name: r.name }));
     const found = await deps.searches.run(accountId, () => deps.ds.transaction('REPEATABLE READ', (m) => codeSearch(m, repos, q.q, q.limit)));
-    ctx.body = { results: found.results, stats: found.stats };
+    ctx.body = { results: found.results, stats: found.stats } satisfies CodeSearchView;
   });
   return router;
 }
