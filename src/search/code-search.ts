@@ -12,7 +12,7 @@ import { unitsInLastBytes } from '../indexer/blocks';
 import { decodeList, FIB_HASH } from '../indexer/postings';
 import type { CodeSearchResultView, CodeSearchView } from '../shapes';
 import { compileRegex, parseSearchQuery, type SearchQuery } from './query';
-import { evaluate, literalPlan, planKeys, regexPlan, type Plan } from './trigram-plan';
+import { evaluate, linePrefilter, literalPlan, planKeys, regexPlan, type Plan } from './trigram-plan';
 
 export interface SearchRepo {
   id: string;
@@ -51,9 +51,10 @@ function literalMatcher(text: string, caseSensitive: boolean): LineMatcher {
   };
 }
 
-function regexMatcher(re: RE2JS): LineMatcher {
+function regexMatcher(re: RE2JS, prefilter: ((line: string) => boolean) | null): LineMatcher {
   return (line) => {
     const out: Array<[number, number]> = [];
+    if (prefilter && !prefilter(line)) return out; // most candidate lines lack the expression's literals: no RE2 run
     const m = re.matcher(line);
     while (m.find() && out.length < 20) {
       out.push([m.start(), m.end()]);
@@ -104,7 +105,11 @@ function compile(q: string): Compiled {
   const pathOk = (path: string, language: string | null) =>
     include.every((re) => re.matcher(path).find()) && !exclude.some((re) => re.matcher(path).find()) && (!query.lang || (language ?? '').toLowerCase() === query.lang);
   const p = query.pattern;
-  const match = !p ? null : p.kind === 'literal' ? literalMatcher(p.text, query.caseSensitive) : regexMatcher(compileRegex(p.source, query.caseSensitive, `/${p.source}/`));
+  const match = !p
+    ? null
+    : p.kind === 'literal'
+      ? literalMatcher(p.text, query.caseSensitive)
+      : regexMatcher(compileRegex(p.source, query.caseSensitive, `/${p.source}/`), linePrefilter(p.source));
   const plan = !p ? { op: 'all' as const } : p.kind === 'literal' ? literalPlan(p.text) : regexPlan(p.source);
   return { query, match, plan, pathOk };
 }
@@ -344,6 +349,7 @@ async function scanFiles(m: EntityManager, scope: Scope, c: Compiled, run: Run):
       if (page.length === 0) break;
       after = page[page.length - 1].path;
       for (const f of page) {
+        if (Date.now() > run.deadline) return void (run.truncated = true);
         if (!c.pathOk(f.path, f.language)) continue;
         run.files.add(`${repo.id}:${f.path}`);
         const lines = f.text.split('\n');

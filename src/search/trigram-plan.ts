@@ -61,10 +61,14 @@ function intersectSorted(lists: number[][]): number[] {
 
 // ---------------------------------------------------------------- the expression, as far as it matters
 
-/** Exact strings a node matches (small sets only), or what its matches must contain. */
+/**
+ * Exact strings a node matches (small sets only), or what its matches must contain: `plan` for
+ * the index, and `musts` for a line — each a set of strings of which the line holds one.
+ */
 interface Info {
   exact: Set<string> | null;
   plan: Plan;
+  musts?: Array<Set<string>>;
 }
 
 const MAX_EXACT = 64;
@@ -76,12 +80,20 @@ function planOf(info: Info): Plan {
   return info.exact ? or([...info.exact].map(literalPlan)) : info.plan;
 }
 
+function mustsOf(info: Info): Array<Set<string>> {
+  return info.exact ? [info.exact] : (info.musts ?? []);
+}
+
 function concat(items: Info[]): Info {
   // Runs of exact neighbours multiply out (`ab(c|d)e` → abce, abde); a run ends at an unknown.
   const plans: Plan[] = [];
+  const musts: Array<Set<string>> = [];
   let run: Set<string> | null = new Set(['']);
   const flush = () => {
-    if (run) plans.push(planOf({ exact: run, plan: ALL }));
+    if (run) {
+      plans.push(planOf({ exact: run, plan: ALL }));
+      musts.push(run);
+    }
     run = new Set(['']);
   };
   let allExact = true;
@@ -95,11 +107,14 @@ function concat(items: Info[]): Info {
     allExact = false;
     flush();
     if (item.exact) run = new Set(item.exact);
-    else plans.push(item.plan);
+    else {
+      plans.push(item.plan);
+      musts.push(...(item.musts ?? []));
+    }
   }
   if (allExact) return { exact: run, plan: ALL };
   flush();
-  return { exact: null, plan: and(plans) };
+  return { exact: null, plan: and(plans), musts };
 }
 
 function alternate(items: Info[]): Info {
@@ -152,12 +167,12 @@ class RegexReader {
         this.i++;
         min = c === '+' ? 1 : 0;
         if (c === '?' && info.exact && info.exact.size < MAX_EXACT) info = { exact: new Set([...info.exact, '']), plan: ALL };
-        else info = min === 1 ? { exact: null, plan: planOf(info) } : c === '?' ? info : anything;
+        else info = min === 1 ? { exact: null, plan: planOf(info), musts: mustsOf(info) } : c === '?' ? info : anything;
       } else if (c === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.i))) {
         const m = /^\{(\d+)(,\d*)?\}/.exec(this.src.slice(this.i))!;
         this.i += m[0].length;
         min = Number(m[1]);
-        info = min >= 1 ? { exact: null, plan: planOf(info) } : anything;
+        info = min >= 1 ? { exact: null, plan: planOf(info), musts: mustsOf(info) } : anything;
       } else {
         return info;
       }
@@ -268,4 +283,25 @@ class RegexReader {
 /** What every match of the (valid RE2) expression must contain. */
 export function regexPlan(source: string): Plan {
   return planOf(new RegexReader(source).read());
+}
+
+/**
+ * A cheap test a line must pass before the expression runs on it: for each set of strings every
+ * match contains one of, the line (ASCII case-folded) holds one. Only plain ASCII strings are
+ * used (Unicode case folding has more pairs than toLowerCase); null when there is nothing to test.
+ */
+export function linePrefilter(source: string): ((line: string) => boolean) | null {
+  const info = new RegexReader(source).read();
+  const usable = mustsOf(info)
+    .map((set) => [...set].map(asciiLower))
+    .filter((strings) => strings.length > 0 && strings.every((x) => x.length > 0 && /^[\x20-\x7e]+$/.test(x)));
+  if (usable.length === 0) return null;
+  return (line) => {
+    const folded = asciiLower(line);
+    return usable.every((strings) => strings.some((x) => folded.includes(x)));
+  };
+}
+
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RE2JS } from 're2js';
 import { queryKeys } from '../../src/indexer/blocks';
-import { evaluate, literalPlan, regexPlan, type Plan } from '../../src/search/trigram-plan';
+import { evaluate, linePrefilter, literalPlan, regexPlan, type Plan } from '../../src/search/trigram-plan';
 
 const lines = fs
   .readFileSync(path.resolve(__dirname, '../../node_modules/typescript/lib/lib.dom.d.ts'), 'utf8')
@@ -31,8 +31,11 @@ const EXPRESSIONS = [
 it.each(EXPRESSIONS)('never rules out a line that /%s/i matches', (source) => {
   const re = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
   const plan = regexPlan(source);
+  const prefilter = linePrefilter(source) ?? (() => true);
   const missed = lines.filter((line) => re.matcher(line).find() && !admits(plan, line));
   expect(missed).toEqual([]);
+  // The line prefilter, too, lets every matching line through.
+  expect(lines.filter((line) => re.matcher(line).find() && !prefilter(line))).toEqual([]);
 });
 
 it('rules out most lines when the expression holds a literal of three characters or more', () => {
@@ -41,6 +44,12 @@ it('rules out most lines when the expression holds a literal of three characters
     const admitted = lines.filter((line) => admits(plan, line)).length;
     expect(admitted / lines.length).toBeLessThan(0.2);
   }
+});
+
+it('the line prefilter skips most lines for an expression with a literal', () => {
+  const prefilter = linePrefilter('HTML[A-Z]\\w+Element')!;
+  expect(lines.filter(prefilter).length / lines.length).toBeLessThan(0.2);
+  expect(linePrefilter('.*')).toBeNull();
 });
 
 it('a literal plan is all of its trigrams; a short one asks nothing', () => {
