@@ -254,14 +254,24 @@ async function candidates(m: EntityManager, scope: Scope, plan: Plan): Promise<A
       WHERE s.repo_id = ANY($1::uuid[]) AND x.pos IS NOT NULL`,
     [scope.map((s) => s.repo.id), keys],
   )) as Array<{ segment_id: string; key: number; list: Buffer }>;
-  const bySegment = new Map<string, Map<number, number[]>>();
+  const bySegment = new Map<string, Map<number, Buffer>>();
   for (const r of rows) {
     if (!bySegment.has(r.segment_id)) bySegment.set(r.segment_id, new Map());
-    bySegment.get(r.segment_id)!.set(r.key, decodeList(r.list, 0, r.list.length));
+    bySegment.get(r.segment_id)!.set(r.key, r.list);
   }
   const out: Array<{ segment: string; ordinal: number }> = [];
-  for (const [segment, lists] of bySegment) {
-    const found = evaluate(plan, (k) => lists.get(k) ?? []);
+  for (const [segment, encoded] of bySegment) {
+    // Lists are decoded when the plan needs them, smallest (in bytes) first.
+    const decoded = new Map<number, number[]>();
+    const list = (k: number) => {
+      if (!decoded.has(k)) {
+        const buf = encoded.get(k);
+        decoded.set(k, buf ? decodeList(buf, 0, buf.length) : []);
+      }
+      return decoded.get(k)!;
+    };
+    const size = (p: Plan): number => (p.op === 'key' ? (encoded.get(p.key)?.length ?? 0) : p.op === 'all' ? Infinity : Math.max(...p.of.map(size)));
+    const found = evaluate(plan, list, size);
     for (const ordinal of found ?? []) out.push({ segment, ordinal });
   }
   return out;

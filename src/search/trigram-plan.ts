@@ -23,11 +23,23 @@ export function or(of: Plan[]): Plan {
   return flat.length === 1 ? flat[0] : { op: 'or', of: flat };
 }
 
-/** What a literal's matches contain: all of its trigrams (a 2-character literal: one of its 129). */
+/**
+ * Trigrams of a long literal looked up, at most: spread over it (the first, the last, and evenly
+ * between), they rule out about as much as all of them, for a fraction of the lookups (one per
+ * trigram and segment of every repo in scope).
+ */
+const MAX_LITERAL_KEYS = 6;
+
+function spread<T>(items: T[], max: number): T[] {
+  if (items.length <= max) return items;
+  return Array.from({ length: max }, (_, i) => items[Math.round((i * (items.length - 1)) / (max - 1))]);
+}
+
+/** What a literal's matches contain: its trigrams (a sample of a long one's; a 2-character literal: one of its 129). */
 export function literalPlan(text: string): Plan {
   const keys = queryKeys(text);
   if (!keys) return ALL;
-  const all = keys.all.map((key): Plan => ({ op: 'key', key }));
+  const all = spread(keys.all, MAX_LITERAL_KEYS).map((key): Plan => ({ op: 'key', key }));
   if (keys.any) all.push(or(keys.any.map((key): Plan => ({ op: 'key', key }))));
   return and(all);
 }
@@ -39,14 +51,26 @@ export function planKeys(plan: Plan, into = new Set<number>()): Set<number> {
   return into;
 }
 
-/** The plan over one segment: `lists` gives each key's ascending block ordinals; null = every block. */
-export function evaluate(plan: Plan, lists: (key: number) => number[]): number[] | null {
+/**
+ * The plan over one segment: `lists` gives each key's ascending block ordinals (decoded when first
+ * asked for), `size` a cheap estimate of a list's length; null = every block. An AND looks at its
+ * smallest parts first and stops at the first empty intersection, so a rare literal decodes little.
+ */
+export function evaluate(plan: Plan, lists: (key: number) => number[], size: (plan: Plan) => number = () => 0): number[] | null {
   if (plan.op === 'all') return null;
   if (plan.op === 'key') return lists(plan.key);
-  const parts = plan.of.map((p) => evaluate(p, lists));
-  if (plan.op === 'or') return parts.some((p) => p === null) ? null : unionSorted(parts as number[][]);
-  const known = parts.filter((p): p is number[] => p !== null);
-  return known.length === 0 ? null : intersectSorted(known);
+  if (plan.op === 'or') {
+    const parts = plan.of.map((p) => evaluate(p, lists, size));
+    return parts.some((p) => p === null) ? null : unionSorted(parts as number[][]);
+  }
+  let acc: number[] | null = null;
+  for (const part of [...plan.of].sort((a, b) => size(a) - size(b))) {
+    const found = evaluate(part, lists, size);
+    if (found === null) continue;
+    acc = acc === null ? found : intersectSorted([acc, found]);
+    if (acc.length === 0) return acc;
+  }
+  return acc;
 }
 
 function unionSorted(lists: number[][]): number[] {
