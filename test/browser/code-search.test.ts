@@ -10,7 +10,7 @@
 import type { Locator, Page } from 'playwright-core';
 import { DEMO } from '../fakes/bitbucket/seed';
 import { connect, startFakeAndService, type FakeBitbucket } from '../support/bitbucket';
-import { browserState, errorsOf, openBrowser, tabTo, unnamedControls, type BrowserSession, type ConsoleEntry } from '../support/browser';
+import { expectCleanPages, openBrowser, tabTo, unnamedControls, type BrowserSession, type ConsoleEntry } from '../support/browser';
 import { isReadyAt, waitForRepo } from '../support/repos';
 import { createAccount, type TestService } from '../support/service';
 
@@ -76,13 +76,7 @@ beforeEach(() => {
 /** After every step: no console error on our pages, every control named, only the API token kept. */
 afterEach(async () => {
   if (!b || !svc) return; // the set-up failed: its error is the one to read
-  expect(errorsOf(b.console.slice(consoleFrom), svc.url).filter((e) => !expectedConsole(e))).toEqual([]);
-  const state = await browserState(page);
-  if (!state.url.startsWith(svc.url)) return;
-  expect(await unnamedControls(page)).toEqual([]);
-  expect(state.localStorage).toEqual({});
-  expect(state.cookie).toBe('');
-  for (const [k, v] of Object.entries(state.sessionStorage)) expect([k, v]).toEqual(['lettuce.apiToken', token]);
+  await expectCleanPages(b, svc.url, [[page, token]], consoleFrom, expectedConsole);
 });
 
 const box = () => page.getByLabel('Search code in every repo', { exact: true });

@@ -11,7 +11,7 @@
 import type { Page } from 'playwright-core';
 import { DEMO } from '../fakes/bitbucket/seed';
 import { connect, startFakeAndService, type FakeBitbucket } from '../support/bitbucket';
-import { browserState, errorsOf, openBrowser, recorded, recordTexts, tabTo, unnamedControls, type BrowserSession, type ConsoleEntry } from '../support/browser';
+import { expectCleanPages, openBrowser, recorded, recordTexts, tabTo, unnamedControls, type BrowserSession, type ConsoleEntry } from '../support/browser';
 import { ADMIN_TOKEN, createAccount, type TestService } from '../support/service';
 
 jest.setTimeout(120_000);
@@ -67,15 +67,7 @@ beforeEach(() => {
 /** After every step: no console error on our pages, every control named, only the API token kept. */
 afterEach(async () => {
   if (!b || !svc) return; // the set-up failed: its error is the one to read
-  expect(errorsOf(b.console.slice(consoleFrom), svc.url).filter((e) => !expectedConsole(e))).toEqual([]);
-  for (const [p, token] of [[page, owner], ...(memberPage ? [[memberPage, member]] : [])] as Array<[Page, string]>) {
-    const state = await browserState(p);
-    if (!state.url.startsWith(svc.url)) continue;
-    expect(await unnamedControls(p)).toEqual([]);
-    expect(state.localStorage).toEqual({});
-    expect(state.cookie).toBe('');
-    for (const [k, v] of Object.entries(state.sessionStorage)) expect([k, v]).toEqual(['lettuce.apiToken', token]);
-  }
+  await expectCleanPages(b, svc.url, [[page, owner], ...(memberPage ? [[memberPage, member]] : [])] as Array<[Page, string]>, consoleFrom, expectedConsole);
 });
 
 async function signIn(p: Page, token: string, role: 'owner' | 'member') {

@@ -187,3 +187,26 @@ export async function unnamedControls(page: Page): Promise<string[]> {
 export function errorsOf(entries: ConsoleEntry[], origin: string): ConsoleEntry[] {
   return entries.filter((e) => (e.type === 'error' || e.type === 'pageerror') && e.url.startsWith(origin));
 }
+
+/**
+ * What every step of a browser test leaves, checked after it: no console error from our pages (but
+ * those the step expected, from `from` on), every control named, and nothing kept but the API token
+ * of the page's user (sessionStorage only: no cookie, no localStorage).
+ */
+export async function expectCleanPages(
+  session: BrowserSession,
+  origin: string,
+  pages: Array<[page: Page, token: string]>,
+  from: number,
+  expected: (e: ConsoleEntry) => boolean,
+): Promise<void> {
+  expect(errorsOf(session.console.slice(from), origin).filter((e) => !expected(e))).toEqual([]);
+  for (const [p, token] of pages) {
+    const state = await browserState(p);
+    if (!state.url.startsWith(origin)) continue;
+    expect(await unnamedControls(p)).toEqual([]);
+    expect(state.localStorage).toEqual({});
+    expect(state.cookie).toBe('');
+    for (const [k, v] of Object.entries(state.sessionStorage)) expect([k, v]).toEqual(['lettuce.apiToken', token]);
+  }
+}
