@@ -313,6 +313,7 @@ async function lineResults(m: EntityManager, scope: Scope, c: Compiled, run: Run
       [kept.map((b) => b.repo_id), kept.map((b) => b.sha), kept.map((b) => b.line_start ?? b.start), kept.map((b) => b.start + b.length + b.tail - (b.line_start ?? b.start))],
     )) as Array<{ i: string; text: string }>;
     for (const t of texts) {
+      if (Date.now() > run.deadline) return void (run.truncated = true);
       const b = kept[Number(t.i) - 1];
       const key = `${b.repo_id}:${b.sha}`;
       for (const path of pathsOf.get(key)!) run.files.add(`${b.repo_id}:${path}`);

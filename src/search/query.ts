@@ -65,6 +65,19 @@ function words(q: string): Word[] {
       i = j + 1;
       continue;
     }
+    // /…/ is one word even with spaces inside: it ends at an unescaped / followed by a space or the end.
+    if (q[i] === '/') {
+      let j = i + 1;
+      for (; j < q.length; j++) {
+        if (q[j] === '\\') j++;
+        else if (q[j] === '/' && (j + 1 === q.length || q[j + 1] === ' ')) break;
+      }
+      if (j < q.length && j > i + 1) {
+        out.push({ word: q.slice(i, j + 1), quoted: false, index: out.length, start: i, end: j + 1 });
+        i = j + 1;
+        continue;
+      }
+    }
     let j = i;
     while (j < q.length && q[j] !== ' ') j++;
     out.push({ word: q.slice(i, j), quoted: false, index: out.length, start: i, end: j });

@@ -67,6 +67,9 @@ it('case:yes, regular expressions, and the filters narrow as asked', async () =>
   expect(exact.body.results.map((r: any) => [r.path, r.line, r.matches])).toEqual([['src/geometry.ts', 8, [[23, 30]]]]);
   const regex = await search(`/v1/search?q=${encodeURIComponent('/fo+\\.bar\\(\\d/')}`);
   expect(regex.body.results.map((r: any) => `${r.repo.name}:${r.path}:${r.line}`).sort()).toEqual(['srch/alpha:src/geometry.ts:8', 'srch/beta:main.go:3', 'srch/beta:tools/greeter.py:3']);
+  // An expression with spaces in it is one expression, filters around it apply.
+  const spaced = await search(`/v1/search?q=${encodeURIComponent('lang:python /return foo\\.bar\\(\\d\\)/')}`);
+  expect(spaced.body.results.map((r: any) => `${r.path}:${r.line}`)).toEqual(['tools/greeter.py:3']);
   const ts = await search(`/v1/search?q=${encodeURIComponent('file:\\.ts$ -file:test foo.bar(')}`);
   expect(ts.body.results.map((r: any) => r.path)).toEqual(['src/geometry.ts']);
   const py = await search(`/v1/search?q=${encodeURIComponent('lang:PYTHON foo.bar(')}`);
