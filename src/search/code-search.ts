@@ -12,7 +12,7 @@ import { unitsInLastBytes } from '../indexer/blocks';
 import { decodeList, FIB_HASH } from '../indexer/postings';
 import type { CodeSearchResultView, CodeSearchView } from '../shapes';
 import { compileRegex, parseSearchQuery, type SearchQuery } from './query';
-import { evaluate, linePrefilter, literalPlan, planKeys, regexPlan, type Plan } from './trigram-plan';
+import { evaluate, linePrefilter, literalPlan, planKeys, regexPlan, requiredLiteral, type Plan } from './trigram-plan';
 
 export interface SearchRepo {
   id: string;
@@ -208,7 +208,8 @@ async function symbolResults(m: EntityManager, scope: Scope, c: Compiled, run: R
 /** Paths that match the pattern (or, with no pattern, every path the file: filters keep). */
 async function pathResults(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<void> {
   const p = c.query.pattern;
-  const literal = p?.kind === 'literal' ? p.text : null;
+  // Paths are narrowed in SQL by a text every match holds: the literal, or an expression's longest required literal.
+  const literal = p?.kind === 'literal' ? p.text : p?.kind === 'regex' ? requiredLiteral(p.source) : null;
   const rows = (await m.query(
     `SELECT g.repo_id, e.path, e.language
        FROM unnest($1::uuid[], $2::bigint[]) AS g(repo_id, generation_id)

@@ -315,15 +315,25 @@ export function regexPlan(source: string): Plan {
  * used (Unicode case folding has more pairs than toLowerCase); null when there is nothing to test.
  */
 export function linePrefilter(source: string): ((line: string) => boolean) | null {
-  const info = new RegexReader(source).read();
-  const usable = mustsOf(info)
-    .map((set) => [...set].map(asciiLower))
-    .filter((strings) => strings.length > 0 && strings.every((x) => x.length > 0 && /^[\x20-\x7e]+$/.test(x)));
+  const usable = requiredStrings(source);
   if (usable.length === 0) return null;
   return (line) => {
     const folded = asciiLower(line);
     return usable.every((strings) => strings.some((x) => folded.includes(x)));
   };
+}
+
+/** Sets of plain ASCII strings (lower-cased) every match holds one of each of. */
+function requiredStrings(source: string): string[][] {
+  return mustsOf(new RegexReader(source).read())
+    .map((set) => [...set].map(asciiLower))
+    .filter((strings) => strings.length > 0 && strings.every((x) => x.length > 0 && /^[\x20-\x7e]+$/.test(x)));
+}
+
+/** The longest plain ASCII string every match contains (lower-cased), if any: a text to narrow by in SQL. */
+export function requiredLiteral(source: string): string | null {
+  const singles = requiredStrings(source).filter((set) => set.length === 1).map(([x]) => x);
+  return singles.sort((a, b) => b.length - a.length)[0] ?? null;
 }
 
 function asciiLower(s: string): string {

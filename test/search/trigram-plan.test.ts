@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RE2JS } from 're2js';
 import { queryKeys } from '../../src/indexer/blocks';
-import { evaluate, linePrefilter, literalPlan, regexPlan, type Plan } from '../../src/search/trigram-plan';
+import { evaluate, linePrefilter, literalPlan, regexPlan, requiredLiteral, type Plan } from '../../src/search/trigram-plan';
 
 const lines = fs
   .readFileSync(path.resolve(__dirname, '../../node_modules/typescript/lib/lib.dom.d.ts'), 'utf8')
@@ -34,8 +34,10 @@ it.each(EXPRESSIONS)('never rules out a line that /%s/i matches', (source) => {
   const prefilter = linePrefilter(source) ?? (() => true);
   const missed = lines.filter((line) => re.matcher(line).find() && !admits(plan, line));
   expect(missed).toEqual([]);
-  // The line prefilter, too, lets every matching line through.
+  // The line prefilter, too, lets every matching line through, and so does the required literal (paths are narrowed by it).
   expect(lines.filter((line) => re.matcher(line).find() && !prefilter(line))).toEqual([]);
+  const literal = requiredLiteral(source);
+  if (literal) expect(lines.filter((line) => re.matcher(line).find() && !line.toLowerCase().includes(literal))).toEqual([]);
 });
 
 it('rules out most lines when the expression holds a literal of three characters or more', () => {
