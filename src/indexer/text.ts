@@ -25,7 +25,8 @@ function codePoints(s: string, from = 0, to = s.length): number {
   return n;
 }
 
-function escapeRegExp(s: string): string {
+/** A literal as a JavaScript regular expression's source. */
+export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -4,6 +4,7 @@
 // happen. Adding the same repo twice returns the first.
 import type { DataSource } from 'typeorm';
 import { BitbucketApiError } from '../bitbucket/errors';
+import type { BitbucketRepository } from '../bitbucket/client';
 import type { BitbucketIntegration } from '../bitbucket/integration';
 import type { Config } from '../config';
 import { Repo } from '../db/entities';
@@ -78,8 +79,7 @@ async function addBitbucketRepo(deps: AddRepoDeps, accountId: string, fullName: 
     }
     throw err;
   }
-  const https = meta.links?.clone?.find((c) => c.name === 'https')?.href;
-  const cloneUrl = https ? stripUserinfo(https) : `${deps.config.bitbucketUrl}/${meta.full_name}.git`;
+  const cloneUrl = bitbucketCloneUrl(deps.config, meta);
   const [ws, repoSlug] = meta.full_name.split('/');
   return insertAndStart(deps, {
     accountId,
@@ -96,8 +96,11 @@ async function addBitbucketRepo(deps: AddRepoDeps, accountId: string, fullName: 
   });
 }
 
-function stripUserinfo(href: string): string {
-  const u = new URL(href);
+/** A Bitbucket repository's HTTPS clone URL, without the user name Bitbucket puts in it. */
+export function bitbucketCloneUrl(config: Pick<Config, 'bitbucketUrl'>, repo: Pick<BitbucketRepository, 'full_name' | 'links'>): string {
+  const https = repo.links?.clone?.find((c) => c.name === 'https')?.href;
+  if (!https) return `${config.bitbucketUrl}/${repo.full_name}.git`;
+  const u = new URL(https);
   u.username = '';
   u.password = '';
   return u.toString();

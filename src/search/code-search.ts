@@ -9,6 +9,7 @@
 import type { EntityManager } from 'typeorm';
 import { RE2JS } from 're2js';
 import { unitsInLastBytes } from '../indexer/blocks';
+import { escapeRegExp } from '../indexer/text';
 import { decodeList, FIB_HASH } from '../indexer/postings';
 import type { CodeSearchResultView, CodeSearchView } from '../shapes';
 import { compileRegex, parseSearchQuery, type SearchQuery } from './query';
@@ -39,7 +40,7 @@ const MAX_PATHS = 50_000;
 type LineMatcher = (line: string) => Array<[number, number]>;
 
 function literalMatcher(text: string, caseSensitive: boolean): LineMatcher {
-  const re = new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), caseSensitive ? 'g' : 'gi');
+  const re = new RegExp(escapeRegExp(text), caseSensitive ? 'g' : 'gi');
   return (line) => {
     const out: Array<[number, number]> = [];
     re.lastIndex = 0;

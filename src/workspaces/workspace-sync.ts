@@ -8,7 +8,7 @@ import { BitbucketApiError } from '../bitbucket/errors';
 import type { BitbucketIntegration } from '../bitbucket/integration';
 import type { BitbucketRepository } from '../bitbucket/client';
 import type { Config } from '../config';
-import { bitbucketSourceKey } from '../repos/add-repo';
+import { bitbucketCloneUrl, bitbucketSourceKey } from '../repos/add-repo';
 import { returning } from '../db/returning';
 import { TypedFailureError } from '../failures';
 import { excluder } from './exclude';
@@ -56,15 +56,6 @@ export async function syncedRow(ds: DataSource, accountId: string, workspace: st
   return r ? { id: r.id, accountId: r.account_id, workspace: r.workspace, exclude: r.exclude, webhookScope: r.webhook_scope, webhookUuid: r.webhook_uuid } : null;
 }
 
-function cloneUrlOf(config: Config, repo: BitbucketRepository): string {
-  const https = repo.links?.clone?.find((c) => c.name === 'https')?.href;
-  if (!https) return `${config.bitbucketUrl}/${repo.full_name}.git`;
-  const u = new URL(https);
-  u.username = '';
-  u.password = '';
-  return u.toString();
-}
-
 /** Lists the workspace and brings the account's repos in line with it; null when it is no longer synced. */
 export async function syncListing(deps: WorkspaceSyncDeps, accountId: string, workspace: string): Promise<ListingResult | null> {
   const row = await syncedRow(deps.ds, accountId, workspace);
@@ -90,7 +81,7 @@ export async function syncListing(deps: WorkspaceSyncDeps, accountId: string, wo
       workspace: ws,
       slug,
       uuid: r.uuid,
-      cloneUrl: cloneUrlOf(deps.config, r),
+      cloneUrl: bitbucketCloneUrl(deps.config, r),
       isPrivate: r.is_private,
       defaultBranch: r.mainbranch?.name ?? null,
       size: typeof r.size === 'number' && Number.isFinite(r.size) && r.size > 0 ? Math.round(r.size) : null,
