@@ -12,6 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
 import { openDatabase } from '../src/db/data-source';
 import { findSymbols, indexCommit, searchCode } from '../src/indexer';
@@ -77,9 +78,14 @@ async function main(): Promise<void> {
     parsePool(); // started before the clock, as a worker process's pool is
     await new Promise((r) => setTimeout(r, 300));
     const before = { node: nodeCpu(), main: mainThreadCpu(), pg: postgresCpu(pgdata), git: childrenCpu() };
+    // The longest the event loop stalls during a build: an indexing activity's heartbeat (every 5 s,
+    // timeout 10 s) must not wait behind it, or Temporal would retry a healthy build.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const tFull = Date.now();
     const full = await indexCommit(ds, { repoId, gitDir: repo, commit: head0 });
     const fullS = (Date.now() - tFull) / 1000;
+    loopDelay.disable();
     const cpu = {
       node: nodeCpu() - before.node,
       main: mainThreadCpu() - before.main,
@@ -99,6 +105,7 @@ async function main(): Promise<void> {
     say(
       `  CPU ${fmt(buildCpu)} s → ${fmt(buildPerCpu, 2)} MB per CPU-second: node ${fmt(cpu.node)} s (main thread ${fmt(cpu.main)}, parse processes and the rest ${fmt(cpu.node - cpu.main)}), PostgreSQL ${fmt(cpu.pg)} s, git ${fmt(cpu.git)} s`,
     );
+    say(`  event loop during the build: longest stall ${fmt(loopDelay.max / 1e6, 0)} ms, p99 ${fmt(loopDelay.percentile(99) / 1e6, 0)} ms (heartbeats every 5 s, heartbeat timeout 10 s)`);
     say(`  storage ${fmt(mb(storage))} MB = ${fmt(storage / full.bytes, 2)}× the text: ${sizes.map((s) => `${s.t.replace('index_', '')} ${fmt(mb(Number(s.bytes)))}`).join(', ')} MB`);
 
     // ── The corpus in memory (git read), for the parser and the profile ─────────────────────────

@@ -51,7 +51,10 @@ export async function repo(input: RepoWorkflowInput): Promise<void> {
   const indexing = proxyActivities<RepoIndexingActivities>({
     taskQueue: indexingQueueFor(workflowInfo().taskQueue),
     startToCloseTimeout: '45 minutes',
-    heartbeatTimeout: '30 seconds',
+    // The activity heartbeats every 5 s and a build stalls its event loop for well under 1 s
+    // (bench:index prints the longest stall): 10 s moves a killed worker's clone to another
+    // worker within ~13 s instead of ~33 s (npm run test:stack prints it).
+    heartbeatTimeout: '10 seconds',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
   });
   const state = new RepoState(input.carried, input.reconcileIntervalMs);
