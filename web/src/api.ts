@@ -37,7 +37,9 @@ async function call<T>(method: string, path: string, body?: unknown, token = ses
   const parsed: unknown = await res.json().catch(() => null);
   if (!res.ok) {
     const error = (parsed as ErrorBody | null)?.error;
-    if (res.status === 401 && token === session.token()) onUnauthorized();
+    // Only a 401 for the token still kept ends the session: not one for a token replaced since, nor
+    // one for a request sent without a token (after a sign-out there is no session to end).
+    if (res.status === 401 && token !== null && token === session.token()) onUnauthorized();
     throw new ApiError(res.status, error?.code ?? 'http_error', error?.message ?? `Lettuce answered HTTP ${res.status}.`);
   }
   return parsed as T;
