@@ -4,7 +4,7 @@
 import type { RequestListener } from 'node:http';
 import Koa from 'koa';
 import type { AppDeps } from './deps';
-import { errorHandler, requestContext } from './middleware';
+import { errorHandler, readsRideOutDatabaseRestarts, requestContext } from './middleware';
 import { adminRoutes } from './routes/admin';
 import { bitbucketRoutes } from './routes/bitbucket';
 import { codecRoutes } from './routes/codec';
@@ -26,7 +26,7 @@ export function createApp(deps: AppDeps): Koa {
   // The web UI's page and assets last (WEB_UI=false: another frontend owns those paths).
   const webUi = deps.config.webUi ? [webUiRoutes(deps)] : [];
   for (const router of [healthRoutes(deps), openApiRoutes(), codecRoutes(deps), adminRoutes(deps), sessionRoutes(deps), workspaceRoutes(deps), bitbucketRoutes(deps), repoRoutes(deps), navigatorRoutes(deps), searchRoutes(deps), adminRepoRoutes(deps), ...webUi]) {
-    app.use(router.routes());
+    app.use(readsRideOutDatabaseRestarts(router.routes()));
     app.use(router.allowedMethods());
   }
   return app;

@@ -2,6 +2,7 @@
 // where the domain's errors become HTTP answers (the error middleware calls httpErrorOf): routes
 // throw what the domain throws.
 import { BitbucketApiError, BitbucketUnavailableError, NeedsReauthError, NotConnectedError } from '../bitbucket/errors';
+import { isDatabaseRestart } from '../db/database-restart';
 import { UrlPolicyError } from '../git/url-policy';
 import { AddRepoError } from '../repos/add-repo';
 import { InvalidSearchQuery } from '../search/query';
@@ -38,5 +39,6 @@ export function httpErrorOf(err: unknown): ApiError | null {
   if (err instanceof AddRepoError) return new ApiError(err.status, err.code, err.message);
   if (err instanceof InvalidSearchQuery) return new ApiError(400, 'invalid_query', err.message);
   if (err instanceof TemporalUnavailableError) return new ApiError(503, 'temporal_unavailable', 'Temporal did not answer; try again.');
+  if (isDatabaseRestart(err)) return new ApiError(503, 'database_unavailable', 'The database is not answering (restarting?); try again in a few seconds.');
   return null;
 }

@@ -3,6 +3,7 @@
 // JSON error shape — a stack trace never reaches a client.
 import crypto from 'node:crypto';
 import type { Middleware } from 'koa';
+import { isDatabaseRestart, RESTART_GRACE_MS } from '../db/database-restart';
 import type { Logger } from '../logger';
 import { redactText, redactUrl } from '../logger';
 import { httpRequestDuration } from '../metrics';
@@ -56,6 +57,28 @@ export function errorHandler(): Middleware {
       // closes, since past the drain bounds the rest is still arriving and is no next request.
       if (apiError.status === 413) ctx.set('Connection', 'close');
       ctx.body = { error: { code: apiError.code, message: apiError.message } };
+    }
+  };
+}
+
+/**
+ * A GET or HEAD whose statement a database restart cut off runs again, with back-off, for up to
+ * RESTART_GRACE_MS (database-restart.ts): reads have no effect to repeat. Only the route that
+ * answered is run again: an error from further down the chain (`next`) is not this router's.
+ */
+export function readsRideOutDatabaseRestarts<S, C>(routes: Middleware<S, C>): Middleware<S, C> {
+  return async (ctx, next) => {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return routes(ctx, next);
+    const deadline = Date.now() + RESTART_GRACE_MS;
+    for (let wait = 200; ; wait = Math.min(wait * 2, 2_000)) {
+      let passedOn = false;
+      try {
+        return await routes(ctx, () => ((passedOn = true), next()));
+      } catch (err) {
+        // The route threw before answering (a body set would have been its answer), so nothing to undo.
+        if (passedOn || !isDatabaseRestart(err) || Date.now() + wait > deadline) throw err;
+        await new Promise((r) => setTimeout(r, wait));
+      }
     }
   };
 }

@@ -1,6 +1,7 @@
 // The TypeORM data source. Schema changes only through migrations (never `synchronize`).
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
+import { restartTolerantPg } from './database-restart';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
@@ -11,6 +12,7 @@ const MIGRATION_LOCK_ID = 7_204_511;
 export function createDataSource(databaseUrl: string, options: { poolSize?: number } = {}): DataSource {
   return new DataSource({
     type: 'postgres',
+    driver: restartTolerantPg, // a PostgreSQL restart is waited out, not failed (database-restart.ts)
     url: databaseUrl,
     entities: ENTITIES,
     migrations: MIGRATIONS,
