@@ -644,7 +644,7 @@ describe('.dockerignore', () => {
     }, false);
 
   it('keeps local state, dependencies, build output and secrets out of the build context', () => {
-    for (const p of ['node_modules', 'node_modules/koa/package.json', 'dist', 'dist/workflow-bundle.js', '.lettuce', '.tools', '.git', 'coverage', '.env', 'test/unit/compose.test.ts', 'test/support/global-setup.ts', 'test-output/browser/seed-flow/01-sign-in.png']) {
+    for (const p of ['node_modules', 'node_modules/koa/package.json', 'dist', 'dist/workflow-bundle.js', '.lettuce', '.stack', '.stack/volumes/postgres-data/PG_VERSION', '.tools', '.git', 'coverage', '.env', 'test/unit/compose.test.ts', 'test/support/global-setup.ts', 'test-output/browser/seed-flow/01-sign-in.png']) {
       expect({ [p]: excluded(p) }).toEqual({ [p]: true });
     }
   });
