@@ -29,6 +29,7 @@ runDevCommand('the stack', async (shutdown) => {
   say('');
   say('The compose stack is running as processes.');
   say(`  API:       ${stack.apiUrl}`);
+  say(`  Admin token: ${stack.adminTokenSource.startsWith('/') ? `in ${stack.adminTokenSource}` : `from ${stack.adminTokenSource} (the environment or .env)`}`);
   say(`  Processes: ${stack.pids().map((p) => `${p.name} (${p.pid})`).join(', ')}`);
   say(`  Logs:      ${path.join(stackDir, 'logs')}`);
   say('Press Ctrl-C to stop (volumes stay in the stack folder, as with docker compose down).');

@@ -51,7 +51,8 @@ export class Stack {
   private env: Env = {};
   private appIds: { uid: number; gid: number } | null = null;
   apiUrl = '';
-  adminToken = '';
+  /** Where the admin token comes from, for the summary a person reads. */
+  adminTokenSource = 'CODEWAZE_ADMIN_TOKEN';
 
   private constructor(readonly opts: StackOptions) {
     this.binDir = path.join(opts.stackDir, 'bin');
@@ -72,8 +73,9 @@ export class Stack {
   private async up(): Promise<void> {
     const { root, stackDir, say } = this.opts;
     fs.mkdirSync(this.logDir, { recursive: true });
-    // The app's uid 1000 reaches its volume under here (a `mktemp -d` folder is 0700).
-    fs.chmodSync(stackDir, 0o755);
+    // The app's uid 1000 must pass through here to its volume (a `mktemp -d` folder is 0700): let others traverse, not read.
+    const mode = fs.statSync(stackDir).mode & 0o777;
+    if (process.getuid?.() === 0 && (mode & 0o001) === 0) fs.chmodSync(stackDir, mode | 0o011);
     this.env = { ...this.opts.env };
     // Compose would refuse to start without them (`:?`); a stack on one machine generates them once.
     for (const [name, file, generate] of [
@@ -83,6 +85,7 @@ export class Stack {
       if (this.env[name] || readDotEnvHas(root, name)) continue;
       const secret = ensureDevSecret(stackDir, file, generate);
       this.env[name] = secret.value;
+      if (name === 'CODEWAZE_ADMIN_TOKEN') this.adminTokenSource = secret.file;
       say(`  ${name} is not set: using the one generated in ${secret.file}`);
     }
     const compose = loadComposeFile(path.join(root, 'docker-compose.yml'), { env: this.env, profiles: this.opts.profiles, scale: this.opts.scale });
@@ -106,7 +109,6 @@ export class Stack {
     for (const running of this.services.values()) await this.waitHealthy(running);
     const api = this.services.get('api');
     if (api) this.apiUrl = `http://${LOOPBACK}:${api.replicas[0].spec.env.PORT}`;
-    this.adminToken = this.env.CODEWAZE_ADMIN_TOKEN ?? readDotEnv(path.join(root, '.env')).CODEWAZE_ADMIN_TOKEN ?? '';
   }
 
   /** The Dockerfile's build stage: `npm run build`, then the two files it checks (not `npm prune`: this clone keeps its dev dependencies). */

@@ -1,14 +1,15 @@
 // `npm run test:stack`: docker-compose.yml's topology as processes (src/stack) — the Temporal server
 // 1.30.1 built from its Go module on PostgreSQL, both one-shot set-up jobs, the migration job, the
 // API and three workers as uid 1000 — driven as users and operators drive production: the seed
-// flow against the fake Bitbucket, a worker killed mid-clone, every worker stopped in turn under a
+// flow against the fake Bitbucket, a worker killed mid-index, every worker stopped in turn under a
 // push load, Temporal and PostgreSQL restarted mid-run, the one-shot jobs run a second time, and the
 // Temporal UI published on another origin.
 import { DEMO } from '../fakes/bitbucket/seed';
 import { connect } from '../support/bitbucket';
 import { isReadyAt } from '../support/repos';
 import { ADMIN_TOKEN, createAccount } from '../support/service';
-import { UI_ORIGIN, startStackUnderTest, waitForRepoThroughRestarts, type StackUnderTest } from './stack-under-test';
+import { manyFiles, waitForRepoThroughOutage } from '../faults/support/harness';
+import { UI_ORIGIN, startStackUnderTest, type StackUnderTest } from './stack-under-test';
 
 jest.setTimeout(10 * 60_000);
 
@@ -58,7 +59,7 @@ function pushLoad(repos: string[], everyMs: number) {
 }
 
 async function allAtHeads(heads: Record<string, string>, timeoutMs: number) {
-  for (const [full, head] of Object.entries(heads)) await waitForRepoThroughRestarts(t.api, token, ids[full], isReadyAt(head), timeoutMs);
+  for (const [full, head] of Object.entries(heads)) await waitForRepoThroughOutage(t.api, token, ids[full], isReadyAt(head), timeoutMs);
 }
 
 it('runs every service of the compose file, mapping only host names, paths and images', () => {
@@ -78,11 +79,11 @@ it('the seed flow: connect Bitbucket, pick a repo, one webhook, indexed, re-inde
   const added = await t.api.request('POST', '/v1/repos', { token, body: { bitbucket: DEMO.repos.api } });
   expect(added.status).toBe(202);
   ids[DEMO.repos.api] = added.body.repo.id;
-  await waitForRepoThroughRestarts(t.api, token, ids[DEMO.repos.api], isReadyAt(await t.fake.headOf(workspace, 'api')), 180_000);
+  await waitForRepoThroughOutage(t.api, token, ids[DEMO.repos.api], isReadyAt(await t.fake.headOf(workspace, 'api')), 180_000);
   expect(t.fake.hooksOf(workspace, 'api').filter((h) => h.url.endsWith(accountId))).toHaveLength(1);
 
   const head = await push(DEMO.repos.api, 1);
-  await waitForRepoThroughRestarts(t.api, token, ids[DEMO.repos.api], isReadyAt(head), 120_000);
+  await waitForRepoThroughOutage(t.api, token, ids[DEMO.repos.api], isReadyAt(head), 120_000);
   const found = await t.api.request('GET', `/v1/repos/${ids[DEMO.repos.api]}/search?q=marker1x`, { token });
   expect(found.status).toBe(200);
   expect(JSON.stringify(found.body)).toContain('pushes/1.txt');
@@ -106,33 +107,34 @@ it("links the Temporal UI at its published origin, and its codec server answers 
   expect(Buffer.from(decoded.body.payloads[0].data, 'base64').toString()).toContain(ids[DEMO.repos.api]);
 });
 
-it('a worker killed (kill -9) mid-clone: another worker finishes the repo, with one webhook', async () => {
-  t.fake.injectFault({ method: 'POST', path: /worker-py\.git\/git-upload-pack$/, hang: true, times: 1 });
-  const added = await t.api.request('POST', '/v1/repos', { token, body: { bitbucket: DEMO.repos.worker } });
+it('a worker killed (kill -9) mid-index: another worker finishes the repo, complete, with one webhook', async () => {
+  const FILES = 8_000;
+  await t.fake.addRepo({ workspace, slug: 'big', files: manyFiles(FILES), owner: DEMO.user });
+  const added = await t.api.request('POST', '/v1/repos', { token, body: { bitbucket: `${workspace}/big` } });
   expect(added.status).toBe(202);
-  const id = (ids[DEMO.repos.worker] = added.body.repo.id);
+  const id = (ids[`${workspace}/big`] = added.body.repo.id);
   const handle = t.temporal.workflow.getHandle(`repo:${id}`);
-  let identity = '';
-  for (const deadline = Date.now() + 60_000; !identity && Date.now() < deadline; await sleep(200)) {
-    if (t.fake.stats().faultsServed === 0) continue;
-    identity = (await handle.describe()).raw.pendingActivities?.find((a) => a.lastWorkerIdentity)?.lastWorkerIdentity ?? '';
-  }
+  // Some files indexed, not all: the index is under way on one worker.
+  await waitForRepoThroughOutage(t.api, token, id, (r) => r.progress?.filesDone > 0, 120_000);
+  const identity = (await handle.describe()).raw.pendingActivities?.find((a) => a.lastWorkerIdentity)?.lastWorkerIdentity ?? '';
   const victim = t.stack.replicas('worker').find((p) => identity.startsWith(`${p.pid}@`));
   expect(victim).toBeDefined();
   const killedAt = Date.now();
   victim!.kill('SIGKILL');
-  t.fake.clearFaults();
-  await waitForRepoThroughRestarts(t.api, token, id, isReadyAt(await t.fake.headOf(workspace, 'worker-py')), 180_000);
-  process.stdout.write(`kill -9 of ${victim!.spec.name} mid-clone → ready ${((Date.now() - killedAt) / 1000).toFixed(1)} s later\n`);
-  expect(t.fake.hooksOf(workspace, 'worker-py').filter((h) => h.url.endsWith(accountId))).toHaveLength(1);
-  // The clone that finished ran on another process than the one killed; compose's restart policy brought that one back.
+  await waitForRepoThroughOutage(t.api, token, id, isReadyAt(await t.fake.headOf(workspace, 'big')), 180_000);
+  process.stdout.write(`kill -9 of ${victim!.spec.name} mid-index → ready ${((Date.now() - killedAt) / 1000).toFixed(1)} s later\n`);
+  expect(t.fake.hooksOf(workspace, 'big').filter((h) => h.url.endsWith(accountId))).toHaveLength(1);
+  // Every file indexed: the last one is found.
+  const last = await t.api.request('GET', `/v1/repos/${id}/search?q=needle_0${FILES - 1}`, { token });
+  expect(last.body.results.map((r: { path: string }) => r.path)).toContain(`src/gen/m${Math.floor((FILES - 1) / 100)}/file_0${FILES - 1}.ts`);
+  // The index that finished ran on another process than the one killed; compose's restart policy brought that one back.
   const starts = (await handle.fetchHistory()).events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.identity);
   expect(starts[starts.length - 1]).not.toBe(identity);
   expect(victim!.restarts).toBeGreaterThanOrEqual(1);
 });
 
 it('every worker SIGTERMed in turn under a push load: no push lost', async () => {
-  const repos = [DEMO.repos.api, DEMO.repos.worker];
+  const repos = [DEMO.repos.api, `${workspace}/big`];
   const load = pushLoad(repos, 400);
   for (const worker of t.stack.replicas('worker')) {
     const before = worker.restarts;
@@ -150,7 +152,7 @@ it('every worker SIGTERMed in turn under a push load: no push lost', async () =>
 });
 
 it('Temporal restarted, then PostgreSQL restarted, mid-run: every repo ends at its pushed head', async () => {
-  const repos = [DEMO.repos.api, DEMO.repos.worker];
+  const repos = [DEMO.repos.api, `${workspace}/big`];
   const load = pushLoad(repos, 500);
   await sleep(2_000);
   await t.stack.restart('temporal');
@@ -172,7 +174,7 @@ it('a second `docker compose up`: the one-shot jobs run again and change nothing
   const reindex = await t.api.request('POST', `/v1/repos/${ids[DEMO.repos.api]}/reindex`, { token });
   expect(reindex.status).toBe(202);
   const head = await push(DEMO.repos.api, 99);
-  await waitForRepoThroughRestarts(t.api, token, ids[DEMO.repos.api], isReadyAt(head), 120_000);
+  await waitForRepoThroughOutage(t.api, token, ids[DEMO.repos.api], isReadyAt(head), 120_000);
   const list = await t.api.request('GET', '/v1/repos', { token });
   expect(list.body.repos.map((r: { status: string }) => r.status)).toEqual(['ready', 'ready']);
 });

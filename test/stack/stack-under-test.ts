@@ -79,22 +79,3 @@ export async function startStackUnderTest(opts: { workers: number; env?: Record<
     },
   };
 }
-
-/** A repo's row, tolerating the answers of a restart (connection refused, 503) until `timeoutMs`. */
-export async function waitForRepoThroughRestarts(api: TestService, token: string, id: string, done: (repo: any) => boolean, timeoutMs: number): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const res = await api.request('GET', `/v1/repos/${id}`, { token });
-      if (res.status === 200) {
-        last = res.body.repo;
-        if (done(res.body.repo)) return res.body.repo;
-      } else last = `${res.status} ${JSON.stringify(res.body)}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`repo ${id} never got there; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
