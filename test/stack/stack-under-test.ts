@@ -32,7 +32,9 @@ export async function startStackUnderTest(opts: { workers: number; env?: Record<
   await seedDemo(fake);
   const port = await freePort();
   const said: string[] = [];
+  const ownDir = !opts.stackDir;
   const stackDir = opts.stackDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'lettuce-stack-'));
+  const removeOwnDir = () => ownDir && fs.rmSync(stackDir, { recursive: true, force: true });
   let stack: Stack;
   try {
     stack = await Stack.start({
@@ -54,6 +56,7 @@ export async function startStackUnderTest(opts: { workers: number; env?: Record<
     });
   } catch (err) {
     await fake.close();
+    removeOwnDir();
     throw err;
   }
   fake.setCallbackUrl(`${stack.apiUrl}/v1/integrations/bitbucket/callback`);
@@ -76,6 +79,7 @@ export async function startStackUnderTest(opts: { workers: number; env?: Record<
       await connection.close().catch(() => undefined);
       await stack.stop();
       await fake.close();
+      removeOwnDir();
     },
   };
 }

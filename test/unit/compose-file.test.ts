@@ -79,7 +79,7 @@ describe('docker-compose.yml', () => {
 describe('what the stack maps, and only that', () => {
   const file = loadComposeFile(composeFile, { env: secrets });
   const build = { version: '1.30.1', server: '/x/server', sqlTool: '/x/sql', postgresSchemaDir: '/mod/schema/postgresql/v12' };
-  const mapperFor = (name: string): Mapper => ({ paths: pathsOf(file.services.get(name)!, { projectDir: root, stackDir: '/stack', build }), say: () => {}, said: new Set() });
+  const mapperFor = (name: string): Mapper => ({ paths: pathsOf(file.services.get(name)!, { projectDir: root, stackDir: '/stack', appDir: '/stack/image', build }), say: () => {}, said: new Set() });
 
   it('host names become loopback; every other value stays as written', () => {
     const api = file.services.get('api')!;
@@ -98,8 +98,8 @@ describe('what the stack maps, and only that', () => {
     ]);
   });
 
-  it("maps the images' own files: the app's /app, the admin tools' schema", () => {
-    expect(mapperFor('api').paths).toEqual(expect.arrayContaining([['/app/healthcheck.js', path.join(root, 'deploy/healthcheck.js')], ['/app', root]]));
+  it("maps the images' own files: the app's image folder, the admin tools' schema", () => {
+    expect(mapperFor('api').paths).toEqual(expect.arrayContaining([['/app', '/stack/image']]));
     expect(mapperFor('temporal-admin-tools').paths).toEqual(expect.arrayContaining([['/deploy', path.join(root, 'deploy/temporal')], ['/etc/temporal/schema', '/mod/schema']]));
   });
 });
