@@ -4,7 +4,7 @@
 // picker calls, searches across every repo, repo lists, re-indexes, adds and deletes; a random worker
 // `kill -9`ed every few minutes, Temporal restarted once and PostgreSQL once. At the end every repo
 // must be at its pushed head. Printed: pushes sent / indexed / lost, deliveries Bitbucket gave up on,
-// 5xx on user routes, p50/p95 of each route, the RSS of every process over time with its slope,
+// 5xx on user routes, p50/p95 of each route, the memory (PSS) of every process over time with its slope,
 // PostgreSQL connections, Temporal history lengths. Figures only; it exits 1 if a push was lost.
 import fs from 'node:fs';
 import { Client } from '@temporalio/client';
@@ -65,8 +65,12 @@ class RouteStats {
   }
 }
 
-/** RSS of a process and its descendants (a worker's parse processes), MB. */
-function rssTreeMb(rootPid: number): number {
+/**
+ * Memory of a process and its descendants (a worker's parse processes, PostgreSQL's backends), MB:
+ * the sum of their PSS (each shared page counted once across them, in shares) — summing RSS would
+ * count PostgreSQL's shared buffers once per backend that touched them.
+ */
+function memoryTreeMb(rootPid: number): number {
   const children = new Map<number, number[]>();
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -81,7 +85,7 @@ function rssTreeMb(rootPid: number): number {
   let kb = 0;
   const visit = (pid: number) => {
     try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      kb += Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
     } catch {
       /* gone */
     }
@@ -268,7 +272,7 @@ async function main(): Promise<void> {
         await nap(1_000);
       }
     };
-    // RSS of every process, PostgreSQL's connections, every 15 s.
+    // Memory of every process, PostgreSQL's connections, every 15 s.
     const rss = new Map<string, Array<{ t: number; pid: number; mb: number }>>();
     const connections: Array<[number, number]> = [];
     let pgc: PgClient | null = pg;
@@ -277,7 +281,7 @@ async function main(): Promise<void> {
         const now = Date.now() - loadStart;
         for (const p of t.stack.pids()) {
           if (!rss.has(p.name)) rss.set(p.name, []);
-          rss.get(p.name)!.push({ t: now, pid: p.pid, mb: rssTreeMb(p.pid) });
+          rss.get(p.name)!.push({ t: now, pid: p.pid, mb: memoryTreeMb(p.pid) });
         }
         try {
           if (!pgc) {
@@ -341,15 +345,21 @@ async function main(): Promise<void> {
     say(`5xx on user routes: ${routes.fiveHundreds()}`);
     say('routes (requests, p50, p95, statuses):');
     for (const row of routes.rows()) say(row);
-    say('RSS by process (MB; the last incarnation of each: first → last, max, least-squares slope after its first 10 minutes):');
+    say('memory by process (PSS of the process and its children, MB; the last incarnation of each: first → last, max; least-squares slope over its life after 10 minutes and over its second half):');
     for (const [name, samples] of rss) {
       const lastPid = samples[samples.length - 1].pid;
       const mine = samples.filter((s) => s.pid === lastPid);
-      const settled = mine.filter((s) => s.t - mine[0].t >= 10 * 60_000);
-      const slope = slopePerHour(settled.map((s) => [s.t, s.mb]));
-      const incarnations = new Set(samples.map((s) => s.pid)).size;
+      const life = mine[mine.length - 1].t - mine[0].t;
+      const fmtSlope = (points: typeof mine) => {
+        const slope = slopePerHour(points.map((s) => [s.t, s.mb]));
+        return Number.isNaN(slope) ? 'n/a' : `${slope >= 0 ? '+' : ''}${slope.toFixed(1)} MB/h`;
+      };
+      const settled = life >= 10 * 60_000 ? fmtSlope(mine.filter((s) => s.t - mine[0].t >= 10 * 60_000)) : 'n/a (lived < 10 min)';
+      const secondHalf = fmtSlope(mine.filter((s) => s.t - mine[0].t >= life / 2));
+      // A process restarted (kill -9) has several lives: the most each one reached, oldest first.
+      const lives = [...new Set(samples.map((s) => s.pid))].map((pid) => Math.max(...samples.filter((s) => s.pid === pid).map((s) => s.mb)).toFixed(0));
       say(
-        `  ${name.padEnd(10)} ${mine[0].mb.toFixed(0).padStart(5)} → ${mine[mine.length - 1].mb.toFixed(0).padStart(5)}, max ${Math.max(...mine.map((s) => s.mb)).toFixed(0).padStart(5)}, slope ${Number.isNaN(slope) ? 'n/a (lived < 10 min)' : `${slope >= 0 ? '+' : ''}${slope.toFixed(1)} MB/h`} over ${minutes(mine[mine.length - 1].t - mine[0].t)}${incarnations > 1 ? ` (${incarnations} processes: restarted)` : ''}`,
+        `  ${name.padEnd(10)} ${mine[0].mb.toFixed(0).padStart(5)} → ${mine[mine.length - 1].mb.toFixed(0).padStart(5)}, max ${Math.max(...mine.map((s) => s.mb)).toFixed(0).padStart(5)}, slope ${settled}, second half ${secondHalf}, over ${minutes(life)}${lives.length > 1 ? `; the most of each of its ${lives.length} lives: ${lives.join(', ')}` : ''}`,
       );
     }
     say(`PostgreSQL client connections: min ${Math.min(...connections.map(([, n]) => n))}, max ${Math.max(...connections.map(([, n]) => n))}, last ${connections[connections.length - 1]?.[1]} (max_connections 300)`);
