@@ -108,7 +108,7 @@ it("links the Temporal UI at its published origin, and its codec server answers 
 });
 
 it('a worker killed (kill -9) mid-index: another worker finishes the repo, complete, with one webhook', async () => {
-  const FILES = 8_000;
+  const FILES = 40_000; // an index of several seconds: long enough to be caught under way (8,000 took 1.2 s)
   await t.fake.addRepo({ workspace, slug: 'big', files: manyFiles(FILES), owner: DEMO.user });
   const added = await t.api.request('POST', '/v1/repos', { token, body: { bitbucket: `${workspace}/big` } });
   expect(added.status).toBe(202);
@@ -125,8 +125,9 @@ it('a worker killed (kill -9) mid-index: another worker finishes the repo, compl
   process.stdout.write(`kill -9 of ${victim!.spec.name} mid-index → ready ${((Date.now() - killedAt) / 1000).toFixed(1)} s later\n`);
   expect(t.fake.hooksOf(workspace, 'big').filter((h) => h.url.endsWith(accountId))).toHaveLength(1);
   // Every file indexed: the last one is found.
-  const last = await t.api.request('GET', `/v1/repos/${id}/search?q=needle_0${FILES - 1}`, { token });
-  expect(last.body.results.map((r: { path: string }) => r.path)).toContain(`src/gen/m${Math.floor((FILES - 1) / 100)}/file_0${FILES - 1}.ts`);
+  const n = String(FILES - 1).padStart(5, '0'); // as manyFiles names them
+  const last = await t.api.request('GET', `/v1/repos/${id}/search?q=needle_${n}`, { token });
+  expect(last.body.results.map((r: { path: string }) => r.path)).toContain(`src/gen/m${Math.floor((FILES - 1) / 100)}/file_${n}.ts`);
   // The index that finished ran on another process than the one killed; compose's restart policy brought that one back.
   const starts = (await handle.fetchHistory()).events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.identity);
   expect(starts[starts.length - 1]).not.toBe(identity);
