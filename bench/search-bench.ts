@@ -21,6 +21,7 @@ import { DEFAULT_LIMITS, indexCommit } from '../src/indexer';
 import { closeParsePools, parsePool } from '../src/indexer/parse-pool';
 import { isSkippedPath, SKIPPED_DIRS } from '../src/indexer/paths';
 import { codeSearch, type CodeSearchAnswer, type SearchRepo } from '../src/search/code-search';
+import { filterCacheStats } from '../src/search/filter-cache';
 import { git as gitAsync } from '../test/fakes/bitbucket/git';
 import { importCommit, type ImportedFile } from '../test/support/fast-import';
 import { childrenCpu, nodeCpu, postgresCpu } from './index-corpus';
@@ -322,7 +323,12 @@ function gitGrepArgs(g: NonNullable<BenchQuery['grep']>): string[] {
 
 /** A name for each statement codeSearch runs, and for the JavaScript work after it (until the next one). */
 const STATEMENTS: Array<{ re: RegExp; sql: string; after: string }> = [
-  { re: /FROM index_generations/, sql: 'active generations (SQL)', after: 'scope (JS)' },
+  // The Bloom filters (src/search/filter-cache.ts): read only when not cached yet (the timed runs follow a warm-up run).
+  { re: /path_bloom AS filter/, sql: 'path filters: fetch (SQL)', after: 'path filters: test the plan (JS)' },
+  { re: /trigram_bloom AS filter/, sql: 'segment filters: fetch (SQL)', after: 'segment filters: test the plan (JS)' },
+  { re: /trigram_bloom IS NOT NULL/, sql: 'segments of the scope (SQL)', after: 'segment filters: test the plan (JS)' },
+  // After it, with the path filters cached: the scope, and the plan tested against each generation's path filter.
+  { re: /FROM index_generations/, sql: 'active generations (SQL)', after: 'scope + path filters: test the plan (JS)' },
   { re: /JOIN index_symbols/, sql: 'symbol definitions (SQL)', after: 'symbols: filter (JS)' },
   { re: /FROM index_blobs WHERE repo_id = \$1 AND sha = \$2/, sql: 'symbol lines: read blob (SQL)', after: 'symbol lines: match (JS)' },
   { re: /strpos\(lower\(e\.path\)/, sql: 'file names: paths query (SQL)', after: 'file names: match (JS)' },
@@ -339,10 +345,20 @@ interface Timed {
   /** Milliseconds per phase of this search. */
   phases: Map<string, number>;
   statements: number;
+  /** Segments of the scope, and those the candidates statement read posting lists from (their filter admits the plan). */
+  segments: { total: number; read: number };
+  /** Generations of the scope, and those whose file names were read. */
+  generations: { total: number; read: number };
+  /** Candidate blocks read (their rows, then their text when file:/lang: keep them). */
+  blocks: number;
 }
 
-async function timedSearch(ds: DataSource, repos: SearchRepo[], q: string): Promise<Timed> {
+async function timedSearch(ds: DataSource, repos: SearchRepo[], q: string, filters = true): Promise<Timed> {
   const events: Array<{ label: string; after: string; start: number; end: number }> = [];
+  const segments = { total: 0, read: 0 };
+  const generations = { total: 0, read: 0 };
+  let blocks = 0;
+  let looked = false;
   let inside = 0;
   let insideEnd = 0;
   const t0 = performance.now();
@@ -352,14 +368,22 @@ async function timedSearch(ds: DataSource, repos: SearchRepo[], q: string): Prom
     timed.query = (async (sql: string, params?: unknown[]) => {
       const start = performance.now();
       try {
-        return await m.query(sql, params);
+        const rows = await m.query(sql, params);
+        if (/trigram_bloom IS NOT NULL/.test(sql)) segments.total = (rows as unknown[]).length;
+        // The first lookup's segments (a second one, for more of a long literal's trigrams, looks at some of them again).
+        if (/AS segment_id/.test(sql) && !looked) segments.read = new Set([...(params![1] as string[]), ...(params![3] as string[])].map(String)).size;
+        if (/AS segment_id/.test(sql)) looked = true;
+        if (/FROM index_generations WHERE repo_id = ANY\(\$1::uuid\[\]\) AND state = 'active'/.test(sql)) generations.total = (rows as unknown[]).length;
+        if (/strpos\(lower\(e\.path\)/.test(sql)) generations.read = (params![1] as string[]).length;
+        if (/FROM index_blocks WHERE segment_id = c\.s/.test(sql)) blocks += (params![0] as string[]).length;
+        return rows;
       } finally {
         const s = STATEMENTS.find((x) => x.re.test(sql));
         const label = s?.sql ?? `${sql.trim().split(/\s+/).slice(0, 4).join(' ')} (SQL)`;
         events.push({ label, after: s?.after ?? 'other (JS)', start, end: performance.now() });
       }
     }) as EntityManager['query'];
-    const a = await codeSearch(timed, repos, q, LIMIT);
+    const a = await codeSearch(timed, repos, q, LIMIT, undefined, { filters });
     insideEnd = performance.now();
     return a;
   });
@@ -372,11 +396,14 @@ async function timedSearch(ds: DataSource, repos: SearchRepo[], q: string): Prom
     add(e.label, e.end - e.start);
     add(e.after, (events[i + 1]?.start ?? insideEnd) - e.end);
   });
-  return { ms: t1 - t0, answer, phases, statements: events.length };
+  return { ms: t1 - t0, answer, phases, statements: events.length, segments, generations, blocks };
 }
 
 interface KindFigures {
   all: number[];
+  /** The same searches over all repos with the Bloom filters off (every segment and generation read), interleaved with `all`. */
+  off: number[];
+  offResults: number[];
   perRepo: number[];
   phases: Map<string, number>;
   statements: number;
@@ -390,6 +417,8 @@ interface KindFigures {
   zoekt: number[];
   /** Per query: lines found by ours (capped by the limit), rg, git grep, Zoekt. */
   counts: string[];
+  /** Sums over the timed searches of Timed's segments and generations. */
+  pruning: { segments: number; segmentsRead: number; generations: number; generationsRead: number; blocks: number };
 }
 
 // ── Main ────────────────────────────────────────────────────────────────────────────────────────
@@ -476,6 +505,13 @@ async function main(): Promise<void> {
     const sizes = (await ds.query(`SELECT t, pg_total_relation_size(t::regclass)::bigint AS bytes FROM unnest($1::text[]) AS t`, [INDEX_TABLES])) as Array<{ t: string; bytes: string }>;
     const indexBytes = sizes.reduce((n, s) => n + Number(s.bytes), 0);
     say(`  index tables ${fmt(mb(indexBytes))} MB = ${fmt(indexBytes / indexedBytes, 2)}× the text: ${sizes.map((s) => `${s.t} ${fmt(mb(Number(s.bytes)))}`).join(', ')} MB`);
+    const [bloom] = (await ds.query(
+      `SELECT count(trigram_bloom)::int AS n, coalesce(sum(octet_length(trigram_bloom)), 0)::bigint AS seg,
+              (SELECT coalesce(sum(octet_length(path_bloom)), 0)::bigint FROM index_generations) AS paths FROM index_segments`,
+    )) as Array<{ n: number; seg: string; paths: string }>;
+    say(
+      `  Bloom filters: ${int(bloom.n)} segment filters ${fmt(mb(Number(bloom.seg)), 2)} MB (in index_segments, counted above), path filters ${fmt(mb(Number(bloom.paths)), 2)} MB (index_generations, not among the tables above): +${fmt((100 * (Number(bloom.seg) + Number(bloom.paths))) / (indexBytes - Number(bloom.seg)), 2)}% over the index without them`,
+    );
     // The statistics statement a full build ends with (copied from src/indexer/generation-store.ts),
     // now that every repo is in the tables: what each of the last builds paid for it.
     const analyzeMs: number[] = [];
@@ -518,21 +554,45 @@ async function main(): Promise<void> {
     // ── Queries ─────────────────────────────────────────────────────────────────────────────────
     const queries = await chooseQueries(ds, corpus);
     const figures = new Map<Kind, KindFigures>(
-      KINDS.map((k) => [k, { all: [], perRepo: [], phases: new Map(), statements: 0, searches: 0, files: [], repos: [], truncated: 0, results: [], rg: [], gitGrep: [], zoekt: [], counts: [] }]),
+      KINDS.map((k) => [
+        k,
+        {
+          all: [], off: [], offResults: [], perRepo: [], phases: new Map(), statements: 0, searches: 0, files: [], repos: [], truncated: 0, results: [], rg: [], gitGrep: [], zoekt: [], counts: [],
+          pruning: { segments: 0, segmentsRead: 0, generations: 0, generationsRead: 0, blocks: 0 },
+        },
+      ]),
     );
     const mismatches: string[] = [];
+    const filterMismatches: string[] = [];
     say('');
-    say(`queries (each: 1 untimed run, then ${RUNS} timed through codeSearch over all ${REPOS} repos and ${RUNS} over one repo; ${BASELINE_RUNS} timed by each baseline after 1 untimed; limit ${LIMIT}):`);
+    say(
+      `queries (each: 1 untimed run, then ${RUNS} timed through codeSearch over all ${REPOS} repos, each followed by one with the Bloom filters off (but for expressions without a literal, which test none), and ${RUNS} over one repo; ${BASELINE_RUNS} timed by each baseline after 1 untimed; limit ${LIMIT}):`,
+    );
+    let cold: Timed | null = null;
     for (const bq of queries) {
       const f = figures.get(bq.kind)!;
-      await timedSearch(ds, repos, bq.q); // warm
+      const warm = await timedSearch(ds, repos, bq.q); // warm
+      cold ??= warm;
       let last: Timed | null = null;
       for (let r = 0; r < RUNS; r++) {
         const s = await timedSearch(ds, repos, bq.q);
         f.all.push(s.ms);
         for (const [k, v] of s.phases) f.phases.set(k, (f.phases.get(k) ?? 0) + v);
         f.statements += s.statements;
+        f.pruning.segments += s.segments.total;
+        f.pruning.segmentsRead += s.segments.read;
+        f.pruning.generations += s.generations.total;
+        f.pruning.generationsRead += s.generations.read;
+        f.pruning.blocks += s.blocks;
         f.searches++;
+        if (bq.kind !== 'regex without a literal') {
+          const off = await timedSearch(ds, repos, bq.q, false);
+          f.off.push(off.ms);
+          f.offResults.push(off.answer.results.length);
+          if (JSON.stringify(off.answer.results) !== JSON.stringify(s.answer.results) && !off.answer.stats.truncated && !s.answer.stats.truncated) {
+            filterMismatches.push(JSON.stringify(bq.q));
+          }
+        }
         f.files.push(s.answer.stats.files);
         f.repos.push(s.answer.stats.repos);
         f.results.push(s.answer.results.length);
@@ -561,7 +621,8 @@ async function main(): Promise<void> {
         counts.push(`zoekt ${int(b.lines)}`);
       }
       f.counts.push(`${JSON.stringify(bq.q)}: ${counts.join(', ')}`);
-      say(`  [${bq.kind}] ${JSON.stringify(bq.q)}: p50 ${fmtMs(pct(f.all.slice(-RUNS), 50))}; ${counts.join(', ')}`);
+      const offText = f.off.length ? ` (filters off ${fmtMs(pct(f.off.slice(-RUNS), 50))})` : '';
+      say(`  [${bq.kind}] ${JSON.stringify(bq.q)}: p50 ${fmtMs(pct(f.all.slice(-RUNS), 50))}${offText}; ${counts.join(', ')}`);
     }
 
     // ── Report ──────────────────────────────────────────────────────────────────────────────────
@@ -572,7 +633,7 @@ async function main(): Promise<void> {
       const f = figures.get(k)!;
       const avg = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
       say(
-        `  ${k.padEnd(24)} all repos p50 ${p(f.all, 50)} p95 ${p(f.all, 95)} | one repo p50 ${p(f.perRepo, 50)} p95 ${p(f.perRepo, 95)} | stats: repos ${fmt(avg(f.repos), 0)}, files ${fmt(avg(f.files), 0)}, truncated ${f.truncated}/${f.searches}, results ${fmt(avg(f.results), 0)} | rg p50 ${p(f.rg, 50)} p95 ${p(f.rg, 95)} | git grep p50 ${p(f.gitGrep, 50)} p95 ${p(f.gitGrep, 95)} | zoekt p95 ${p(f.zoekt, 95)}`,
+        `  ${k.padEnd(24)} all repos p50 ${p(f.all, 50)} p95 ${p(f.all, 95)} | one repo p50 ${p(f.perRepo, 50)} p95 ${p(f.perRepo, 95)} | stats: repos ${fmt(avg(f.repos), 0)}, files ${fmt(avg(f.files), 0)}, truncated ${f.truncated}/${f.searches}, results ${fmt(avg(f.results), 0)} | Bloom filters off p50 ${p(f.off, 50)} p95 ${p(f.off, 95)} | rg p50 ${p(f.rg, 50)} p95 ${p(f.rg, 95)} | git grep p50 ${p(f.gitGrep, 50)} p95 ${p(f.gitGrep, 95)} | zoekt p95 ${p(f.zoekt, 95)}`,
       );
     }
     say('');
@@ -581,8 +642,21 @@ async function main(): Promise<void> {
       const f = figures.get(k)!;
       const total = f.all.reduce((a, b) => a + b, 0) / f.searches;
       const parts = [...f.phases].map(([name, ms]) => [name, ms / f.searches] as const).filter(([, ms]) => ms >= 0.05).sort((a, b) => b[1] - a[1]);
-      say(`  ${k} (${fmtMs(total)} mean, ${fmt(f.statements / f.searches, 1)} statements):`);
+      const pr = f.pruning;
+      const pruned = [
+        pr.segments ? `posting lists read from ${fmt(pr.segmentsRead / f.searches, 1)} of ${fmt(pr.segments / f.searches, 0)} segments` : '',
+        pr.generationsRead || pr.generations ? `file names read in ${fmt(pr.generationsRead / f.searches, 1)} of ${fmt(pr.generations / f.searches, 0)} generations` : '',
+      ].filter(Boolean);
+      const blocksText = pr.blocks ? `; ${fmt(pr.blocks / f.searches, 0)} candidate blocks` : '';
+      say(`  ${k} (${fmtMs(total)} mean, ${fmt(f.statements / f.searches, 1)} statements${pruned.length ? `; Bloom filters: ${pruned.join(', ')}` : ''}${blocksText}):`);
       for (const [name, ms] of parts) say(`    ${name.padEnd(36)} ${fmtMs(ms).padStart(9)}  ${fmt((100 * ms) / total, 0).padStart(3)}%`);
+    }
+    if (cold) {
+      const fetched = (cold.phases.get('segment filters: fetch (SQL)') ?? 0) + (cold.phases.get('path filters: fetch (SQL)') ?? 0);
+      const cache = filterCacheStats();
+      say(
+        `  the run's first search (${JSON.stringify(queries[0].q)}, untimed above), before any filter was cached: ${fmtMs(cold.ms)}, of which reading the filters ${fmtMs(fetched)}; the filter cache at the end: ${int(cache.entries)} filters, ${fmt(mb(cache.bytes), 2)} MB`,
+      );
     }
 
     const fig = (k: Kind) => figures.get(k)!;
@@ -598,7 +672,7 @@ async function main(): Promise<void> {
         figure: `${k} p50 / p95, all ${REPOS} repos (one repo)`,
         value: `${p(f.all, 50)} / ${p(f.all, 95)} (${p(f.perRepo, 50)} / ${p(f.perRepo, 95)})`,
         target,
-        baseline: baselineText(f),
+        baseline: [baselineText(f), f.off.length ? `Bloom filters off (same run) ${p(f.off, 50)} / ${p(f.off, 95)}` : ''].filter(Boolean).join('; '),
         ratio: f.rg.length ? `rg/ours p95 ${fmt(rgRatio(f), 1)}×` : '',
         met: ok(f),
       };
@@ -647,6 +721,9 @@ async function main(): Promise<void> {
       `index before §14: ${before14.text}`,
       ...(zoektIndex ? [] : [`Zoekt: skipped — ${zoektReason}`]),
       ...('rg' in rg ? [] : [`ripgrep: skipped — ${rg.reason}`]),
+      filterMismatches.length
+        ? `the Bloom filters changed the results of ${filterMismatches.join(', ')} (searches not truncated)`
+        : 'with the Bloom filters off, every search that was not truncated found the same results',
       ...(mismatches.length ? [`ours ≠ ripgrep (lines found, the search not truncated): ${mismatches.join('; ')}`] : ['every search that was not truncated found the lines ripgrep found (count of lines)']),
       `load average at the start ${fmt(load1, 2)}, at the end ${loadAverage()}; total bench time ${fmt((Date.now() - started) / 1000, 0)} s`,
     ];

@@ -93,6 +93,27 @@ function blockKeys(text: string, from: number, to: number): Int32Array {
 }
 
 /**
+ * The distinct keys of several texts, each keyed as a block of its own (its first key starts with
+ * the pad, so a 2-character query at a text's start finds it), ascending: a generation's file paths.
+ */
+export function distinctKeys(texts: Iterable<string>): Int32Array {
+  const have = new Uint32Array((OTHER + 1) << 11);
+  const out: number[] = [];
+  for (const text of texts) {
+    let k = text.length > 0 ? charClass(text.charCodeAt(0)) : 0;
+    for (let i = 1; i < text.length; i++) {
+      const u = text.charCodeAt(i);
+      k = ((k << 8) | (u < 128 ? ASCII_CLASS[u] : OTHER)) & 0xffffff;
+      const bit = 1 << (k & 31);
+      if (have[k >>> 5] & bit) continue;
+      have[k >>> 5] |= bit;
+      out.push(k);
+    }
+  }
+  return Int32Array.from(out).sort();
+}
+
+/**
  * Cuts `content` into blocks and lists each one's trigram keys; at least one block. A block ends
  * at the first line end at or after BLOCK_CHARS code units, or, when that line would make it
  * longer than twice that, at the last line end before; a line too long for either is cut every

@@ -10,6 +10,8 @@ import { ancestorsOf, baseName, parentOf } from './paths';
 import type { Plan } from './plan';
 import type { KnownBlobs, PreparedBatch } from './prepare';
 import { dropEmptySegments, mergeSmallSegments, writeSegment } from './segments';
+import { distinctKeys } from './blocks';
+import { buildBloom, extendBloom } from './trigram-bloom';
 
 /** Namespace of the per-repo advisory lock (the key's second half is hashtext(repoId)). */
 const LOCK_NAMESPACE = 0x1e77;
@@ -239,12 +241,13 @@ export class GenerationStore {
     const bytes = Number(stats.bytes);
     if (files > limits.maxFiles) throw tooManyFiles(files, limits);
     if (bytes > limits.maxTotalBytes) throw tooManyBytes(bytes, limits);
+    const pathBloom = await this.pathBloom(gen, plan);
 
     await this.transaction(async () => {
       await db.query(`UPDATE index_generations SET state = 'retired' WHERE repo_id = $1 AND state = 'active'`, [this.repoId]);
       await db.query(
-        `UPDATE index_generations SET state = 'active', activated_at = now(), file_count = $2, text_bytes = $3, files_done = files_total WHERE id = $1`,
-        [gen.id, files, bytes],
+        `UPDATE index_generations SET state = 'active', activated_at = now(), file_count = $2, text_bytes = $3, files_done = files_total, path_bloom = $4 WHERE id = $1`,
+        [gen.id, files, bytes, pathBloom],
       );
     });
     const incrementalFromActive = plan.kind === 'incremental' && active !== null && gen.base_generation_id === active.id;
@@ -258,6 +261,27 @@ export class GenerationStore {
       await db.query('ANALYZE index_blobs (repo_id, sha), index_blocks, index_entries, index_symbols, index_postings');
     }
     return { files, bytes };
+  }
+
+  /**
+   * The Bloom filter of the trigram keys of the generation's file paths (the search's file-name
+   * pass skips a generation it rules out). A full generation's files are the plan's items; an
+   * incremental one's are its base's (whose filter it extends: removed paths only leave false
+   * positives) and the plan's items. Built from the generation's rows when the base has no filter
+   * (written before migration 1764300000750) or extending it would overload it.
+   */
+  private async pathBloom(gen: GenerationRow, plan: Plan): Promise<Buffer> {
+    const planned = distinctKeys(plan.items.map((i) => i.path));
+    if (plan.kind === 'full') return buildBloom(planned);
+    if (gen.base_generation_id) {
+      const [base] = (await this.db.query(`SELECT path_bloom FROM index_generations WHERE id = $1 AND repo_id = $2`, [gen.base_generation_id, this.repoId])) as Array<{
+        path_bloom: Buffer | null;
+      }>;
+      const grown = base?.path_bloom ? extendBloom(base.path_bloom, planned) : null;
+      if (grown) return grown;
+    }
+    const rows = (await this.db.query(`SELECT path FROM index_entries WHERE generation_id = $1 AND type = 'file'`, [gen.id])) as Array<{ path: string }>;
+    return buildBloom(distinctKeys(rows.map((r) => r.path)));
   }
 
   /** Whether `files` new entries are a tenth or more of what the planner believes index_entries holds. */

@@ -39,6 +39,8 @@ export interface EncodedSegment {
   bits: number;
   blocks: number;
   buckets: BucketRow[];
+  /** The segment's distinct keys, ascending (its trigram Bloom filter is built from them). */
+  keys: Int32Array;
 }
 
 /**
@@ -100,7 +102,7 @@ export function encodeSegment(blockKeys: readonly Int32Array[]): EncodedSegment 
   }
   for (let i = 0; i < sortedKeys.length; i++) counts[dense(sortedKeys[i])] = 0;
   buckets.sort((a, b) => a.bucket - b.bucket);
-  return { bits, blocks: blockKeys.length, buckets };
+  return { bits, blocks: blockKeys.length, buckets, keys: sortedKeys };
 }
 
 function writeGaps(flat: Uint32Array, start: number, end: number, out: Buffer): number {

@@ -2,10 +2,13 @@
 // indexes (its blocks and the bucket rows of their posting lists, by binary COPY), small segments
 // are merged once there are many of them, and segments whose blocks all went with their blobs
 // are dropped. Postings of a block whose blob is gone stay until a merge: the search skips them.
+// Each segment row carries a Bloom filter of its trigram keys (trigram-bloom.ts), written with the
+// row, so a search rules segments out before it reads any of their posting lists.
 import type { QueryRunner } from 'typeorm';
 import type { TextBlock } from './blocks';
 import { copyRows, uuidBytes } from './copy-binary';
 import { encodeSegment, listOf } from './postings';
+import { buildBloom } from './trigram-bloom';
 
 /** A segment with fewer blocks than this is small (a push's, or a merge of pushes'). */
 const SMALL_SEGMENT_BLOCKS = 512;
@@ -36,10 +39,11 @@ export async function writeSegment(db: QueryRunner, repoId: string, blobs: Reado
 
 async function insertSegment(db: QueryRunner, repoId: string, rows: BlockRow[], keys: Int32Array[]): Promise<void> {
   const encoded = encodeSegment(keys);
-  const [segment] = (await db.query(`INSERT INTO index_segments (repo_id, bucket_bits, blocks) VALUES ($1, $2, $3) RETURNING id`, [
+  const [segment] = (await db.query(`INSERT INTO index_segments (repo_id, bucket_bits, blocks, trigram_bloom) VALUES ($1, $2, $3, $4) RETURNING id`, [
     repoId,
     encoded.bits,
     rows.length,
+    buildBloom(encoded.keys),
   ])) as Array<{ id: string }>;
   const id = BigInt(segment.id);
   const repo = uuidBytes(repoId);

@@ -1,19 +1,24 @@
 // Code search over one repo or every repo of an account (CONTRACT §14), in one pass over the
 // index however many repos: the query's trigram plan (trigram-plan.ts) selects candidate blocks
-// in every repo's segments with one statement; the candidates' paths are filtered (file:, -file:,
+// in every repo's segments with one statement — only in the segments whose trigram Bloom filter
+// admits the plan (filter-cache.ts), so a rare literal over 1,000 repos looks up a few segments'
+// lists, not every segment's; the candidates' paths are filtered (file:, -file:,
 // lang:) before any content is read; the blocks left are read a batch at a time and verified line
 // by line — a literal by JavaScript's string matching, an expression by RE2's linear-time engine
 // (re2js), so no expression can take exponential time. Results: definitions of matching symbols
 // (sym:), then paths that match, then lines; ties by repo name, path and line. A deadline bounds
-// the work: what could not be searched in time is left out and `truncated` says so.
+// the work: what could not be searched in time is left out and `truncated` says so. The file-name
+// pass likewise reads only the generations whose file paths' filter admits the plan.
 import type { EntityManager } from 'typeorm';
 import { RE2JS } from 're2js';
-import { unitsInLastBytes } from '../indexer/blocks';
+import { queryKeys, unitsInLastBytes } from '../indexer/blocks';
 import { escapeRegExp } from '../indexer/text';
 import { decodeList, FIB_HASH } from '../indexer/postings';
+import { bloomHas, type TrigramBloom } from '../indexer/trigram-bloom';
+import { filtersOf, STAMP_SQL, type FilterRef } from './filter-cache';
 import type { CodeSearchResultView, CodeSearchView } from '../shapes';
 import { compileRegex, parseSearchQuery, type SearchQuery } from './query';
-import { evaluate, linePrefilter, literalPlan, planKeys, regexPlan, requiredLiteral, type Plan } from './trigram-plan';
+import { and, evaluate, FILTER_KEYS, linePrefilter, literalPlan, MAX_LITERAL_KEYS, mayMatch, planKeys, regexPlan, requiredLiteral, type Plan } from './trigram-plan';
 
 export interface SearchRepo {
   id: string;
@@ -35,6 +40,15 @@ const FIRST_BLOCKS = 16;
 const MAX_BLOCKS = 256;
 /** Paths looked at for file-name matches of an expression, at most. */
 const MAX_PATHS = 50_000;
+/**
+ * Posting-list lookups (segments × trigrams) a search may spend on more of a long literal's
+ * trigrams than MAX_LITERAL_KEYS when the Bloom filters leave few segments (see lookupPlan), or on
+ * the rest of them when those leave many blocks (see candidates): a block read back and verified
+ * costs more than ten lookups.
+ */
+const LOOKUP_BUDGET = 2048;
+/** Candidate blocks past which the rest of a long literal's trigrams are looked up (see candidates). */
+const REFINE_BLOCKS = 32;
 
 /** A matcher of one line: the [start, end) code-unit ranges of its matches, in order. */
 type LineMatcher = (line: string) => Array<[number, number]>;
@@ -96,6 +110,12 @@ interface Compiled {
   query: SearchQuery;
   match: LineMatcher | null;
   plan: Plan;
+  /** The plan with every trigram of each literal (a stricter test, cheap against a Bloom filter: no lookup). */
+  filterPlan: Plan;
+  /** The plan with at most `maxKeys` trigrams of each literal. */
+  planWith: (maxKeys: number) => Plan;
+  /** A plain literal's distinct trigrams, when it has more than MAX_LITERAL_KEYS (else null). */
+  literalKeys: number[] | null;
   pathOk: (path: string, language: string | null) => boolean;
 }
 
@@ -111,8 +131,10 @@ function compile(q: string): Compiled {
     : p.kind === 'literal'
       ? literalMatcher(p.text, query.caseSensitive)
       : regexMatcher(compileRegex(p.source, query.caseSensitive, `/${p.source}/`), linePrefilter(p.source));
-  const plan = !p ? { op: 'all' as const } : p.kind === 'literal' ? literalPlan(p.text) : regexPlan(p.source);
-  return { query, match, plan, pathOk };
+  const planWith = (maxKeys: number): Plan => (!p ? { op: 'all' } : p.kind === 'literal' ? literalPlan(p.text, maxKeys) : regexPlan(p.source, maxKeys));
+  const keys = p?.kind === 'literal' ? queryKeys(p.text) : null;
+  const literalKeys = keys && !keys.any && new Set(keys.all).size > MAX_LITERAL_KEYS ? [...new Set(keys.all)] : null;
+  return { query, match, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk };
 }
 
 /**
@@ -125,21 +147,26 @@ export async function codeSearch(
   q: string,
   limit = DEFAULT_SEARCH_LIMIT,
   deadlineMs = SEARCH_DEADLINE_MS,
-  opts: { linesOnly?: boolean } = {},
+  opts: {
+    linesOnly?: boolean;
+    /** Test segments and generations against their Bloom filters first (default true; off: as before there were filters). */
+    filters?: boolean;
+    /** LOOKUP_BUDGET (tests). */
+    lookupBudget?: number;
+  } = {},
 ): Promise<CodeSearchAnswer> {
   const c = compile(q);
   const deadline = Date.now() + deadlineMs;
   const repoRe = c.query.repo ? compileRegex(c.query.repo, false, `repo:${c.query.repo}`) : null;
   const wanted = repos.filter((r) => !repoRe || repoRe.matcher(r.name).find());
-  const gens = (await m.query(`SELECT repo_id, id, commit FROM index_generations WHERE repo_id = ANY($1::uuid[]) AND state = 'active'`, [wanted.map((r) => r.id)])) as Array<{
-    repo_id: string;
-    id: string;
-    commit: string;
-  }>;
+  const gens = (await m.query(
+    `SELECT repo_id, id, commit, ${STAMP_SQL} AS stamp, path_bloom IS NOT NULL AS filtered FROM index_generations WHERE repo_id = ANY($1::uuid[]) AND state = 'active'`,
+    [wanted.map((r) => r.id)],
+  )) as Array<{ repo_id: string; id: string; commit: string; stamp: string; filtered: boolean }>;
   const byId = new Map(wanted.map((r) => [r.id, r]));
-  const scope = gens.map((g) => ({ repo: byId.get(g.repo_id)!, generation: g.id }));
+  const scope: Scope = gens.map((g) => ({ repo: byId.get(g.repo_id)!, generation: g.id, paths: { id: g.id, stamp: g.stamp, filtered: g.filtered } }));
   const commits = new Map(gens.map((g) => [g.repo_id, g.commit]));
-  const run = { results: [] as Array<CodeSearchResult & { rank: number }>, files: new Set<string>(), truncated: false, deadline, limit };
+  const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET };
   if (c.query.sym) await symbolResults(m, scope, c, run);
   if (c.match) {
     if (!opts.linesOnly) await pathResults(m, scope, c, run);
@@ -160,13 +187,17 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-type Scope = Array<{ repo: SearchRepo; generation: string }>;
+/** The repos searched, each with its active generation (and that generation's file-path filter). */
+type Scope = Array<{ repo: SearchRepo; generation: string; paths: FilterRef }>;
 interface Run {
   results: Array<CodeSearchResult & { rank: number }>;
   files: Set<string>;
   truncated: boolean;
   deadline: number;
   limit: number;
+  /** Whether Bloom filters rule segments and generations out (off: every one is read, as before them). */
+  filters: boolean;
+  lookupBudget: number;
 }
 
 const RANK = { definition: 0, path: 1, line: 2 };
@@ -207,10 +238,21 @@ async function symbolResults(m: EntityManager, scope: Scope, c: Compiled, run: R
 }
 
 /** Paths that match the pattern (or, with no pattern, every path the file: filters keep). */
-async function pathResults(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<void> {
+async function pathResults(m: EntityManager, all: Scope, c: Compiled, run: Run): Promise<void> {
+  let scope = all;
   const p = c.query.pattern;
   // Paths are narrowed in SQL by a text every match holds: the literal, or an expression's longest required literal.
   const literal = p?.kind === 'literal' ? p.text : p?.kind === 'regex' ? requiredLiteral(p.source) : null;
+  // A path that matches holds the plan's trigrams (the plan holds for any text): generations whose
+  // file paths' filter rules the plan out have no path to look at.
+  if (c.match && c.plan.op !== 'all' && run.filters) {
+    const filters = await filtersOf(m, 'generation', scope.map((s) => s.repo.id), scope.map((s) => s.paths));
+    scope = scope.filter((s) => {
+      const f = filters.get(s.generation);
+      return !f || mayMatch(c.filterPlan, (key) => bloomHas(f, key));
+    });
+    if (scope.length === 0) return;
+  }
   const rows = (await m.query(
     `SELECT g.repo_id, e.path, e.language
        FROM unnest($1::uuid[], $2::bigint[]) AS g(repo_id, generation_id)
@@ -245,24 +287,98 @@ interface Block {
   line_start: number | null;
 }
 
-/** Candidate blocks of every repo in scope, in one statement: (segment, ordinal) per block the plan admits. */
-async function candidates(m: EntityManager, scope: Scope, plan: Plan): Promise<Array<{ segment: string; ordinal: number }>> {
-  const keys = [...planKeys(plan)];
+/**
+ * The segments of the scope's repos that may hold a match, with their filter (null: a segment
+ * written before there were filters, which may hold anything). A segment whose filter rules out
+ * the plan with every trigram of each literal (filterPlan) holds no block with a match.
+ */
+async function admittedSegments(
+  m: EntityManager,
+  repoIds: string[],
+  c: Compiled,
+  useFilters: boolean,
+): Promise<{ admitted: Array<{ id: string; filter: TrigramBloom | null }>; filters: Array<TrigramBloom | null> }> {
+  const segments = (await m.query(
+    `SELECT id, ${STAMP_SQL} AS stamp, trigram_bloom IS NOT NULL AS filtered FROM index_segments WHERE repo_id = ANY($1::uuid[])`,
+    [repoIds],
+  )) as FilterRef[];
+  if (!useFilters) return { admitted: segments.map((s) => ({ id: s.id, filter: null })), filters: [] };
+  const filters = await filtersOf(m, 'segment', repoIds, segments);
+  const admitted: Array<{ id: string; filter: TrigramBloom | null }> = [];
+  for (const s of segments) {
+    const f = filters.get(s.id) ?? null;
+    if (!f || mayMatch(c.filterPlan, (key) => bloomHas(f, key))) admitted.push({ id: s.id, filter: f });
+  }
+  return { admitted, filters: [...filters.values()] };
+}
+
+/**
+ * The plan to look up in `segments` segments: every trigram of each literal, or as many as the
+ * budget allows, when that is more than the usual MAX_LITERAL_KEYS. A long plain literal's
+ * trigrams are then its rarest: those the fewest of the scope's segment `filters` hold (a trigram
+ * in few segments is in few blocks), which leave about as few blocks as all of them
+ * (`classPrivateGetter` over node_modules' sources in segments of 20 files: 21 blocks hold its 6
+ * rarest trigrams, 19 all 16, 102 the 6 spread over it).
+ */
+function lookupPlan(c: Compiled, segments: number, filters: Array<TrigramBloom | null>, budget: number): Plan {
+  const perLiteral = Math.max(MAX_LITERAL_KEYS, Math.floor(budget / Math.max(1, segments)));
+  if (c.literalKeys) {
+    if (perLiteral >= c.literalKeys.length) return c.filterPlan;
+    const df = new Map(c.literalKeys.map((k) => [k, 0]));
+    for (const f of filters) for (const k of c.literalKeys) if (!f || bloomHas(f, k)) df.set(k, df.get(k)! + 1);
+    const rarest = [...c.literalKeys].sort((a, b) => df.get(a)! - df.get(b)!).slice(0, perLiteral);
+    return and(rarest.map((key): Plan => ({ op: 'key', key })));
+  }
+  const usual = planKeys(c.plan).size;
+  for (const plan of [c.filterPlan, ...(perLiteral > MAX_LITERAL_KEYS ? [c.planWith(perLiteral)] : [])]) {
+    const n = planKeys(plan).size;
+    if (n > usual && n * segments <= budget) return plan;
+  }
+  return c.plan;
+}
+
+type Lists = Map<string, Map<number, Buffer>>;
+
+/**
+ * The posting lists of `keys` in segments (each with its filter, or null) added to `into`, in one
+ * statement bounded by the scope's repos: only the keys each segment's filter may hold (a key it
+ * rules out has no list there). Segments looked up with every key go as one list (an AND's
+ * admitted ones, old ones), the others as (segment, key) pairs.
+ */
+async function lookUp(m: EntityManager, repoIds: string[], segments: Array<{ id: string; filter: TrigramBloom | null }>, keys: number[], into: Lists): Promise<void> {
+  const whole: string[] = [];
+  const pairs: { segments: string[]; keys: number[] } = { segments: [], keys: [] };
+  for (const s of segments) {
+    const f = s.filter;
+    const kept = f ? keys.filter((key) => bloomHas(f, key)) : keys;
+    if (kept.length === keys.length) whole.push(s.id);
+    else
+      for (const k of kept) {
+        pairs.segments.push(s.id);
+        pairs.keys.push(k);
+      }
+  }
+  if (whole.length === 0 && pairs.segments.length === 0) return;
   const rows = (await m.query(
     `SELECT s.id AS segment_id, w.k AS key, substring(x.postings FROM coalesce(x.ends[x.pos - 1], 0) + 1 FOR x.ends[x.pos] - coalesce(x.ends[x.pos - 1], 0)) AS list
-       FROM index_segments s CROSS JOIN unnest($2::int[]) AS w(k)
+       FROM (SELECT a.s, b.k FROM unnest($2::bigint[]) AS a(s) CROSS JOIN unnest($3::int[]) AS b(k)
+             UNION ALL SELECT * FROM unnest($4::bigint[], $5::int[])) AS w(s, k)
+       JOIN index_segments s ON s.id = w.s
        CROSS JOIN LATERAL (SELECT postings, ends, array_position(keys, w.k) AS pos FROM index_postings
                             WHERE segment_id = s.id AND bucket = ((w.k::bigint * ${FIB_HASH}) & 4294967295) >> (32 - s.bucket_bits) OFFSET 0) x
       WHERE s.repo_id = ANY($1::uuid[]) AND x.pos IS NOT NULL`,
-    [scope.map((s) => s.repo.id), keys],
+    [repoIds, whole, keys, pairs.segments, pairs.keys],
   )) as Array<{ segment_id: string; key: number; list: Buffer }>;
-  const bySegment = new Map<string, Map<number, Buffer>>();
   for (const r of rows) {
-    if (!bySegment.has(r.segment_id)) bySegment.set(r.segment_id, new Map());
-    bySegment.get(r.segment_id)!.set(r.key, r.list);
+    if (!into.has(r.segment_id)) into.set(r.segment_id, new Map());
+    into.get(r.segment_id)!.set(r.key, r.list);
   }
+}
+
+/** The blocks the plan admits in each segment of `lists` (a key without a list there: in no block). */
+function admittedBlocks(plan: Plan, lists: Lists): Array<{ segment: string; ordinal: number }> {
   const out: Array<{ segment: string; ordinal: number }> = [];
-  for (const [segment, encoded] of bySegment) {
+  for (const [segment, encoded] of lists) {
     // Lists are decoded when the plan needs them, smallest (in bytes) first.
     const decoded = new Map<number, number[]>();
     const list = (k: number) => {
@@ -279,10 +395,35 @@ async function candidates(m: EntityManager, scope: Scope, plan: Plan): Promise<A
   return out;
 }
 
+/**
+ * Candidate blocks of every repo in scope: (segment, ordinal) per block the plan admits, from the
+ * posting lists of the segments the filters leave (one statement). When a long literal's usual
+ * MAX_LITERAL_KEYS trigrams leave many blocks, the rest of its trigrams are looked up too in the
+ * segments holding them (a second statement, within LOOKUP_BUDGET), and only the blocks holding
+ * every one remain.
+ */
+async function candidates(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<Array<{ segment: string; ordinal: number }>> {
+  const repoIds = scope.map((s) => s.repo.id);
+  const { admitted: segments, filters } = await admittedSegments(m, repoIds, c, run.filters);
+  const plan = run.filters ? lookupPlan(c, segments.length, filters, run.lookupBudget) : c.plan;
+  const keys = [...planKeys(plan)];
+  const lists: Lists = new Map();
+  await lookUp(m, repoIds, segments, keys, lists);
+  const found = admittedBlocks(plan, lists);
+  if (!run.filters || found.length <= REFINE_BLOCKS) return found;
+  const looked = new Set(keys);
+  const extra = [...planKeys(c.filterPlan)].filter((k) => !looked.has(k));
+  const holding = new Set(found.map((b) => b.segment));
+  if (extra.length === 0 || holding.size * extra.length > run.lookupBudget) return found;
+  const narrowed: Lists = new Map([...lists].filter(([id]) => holding.has(id)));
+  await lookUp(m, repoIds, segments.filter((s) => holding.has(s.id)), extra, narrowed);
+  return admittedBlocks(c.filterPlan, narrowed);
+}
+
 /** Lines that match: through the index when the plan asks for anything, else by reading files in order, within the deadline. */
 async function lineResults(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<void> {
   if (c.plan.op === 'all') return scanFiles(m, scope, c, run);
-  const found = await candidates(m, scope, c.plan);
+  const found = await candidates(m, scope, c, run);
   const genOf = new Map(scope.map((s) => [s.repo.id, s.generation]));
   const repoOf = new Map(scope.map((s) => [s.repo.id, s.repo]));
   const seen = new Set<string>();

@@ -26,20 +26,22 @@ export function or(of: Plan[]): Plan {
 /**
  * Trigrams of a long literal looked up, at most: spread over it (the first, the last, and evenly
  * between), they rule out about as much as all of them, for a fraction of the lookups (one per
- * trigram and segment of every repo in scope).
+ * trigram and segment left in scope). Testing a segment's Bloom filter costs no lookup: that plan
+ * (FILTER_KEYS) takes every trigram, whose rarest ones rule out most segments.
  */
-const MAX_LITERAL_KEYS = 6;
+export const MAX_LITERAL_KEYS = 6;
+export const FILTER_KEYS = Infinity;
 
 function spread<T>(items: T[], max: number): T[] {
   if (items.length <= max) return items;
   return Array.from({ length: max }, (_, i) => items[Math.round((i * (items.length - 1)) / (max - 1))]);
 }
 
-/** What a literal's matches contain: its trigrams (a sample of a long one's; a 2-character literal: one of its 129). */
-export function literalPlan(text: string): Plan {
+/** What a literal's matches contain: its trigrams (`maxKeys` of a long one's; a 2-character literal: one of its 129). */
+export function literalPlan(text: string, maxKeys = MAX_LITERAL_KEYS): Plan {
   const keys = queryKeys(text);
   if (!keys) return ALL;
-  const all = spread(keys.all, MAX_LITERAL_KEYS).map((key): Plan => ({ op: 'key', key }));
+  const all = spread(keys.all, maxKeys).map((key): Plan => ({ op: 'key', key }));
   if (keys.any) all.push(or(keys.any.map((key): Plan => ({ op: 'key', key }))));
   return and(all);
 }
@@ -49,6 +51,17 @@ export function planKeys(plan: Plan, into = new Set<number>()): Set<number> {
   if (plan.op === 'key') into.add(plan.key);
   else if (plan.op !== 'all') for (const p of plan.of) planKeys(p, into);
   return into;
+}
+
+/**
+ * Whether a text whose trigram keys may include exactly those `has` admits can satisfy the plan
+ * (a segment's or a generation's Bloom filter: false means it certainly cannot).
+ */
+export function mayMatch(plan: Plan, has: (key: number) => boolean): boolean {
+  if (plan.op === 'all') return true;
+  if (plan.op === 'key') return has(plan.key);
+  if (plan.op === 'and') return plan.of.every((p) => mayMatch(p, has));
+  return plan.of.some((p) => mayMatch(p, has));
 }
 
 /**
@@ -100,22 +113,22 @@ const MAX_CLASS_CHARS = 8;
 const anything: Info = { exact: null, plan: ALL };
 const empty = (): Info => ({ exact: new Set(['']), plan: ALL });
 
-function planOf(info: Info): Plan {
-  return info.exact ? or([...info.exact].map(literalPlan)) : info.plan;
+function planOf(info: Info, maxKeys: number): Plan {
+  return info.exact ? or([...info.exact].map((x) => literalPlan(x, maxKeys))) : info.plan;
 }
 
 function mustsOf(info: Info): Array<Set<string>> {
   return info.exact ? [info.exact] : (info.musts ?? []);
 }
 
-function concat(items: Info[]): Info {
+function concat(items: Info[], maxKeys: number): Info {
   // Runs of exact neighbours multiply out (`ab(c|d)e` → abce, abde); a run ends at an unknown.
   const plans: Plan[] = [];
   const musts: Array<Set<string>> = [];
   let run: Set<string> | null = new Set(['']);
   const flush = () => {
     if (run) {
-      plans.push(planOf({ exact: run, plan: ALL }));
+      plans.push(planOf({ exact: run, plan: ALL }, maxKeys));
       musts.push(run);
     }
     run = new Set(['']);
@@ -141,12 +154,12 @@ function concat(items: Info[]): Info {
   return { exact: null, plan: and(plans), musts };
 }
 
-function alternate(items: Info[]): Info {
+function alternate(items: Info[], maxKeys: number): Info {
   if (items.every((i) => i.exact)) {
     const union = new Set(items.flatMap((i) => [...i.exact!]));
     if (union.size <= MAX_EXACT) return { exact: union, plan: ALL };
   }
-  return { exact: null, plan: or(items.map(planOf)) };
+  return { exact: null, plan: or(items.map((i) => planOf(i, maxKeys))) };
 }
 
 /**
@@ -159,7 +172,10 @@ function foldsBeyondAscii(c: string): boolean {
 
 class RegexReader {
   private i = 0;
-  constructor(private readonly src: string) {}
+  constructor(
+    private readonly src: string,
+    private readonly maxKeys = MAX_LITERAL_KEYS,
+  ) {}
 
   read(): Info {
     const info = this.alternation();
@@ -173,13 +189,13 @@ class RegexReader {
       this.i++;
       branches.push(this.sequence());
     }
-    return branches.length === 1 ? branches[0] : alternate(branches);
+    return branches.length === 1 ? branches[0] : alternate(branches, this.maxKeys);
   }
 
   private sequence(): Info {
     const items: Info[] = [];
     while (this.i < this.src.length && this.src[this.i] !== '|' && this.src[this.i] !== ')') items.push(this.repeat(this.atom()));
-    return concat(items);
+    return concat(items, this.maxKeys);
   }
 
   private repeat(atom: Info): Info {
@@ -191,12 +207,12 @@ class RegexReader {
         this.i++;
         min = c === '+' ? 1 : 0;
         if (c === '?' && info.exact && info.exact.size < MAX_EXACT) info = { exact: new Set([...info.exact, '']), plan: ALL };
-        else info = min === 1 ? { exact: null, plan: planOf(info), musts: mustsOf(info) } : c === '?' ? info : anything;
+        else info = min === 1 ? { exact: null, plan: planOf(info, this.maxKeys), musts: mustsOf(info) } : c === '?' ? info : anything;
       } else if (c === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.i))) {
         const m = /^\{(\d+)(,\d*)?\}/.exec(this.src.slice(this.i))!;
         this.i += m[0].length;
         min = Number(m[1]);
-        info = min >= 1 ? { exact: null, plan: planOf(info), musts: mustsOf(info) } : anything;
+        info = min >= 1 ? { exact: null, plan: planOf(info, this.maxKeys), musts: mustsOf(info) } : anything;
       } else {
         return info;
       }
@@ -286,7 +302,10 @@ class RegexReader {
       const end = this.src.indexOf('\\E', this.i);
       const text = this.src.slice(this.i, end < 0 ? undefined : end);
       this.i = end < 0 ? this.src.length : end + 2;
-      return concat([...text].map((ch) => (foldsBeyondAscii(ch) ? anything : { exact: new Set([ch]), plan: ALL })));
+      return concat(
+        [...text].map((ch) => (foldsBeyondAscii(ch) ? anything : { exact: new Set([ch]), plan: ALL })),
+        this.maxKeys,
+      );
     }
     if (c === 'b' || c === 'B' || c === 'A' || c === 'z') return empty();
     if (c === 'x') {
@@ -304,9 +323,9 @@ class RegexReader {
   }
 }
 
-/** What every match of the (valid RE2) expression must contain. */
-export function regexPlan(source: string): Plan {
-  return planOf(new RegexReader(source).read());
+/** What every match of the (valid RE2) expression must contain (with at most `maxKeys` trigrams of each literal run). */
+export function regexPlan(source: string, maxKeys = MAX_LITERAL_KEYS): Plan {
+  return planOf(new RegexReader(source, maxKeys).read(), maxKeys);
 }
 
 /**

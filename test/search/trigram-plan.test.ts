@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RE2JS } from 're2js';
 import { queryKeys } from '../../src/indexer/blocks';
-import { evaluate, linePrefilter, literalPlan, regexPlan, requiredLiteral, type Plan } from '../../src/search/trigram-plan';
+import { evaluate, FILTER_KEYS, linePrefilter, literalPlan, regexPlan, requiredLiteral, type Plan } from '../../src/search/trigram-plan';
 
 const lines = fs
   .readFileSync(path.resolve(__dirname, '../../node_modules/typescript/lib/lib.dom.d.ts'), 'utf8')
@@ -34,6 +34,9 @@ it.each(EXPRESSIONS)('never rules out a line that /%s/i matches', (source) => {
   const prefilter = linePrefilter(source) ?? (() => true);
   const missed = lines.filter((line) => re.matcher(line).find() && !admits(plan, line));
   expect(missed).toEqual([]);
+  // So does the plan with every trigram of each literal, which search tests Bloom filters with.
+  const full = regexPlan(source, FILTER_KEYS);
+  expect(lines.filter((line) => re.matcher(line).find() && !admits(full, line))).toEqual([]);
   // The line prefilter, too, lets every matching line through, and so does the required literal (paths are narrowed by it).
   expect(lines.filter((line) => re.matcher(line).find() && !prefilter(line))).toEqual([]);
   const literal = requiredLiteral(source);
@@ -59,4 +62,10 @@ it('a literal plan is all of its trigrams; a short one asks nothing', () => {
   expect(literalPlan('a')).toEqual({ op: 'all' });
   expect(admits(literalPlan('readonly'), 'x readonly y')).toBe(true);
   expect(admits(literalPlan('readonly'), 'x read only y')).toBe(false);
+  // A long literal: 6 trigrams spread over it are looked up; a Bloom filter is tested with all of them.
+  const long = 'addEventListenerOptions';
+  const count = (p: Plan): number => (p.op === 'key' ? 1 : p.op === 'all' ? 0 : p.of.reduce((n, q) => n + count(q), 0));
+  expect(count(literalPlan(long))).toBe(6);
+  expect(count(literalPlan(long, FILTER_KEYS))).toBe(new Set(queryKeys(long)!.all).size);
+  expect(admits(literalPlan(long, FILTER_KEYS), `x.${long}(y)`)).toBe(true);
 });

@@ -14,6 +14,7 @@ import { RepoReportedSize1764300000710 } from './1764300000710-repo-reported-siz
 import { BitbucketRestBudget1764300000720 } from './1764300000720-bitbucket-rest-budget';
 import { SyncedWorkspaces1764300000730 } from './1764300000730-synced-workspaces';
 import { RestBudgetFairness1764300000740 } from './1764300000740-rest-budget-fairness';
+import { SearchBloomFilters1764300000750 } from './1764300000750-search-bloom-filters';
 
 export const MIGRATIONS = [
   Initial1764300000000,
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   BitbucketRestBudget1764300000720,
   SyncedWorkspaces1764300000730,
   RestBudgetFairness1764300000740,
+  SearchBloomFilters1764300000750,
 ];

@@ -1,0 +1,116 @@
+// The Bloom filters of the index's segments (their trigram keys) and generations (their file paths'
+// trigram keys) that a search tests its trigram plan against, so it reads posting lists and file
+// names only where the plan may match (src/indexer/trigram-bloom.ts). Segments and active
+// generations never change once written (a merge or a build writes new rows with new ids), so a
+// filter read once is kept in a per-process LRU, keyed by table, id and creation time (ids are
+// not reused in a database; the time tells two databases' rows with one id apart), and a repeated
+// search over the same repos reads none again.
+import type { EntityManager } from 'typeorm';
+import { parseBloom, type TrigramBloom } from '../indexer/trigram-bloom';
+
+/**
+ * Bytes of filters the cache keeps, at most (each counted as its bits plus 96 bytes): 64 MiB per
+ * process, ~50 M trigram keys at 10 bits each. For scale: 1,000 repos of 300 MB of sources
+ * (bench:search) hold 12.5 MB of segment filters and 0.4 MB of path filters. Beyond the bound the
+ * least recently used go, and a search over more than fits reads the rest again.
+ */
+export const FILTER_CACHE_BYTES = 64 * 1024 * 1024;
+const ENTRY_OVERHEAD = 96;
+
+export interface FilterRef {
+  id: string;
+  /** created_at in microseconds since the epoch (as text). */
+  stamp: string;
+  /** Whether the row has a filter (false: written before there were filters, may hold anything). */
+  filtered: boolean;
+}
+
+/** How a statement lists rows with these columns: `id`, `stamp`, `filtered`. */
+export const STAMP_SQL = `(extract(epoch FROM created_at) * 1000000)::bigint::text`;
+
+class ByteLru {
+  private readonly entries = new Map<string, TrigramBloom>();
+  private bytes = 0;
+  constructor(private readonly max: number) {}
+
+  get(key: string): TrigramBloom | undefined {
+    const f = this.entries.get(key);
+    if (f) {
+      this.entries.delete(key);
+      this.entries.set(key, f);
+    }
+    return f;
+  }
+
+  set(key: string, f: TrigramBloom): void {
+    const old = this.entries.get(key);
+    if (old) {
+      this.entries.delete(key);
+      this.bytes -= old.bits.byteLength + ENTRY_OVERHEAD;
+    }
+    const size = f.bits.byteLength + ENTRY_OVERHEAD;
+    if (size > this.max) return;
+    this.entries.set(key, f);
+    this.bytes += size;
+    for (const [k, v] of this.entries) {
+      if (this.bytes <= this.max) break;
+      this.entries.delete(k);
+      this.bytes -= v.bits.byteLength + ENTRY_OVERHEAD;
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
+  stats(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.bytes };
+  }
+}
+
+const cache = new ByteLru(FILTER_CACHE_BYTES);
+
+/** Empties the cache (tests). */
+export function clearFilterCache(): void {
+  cache.clear();
+}
+
+export function filterCacheStats(): { entries: number; bytes: number } {
+  return cache.stats();
+}
+
+const FETCH = {
+  segment: `SELECT id, trigram_bloom AS filter FROM index_segments WHERE repo_id = ANY($1::uuid[]) AND id = ANY($2::bigint[])`,
+  generation: `SELECT id, path_bloom AS filter FROM index_generations WHERE repo_id = ANY($1::uuid[]) AND id = ANY($2::bigint[])`,
+} as const;
+
+/**
+ * The filter of each row (null: none, may hold anything), from the cache or, for those it lacks,
+ * read in one statement bounded by the scope's repos like every statement of a search.
+ */
+export async function filtersOf(m: EntityManager, kind: keyof typeof FETCH, repoIds: string[], refs: FilterRef[]): Promise<Map<string, TrigramBloom | null>> {
+  const out = new Map<string, TrigramBloom | null>();
+  const missing: FilterRef[] = [];
+  for (const r of refs) {
+    if (!r.filtered) out.set(r.id, null);
+    else {
+      const f = cache.get(`${kind}:${r.id}@${r.stamp}`);
+      if (f) out.set(r.id, f);
+      else missing.push(r);
+    }
+  }
+  if (missing.length === 0) return out;
+  const rows = (await m.query(FETCH[kind], [repoIds, missing.map((r) => r.id)])) as Array<{ id: string; filter: Buffer | null }>;
+  const stampOf = new Map(missing.map((r) => [r.id, r.stamp]));
+  for (const row of rows) {
+    const parsed = parseBloom(row.filter);
+    // A copy: the driver's buffer may be a slice of a larger one the cache should not hold on to.
+    const f = parsed ? { ...parsed, bits: new Uint8Array(parsed.bits) } : null;
+    out.set(row.id, f);
+    if (f) cache.set(`${kind}:${row.id}@${stampOf.get(row.id)}`, f);
+  }
+  // A row gone since it was listed has nothing to read; one the statement did not see stays unfiltered.
+  for (const r of missing) if (!out.has(r.id)) out.set(r.id, null);
+  return out;
+}

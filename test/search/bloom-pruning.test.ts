@@ -1,0 +1,261 @@
+// Against the run's PostgreSQL: a search over several repos reads posting lists only from the
+// segments whose trigram Bloom filter admits its plan, and file names only from the generations
+// whose path filter does — and finds exactly what it finds with the filters off. Segments and
+// generations written before the filters (NULL) are never skipped; merged segments and
+// incremental generations get filters too.
+import type { DataSource, EntityManager } from 'typeorm';
+import { indexCommit } from '../../src/indexer';
+import { queryKeys } from '../../src/indexer/blocks';
+import { closeParsePools } from '../../src/indexer/parse-pool';
+import { bloomHas, parseBloom } from '../../src/indexer/trigram-bloom';
+import { codeSearch, type CodeSearchAnswer, type SearchRepo } from '../../src/search/code-search';
+import { clearFilterCache, filterCacheStats } from '../../src/search/filter-cache';
+import { parseSearchQuery } from '../../src/search/query';
+import { FILTER_KEYS, literalPlan, mayMatch, regexPlan, type Plan } from '../../src/search/trigram-plan';
+import { createRepoRow, openTestDb, Origin } from '../indexer/helpers';
+
+interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+let ds: DataSource;
+const repos: SearchRepo[] = [];
+const origins: Origin[] = [];
+const clones: string[] = [];
+
+/** A repo's files: a needle of its own (in a file and a path), words all repos share, filler. */
+function filesOf(i: number): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let f = 0; f < 12; f++) {
+    files[`src/module${f}/part${f}.ts`] = `// shared header of every repo\nexport function sharedWidget${f}(x: number) {\n  return x * ${i + f} + ${f};\n}\n${'const filler = "lorem ipsum dolor sit amet";\n'.repeat(f + 1)}`;
+  }
+  files[`src/needle${i}/findme-${i}-path.ts`] = `export const marker = "uniqueNeedle${i}Quux";\nexport const colour${i} = "teal";\n`;
+  return files;
+}
+
+async function searchWith(q: string, opts: { filters?: boolean; lookupBudget?: number } = {}, scope: SearchRepo[] = repos): Promise<{ answer: CodeSearchAnswer; statements: Statement[] }> {
+  const statements: Statement[] = [];
+  const answer = await ds.transaction('REPEATABLE READ', async (m) => {
+    const spy = Object.create(m) as EntityManager;
+    spy.query = (async (sql: string, params?: unknown[]) => {
+      statements.push({ sql, params: params ?? [] });
+      return m.query(sql, params);
+    }) as EntityManager['query'];
+    return codeSearch(spy, scope, q, 200, 10_000, opts);
+  });
+  return { answer, statements };
+}
+
+/** The segment ids the candidates statement was given (those looked up with every key, and those of (segment, key) pairs). */
+function candidateSegments(statements: Statement[]): Set<string> | null {
+  const s = statements.find((x) => /AS segment_id/.test(x.sql));
+  return s ? new Set([...(s.params[1] as string[]), ...(s.params[3] as string[])].map(String)) : null;
+}
+
+/** The generations the file-name statement was given. */
+function pathGenerations(statements: Statement[]): Set<string> | null {
+  const s = statements.find((x) => /strpos\(lower\(e\.path\)/.test(x.sql));
+  return s ? new Set((s.params[1] as string[]).map(String)) : null;
+}
+
+function planOf(q: string): Plan {
+  const p = parseSearchQuery(q).pattern!;
+  return p.kind === 'literal' ? literalPlan(p.text, FILTER_KEYS) : regexPlan(p.source, FILTER_KEYS);
+}
+
+/** Segments of the repos whose filter admits the plan (every trigram of it), read from the database (NULL: admitted). */
+async function admittedSegments(plan: Plan): Promise<{ admitted: Set<string>; total: number }> {
+  const rows = (await ds.query(`SELECT id, trigram_bloom FROM index_segments WHERE repo_id = ANY($1::uuid[])`, [repos.map((r) => r.id)])) as Array<{ id: string; trigram_bloom: Buffer | null }>;
+  const admitted = new Set<string>();
+  for (const r of rows) {
+    const f = parseBloom(r.trigram_bloom);
+    if (!f || mayMatch(plan, (k) => bloomHas(f, k))) admitted.add(String(r.id));
+  }
+  return { admitted, total: rows.length };
+}
+
+const strip = (a: CodeSearchAnswer) => ({ results: a.results, stats: a.stats });
+
+beforeAll(async () => {
+  ds = await openTestDb();
+  for (let i = 0; i < 5; i++) {
+    const id = await createRepoRow(ds);
+    repos.push({ id, name: `bloom/repo-${i}` });
+    const origin = new Origin().write(filesOf(i));
+    const head = origin.commit();
+    const clone = origin.clone();
+    origins.push(origin);
+    clones.push(clone);
+    // Small batches: several segments per repo, so segments of one repo are pruned apart too.
+    await indexCommit(ds, { repoId: id, gitDir: clone, commit: head, batchFiles: 4 });
+  }
+  clearFilterCache();
+}, 120_000);
+
+afterAll(async () => {
+  await ds?.destroy();
+  await closeParsePools();
+});
+
+it('writes a filter with every segment and every generation, holding each key of its posting lists', async () => {
+  const segs = (await ds.query(`SELECT s.id, s.trigram_bloom, array_agg(k) AS keys FROM index_segments s JOIN index_postings p ON p.segment_id = s.id, unnest(p.keys) AS k
+                                 WHERE s.repo_id = ANY($1::uuid[]) GROUP BY s.id`, [repos.map((r) => r.id)])) as Array<{ id: string; trigram_bloom: Buffer | null; keys: number[] }>;
+  expect(segs.length).toBeGreaterThanOrEqual(repos.length * 3);
+  for (const s of segs) {
+    const f = parseBloom(s.trigram_bloom);
+    expect(f).not.toBeNull();
+    expect([s.id, s.keys.filter((k) => !bloomHas(f!, k))]).toEqual([s.id, []]);
+  }
+  const gens = await ds.query(`SELECT count(*)::int AS n FROM index_generations WHERE repo_id = ANY($1::uuid[]) AND state = 'active' AND path_bloom IS NOT NULL`, [repos.map((r) => r.id)]);
+  expect(gens[0].n).toBe(repos.length);
+});
+
+it('reads candidates only from the segments whose filter admits the plan, and finds what it found without filters', async () => {
+  const queries = ['uniqueNeedle3Quux', 'uniqueneedle1', 'sharedWidget7', 'lorem ipsum', 'colour2', '/uniqueNeedle[24]Quux/', '/colou?r\\d = "teal"/', 'file:needle sharedWidget', 'qz', 'ee', 'neverAnywhereZzq'];
+  let pruned = 0;
+  for (const q of queries) {
+    const off = await searchWith(q, { filters: false });
+    const on = await searchWith(q);
+    expect([q, strip(on.answer)]).toEqual([q, strip(off.answer)]);
+    const { admitted, total } = await admittedSegments(planOf(q));
+    const read = candidateSegments(on.statements) ?? new Set<string>();
+    // The candidates statement is given exactly the segments whose filter admits the plan.
+    expect([q, [...read].sort()]).toEqual([q, [...admitted].sort()]);
+    expect(candidateSegments(off.statements)?.size ?? 0).toBe(total);
+    pruned += total - read.size;
+    // Every statement is still bounded by the scope's repos (or by rows they gave).
+    for (const s of on.statements.filter((x) => /index_segments/.test(x.sql))) expect(s.sql).toMatch(/repo_id = ANY\(\$1::uuid\[\]\)/);
+  }
+  expect(pruned).toBeGreaterThan(0);
+
+  // A rare literal: only the segment holding it (and at most a false positive or two) is read.
+  const rare = await searchWith('uniqueNeedle3Quux');
+  expect(rare.answer.results.map((r) => [r.repo.name, r.path])).toEqual([['bloom/repo-3', 'src/needle3/findme-3-path.ts']]);
+  const { total } = await admittedSegments(planOf('uniqueNeedle3Quux'));
+  expect(candidateSegments(rare.statements)!.size).toBeLessThanOrEqual(2);
+  expect(total).toBeGreaterThan(10);
+  // With so few segments left, every trigram of the literal is looked up there, not 6 of them.
+  const lookedUp = (statements: Statement[]) => new Set([...(statements.find((x) => /AS segment_id/.test(x.sql))!.params[2] as number[])]).size;
+  expect(lookedUp(rare.statements)).toBe(new Set(queryKeys('uniqueNeedle3Quux')!.all).size);
+  expect(lookedUp((await searchWith('uniqueNeedle3Quux', { filters: false })).statements)).toBe(6);
+  // Nothing anywhere: no posting list is read at all.
+  const none = await searchWith('neverAnywhereZzq');
+  expect(none.answer.results).toEqual([]);
+  expect(candidateSegments(none.statements)).toBeNull();
+});
+
+it('reads file names only from the generations whose path filter admits the plan', async () => {
+  const q = 'findme-2-path';
+  const on = await searchWith(q);
+  const off = await searchWith(q, { filters: false });
+  expect(strip(on.answer)).toEqual(strip(off.answer));
+  expect(on.answer.results.filter((r) => r.line === 0).map((r) => [r.repo.name, r.path])).toEqual([['bloom/repo-2', 'src/needle2/findme-2-path.ts']]);
+  expect(pathGenerations(off.statements)!.size).toBe(repos.length);
+  expect(pathGenerations(on.statements)!.size).toBeLessThanOrEqual(2);
+  // No repo has such a path: the file-name statement does not run.
+  expect(pathGenerations((await searchWith('nosuchpathzq')).statements)).toBeNull();
+  // file: alone lists files: nothing to test against, every generation is read.
+  expect(pathGenerations((await searchWith('file:findme')).statements)!.size).toBe(repos.length);
+});
+
+it('loads the filters once: a repeated search reads none again', async () => {
+  clearFilterCache();
+  const first = await searchWith('sharedWidget3');
+  expect(first.statements.some((s) => /trigram_bloom AS filter/.test(s.sql))).toBe(true);
+  expect(filterCacheStats().entries).toBeGreaterThan(0);
+  const again = await searchWith('uniqueNeedle4Quux');
+  expect(again.statements.some((s) => /trigram_bloom AS filter/.test(s.sql))).toBe(false);
+  expect(strip(again.answer).results.map((r) => r.repo.name)).toEqual(['bloom/repo-4']);
+});
+
+it('never skips segments or generations without a filter (written before there were filters)', async () => {
+  const old = repos[1].id;
+  await ds.query(`UPDATE index_segments SET trigram_bloom = NULL WHERE repo_id = $1`, [old]);
+  await ds.query(`UPDATE index_generations SET path_bloom = NULL WHERE repo_id = $1`, [old]);
+  clearFilterCache();
+  try {
+    const oldSegments = (await ds.query(`SELECT id FROM index_segments WHERE repo_id = $1`, [old])).map((r: { id: string }) => String(r.id));
+    const on = await searchWith('uniqueNeedle3Quux');
+    const read = candidateSegments(on.statements)!;
+    expect(oldSegments.every((id: string) => read.has(id))).toBe(true);
+    expect(on.answer.results.map((r) => r.repo.name)).toEqual(['bloom/repo-3']);
+    const paths = await searchWith('findme-1-path');
+    expect(paths.answer.results.filter((r) => r.line === 0).map((r) => r.repo.name)).toEqual(['bloom/repo-1']);
+    const gens = pathGenerations(paths.statements)!;
+    const [{ id: oldGen }] = await ds.query(`SELECT id FROM index_generations WHERE repo_id = $1 AND state = 'active'`, [old]);
+    expect(gens.has(String(oldGen))).toBe(true);
+
+    // An incremental build on a generation without a path filter builds one from its rows.
+    origins[1].write({ 'docs/zanzibar-notes.md': '# notes\nfreshly pushed text\n' });
+    origins[1].commit();
+    const head = Origin.fetch(clones[1]);
+    expect((await indexCommit(ds, { repoId: old, gitDir: clones[1], commit: head })).kind).toBe('incremental');
+    const [gen] = await ds.query(`SELECT path_bloom FROM index_generations WHERE repo_id = $1 AND state = 'active'`, [old]);
+    const f = parseBloom(gen.path_bloom)!;
+    expect(f).not.toBeNull();
+    for (const p of ['findme-1-path', 'zanzibar-notes', 'module7/part7']) expect([p, mayMatch(literalPlan(p), (k) => bloomHas(f, k))]).toEqual([p, true]);
+  } finally {
+    clearFilterCache();
+  }
+});
+
+it('extends the base generation\'s path filter with the paths an incremental build adds, and filters merged segments', async () => {
+  const i = 4;
+  const id = repos[i].id;
+  for (let n = 0; n < 12; n++) {
+    origins[i].write({ [`pushed/p${n}/hotfile-${n}.ts`]: `export const pushed${n} = "pushToken${n}Zx";\n` });
+    origins[i].commit();
+    const head = Origin.fetch(clones[i]);
+    expect((await indexCommit(ds, { repoId: id, gitDir: clones[i], commit: head })).kind).toBe('incremental');
+    const on = await searchWith(`pushToken${n}Zx`);
+    expect(on.answer.results.map((r) => [r.repo.name, r.path])).toEqual([[repos[i].name, `pushed/p${n}/hotfile-${n}.ts`]]);
+    const byPath = await searchWith(`hotfile-${n}.ts`);
+    expect(byPath.answer.results.filter((r) => r.line === 0).map((r) => r.path)).toEqual([`pushed/p${n}/hotfile-${n}.ts`]);
+  }
+  // The pushes' small segments were merged (mergeSmallSegments): the merged one has a filter too.
+  const segs = (await ds.query(`SELECT s.id, s.trigram_bloom, array_agg(k) AS keys FROM index_segments s JOIN index_postings p ON p.segment_id = s.id, unnest(p.keys) AS k
+                                 WHERE s.repo_id = $1 GROUP BY s.id`, [id])) as Array<{ id: string; trigram_bloom: Buffer | null; keys: number[] }>;
+  expect(segs.length).toBeLessThan(3 + 12);
+  for (const s of segs) {
+    const f = parseBloom(s.trigram_bloom)!;
+    expect(f).not.toBeNull();
+    expect(s.keys.filter((k) => !bloomHas(f, k))).toEqual([]);
+  }
+  for (let n = 0; n < 12; n++) expect((await searchWith(`pushToken${n}Zx`)).answer.results).toHaveLength(1);
+});
+
+it('looks up the rest of an expression\'s literal trigrams when its usual 6 leave many blocks, and reads only the blocks holding all', async () => {
+  // /abcdefghijlm/ needs 10 trigrams; 6 spread over it are looked up first (abc cde efg fgh hij jlm).
+  // 40 files hold just those 6, one the other 4 (so the segment's filter admits it), one the text.
+  const files: Record<string, string> = { 'other.txt': 'xbcdx xdefx xghix xijlx\n', 'real.txt': 'the abcdefghijlm here\n' };
+  for (let f = 0; f < 40; f++) files[`decoy/d${f}.txt`] = `abc cde efg fgh hij jlm ${f}\n`;
+  const id = await createRepoRow(ds);
+  const origin = new Origin().write(files);
+  const head = origin.commit();
+  await indexCommit(ds, { repoId: id, gitDir: origin.clone(), commit: head });
+  const one = [{ id, name: 'bloom/refine' }];
+  const blocksRead = (statements: Statement[]) =>
+    statements.filter((x) => /FROM index_blocks WHERE segment_id = c\.s/.test(x.sql)).reduce((n, x) => n + (x.params[0] as unknown[]).length, 0);
+  const lookups = (statements: Statement[]) => statements.filter((x) => /AS segment_id/.test(x.sql)).length;
+  const q = '/abcdefghijlm/';
+  // A budget that keeps the first lookup at the usual 6 trigrams (10 × 1 segment > 6) but lets the other 4 be looked up after.
+  const refined = await searchWith(q, { lookupBudget: 6 }, one);
+  const usual = await searchWith(q, { filters: false }, one);
+  const upfront = await searchWith(q, {}, one);
+  for (const r of [refined, usual, upfront]) expect(r.answer.results.map((x) => [x.path, x.line])).toEqual([['real.txt', 1]]);
+  expect([lookups(usual.statements), blocksRead(usual.statements)]).toEqual([1, 41]);
+  expect([lookups(refined.statements), blocksRead(refined.statements)]).toEqual([2, 1]);
+  // With the default budget, one segment: all 10 trigrams in the first lookup.
+  expect([lookups(upfront.statements), blocksRead(upfront.statements)]).toEqual([1, 1]);
+});
+
+it('looks up a long literal\'s rarest trigrams (by the segments\' filters) when it cannot look up all of them', async () => {
+  // uniqueNeedle3Quux: `le3`, `e3q` and `3qu` are in repo 3's segment only; `uni`, `niq`… in every repo's needle file.
+  const q = 'uniqueNeedle3Quux';
+  const { statements, answer } = await searchWith(q, { lookupBudget: 6 });
+  expect(answer.results.map((r) => r.repo.name)).toEqual(['bloom/repo-3']);
+  const keys = statements.find((x) => /AS segment_id/.test(x.sql))!.params[2] as number[];
+  expect(keys).toHaveLength(6);
+  for (const rare of ['le3', 'e3q', '3qu']) expect(keys).toContain(queryKeys(rare)!.all[0]);
+});
