@@ -11,7 +11,7 @@ import os from 'node:os';
 import { seedWorkspace } from '../test/fakes/bitbucket/seed';
 import { connect } from '../test/support/bitbucket';
 import { createAccount } from '../test/support/service';
-import { startStackUnderTest, type StackUnderTest } from '../test/stack/stack-under-test';
+import { startStackUnderTest, stopOnSignals, type StackUnderTest } from '../test/stack/stack-under-test';
 import { collectSources } from './index-corpus';
 import { cpuSecondsOf, loadAverage, runBench, say } from './support';
 
@@ -69,6 +69,7 @@ async function measure(t: StackUnderTest, fn: () => Promise<void>): Promise<Phas
 
 async function runWith(workers: number, repos: Array<Record<string, string>>, build: boolean) {
   const t = await startStackUnderTest({ workers, build, env: { LOG_LEVEL: 'warn' } });
+  stopOnSignals(t);
   try {
     const { token } = await createAccount(t.api, 'Scale');
     await seedWorkspace(t.fake, { workspace: 'scale', count: 0 });

@@ -12,7 +12,7 @@ import { Client as PgClient } from 'pg';
 import { seedWorkspace } from '../test/fakes/bitbucket/seed';
 import { connect } from '../test/support/bitbucket';
 import { createAccount } from '../test/support/service';
-import { startStackUnderTest, type StackUnderTest } from '../test/stack/stack-under-test';
+import { startStackUnderTest, stopOnSignals, type StackUnderTest } from '../test/stack/stack-under-test';
 import { loadAverage, pct, runBench, say } from './support';
 
 function option(name: string, fallback: number): number {
@@ -121,6 +121,7 @@ async function main(): Promise<void> {
     env: { REPO_RECONCILE_INTERVAL: '5m', LOG_LEVEL: 'warn' },
     say: (line) => say(`  [stack] ${line.trim()}`),
   });
+  stopOnSignals(t);
   /** A client of our own, for pg_stat_activity: PostgreSQL's restart ends it (an 'error' event, handled). */
   const openPg = () => {
     const c = new PgClient({ connectionString: 'postgres://lettuce:lettuce@127.0.0.1:5432/lettuce' });

@@ -83,3 +83,10 @@ export async function startStackUnderTest(opts: { workers: number; env?: Record<
     },
   };
 }
+
+/** For a bench run by hand: Ctrl-C (or SIGTERM) stops the stack's processes before the bench exits, leaving none behind. */
+export function stopOnSignals(t: StackUnderTest): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void t.stop().finally(() => process.exit(130)));
+  }
+}
