@@ -140,7 +140,7 @@ export class Stack {
     if (process.getuid?.() === 0) {
       const readable = spawnSync('/bin/sh', ['-c', 'test -r "$1/dist/src/api/main.js" && test -r "$1/node_modules/koa/package.json"', 'sh', this.appDir], { uid: APP_UID, gid: APP_UID }).status === 0;
       if (readable) this.appIds = { uid: APP_UID, gid: APP_UID };
-      else say(`  uid ${APP_UID} cannot read ${root}: the app runs as root here (the image runs it as uid ${APP_UID})`);
+      else say(`  uid ${APP_UID} cannot read ${this.appDir} (or the node_modules it links to): the app runs as root here (the image runs it as uid ${APP_UID})`);
     }
   }
 
