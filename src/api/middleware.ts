@@ -67,7 +67,7 @@ export function errorHandler(): Middleware {
  * answered is run again: an error from further down the chain (`next`) is not this router's.
  */
 export function readsRideOutDatabaseRestarts<S, C>(routes: Middleware<S, C>): Middleware<S, C> {
-  return async (ctx, next) => {
+  const ridden: Middleware<S, C> = async (ctx, next) => {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return routes(ctx, next);
     const deadline = Date.now() + RESTART_GRACE_MS;
     for (let wait = 200; ; wait = Math.min(wait * 2, 2_000)) {
@@ -81,6 +81,8 @@ export function readsRideOutDatabaseRestarts<S, C>(routes: Middleware<S, C>): Mi
       }
     }
   };
+  // The router's own dispatcher carries it (`routes.router`), for whoever lists the app's routes.
+  return Object.assign(ridden, { router: (routes as { router?: unknown }).router });
 }
 
 function toApiError(err: unknown): ApiError {
