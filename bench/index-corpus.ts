@@ -20,18 +20,20 @@ export interface SourceFile {
   abs: string;
 }
 
+/** A folder's entries sorted by name (a walk in the same order on every machine); none if it cannot be read. */
+export function sortedEntries(dir: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch {
+    return [];
+  }
+}
+
 /** The corpus files: code of the installed packages, as the indexer would keep it. */
 export function collectSources(maxFiles: number): SourceFile[] {
   const out: SourceFile[] = [];
   const walk = (dir: string, rel: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const e of entries) {
+    for (const e of sortedEntries(dir)) {
       if (out.length >= maxFiles) return;
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {

@@ -24,7 +24,7 @@ import { codeSearch, type CodeSearchAnswer, type SearchRepo } from '../src/searc
 import { filterCacheStats } from '../src/search/filter-cache';
 import { git as gitAsync } from '../test/fakes/bitbucket/git';
 import { importCommit, type ImportedFile } from '../test/support/fast-import';
-import { childrenCpu, nodeCpu, postgresCpu } from './index-corpus';
+import { childrenCpu, nodeCpu, postgresCpu, sortedEntries } from './index-corpus';
 import { fmtMs, loadAverage, pct, printReport, runBench, say, startBenchServers, type Row } from './support';
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 1000);
@@ -87,14 +87,7 @@ function collectDistinct(): { files: Source[]; copiesSkipped: number; candidates
   const candidates = new Map<string, string>(); // lower case → as first seen
   let copiesSkipped = 0;
   const walk = (dir: string, rel: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
+    for (const e of sortedEntries(dir)) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
         if (!e.name.startsWith('.')) walk(path.join(dir, e.name), r);
