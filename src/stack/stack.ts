@@ -82,13 +82,14 @@ export class Stack {
     // The app's uid 1000 must pass through here to its volume (a `mktemp -d` folder is 0700): let others traverse, not read.
     const mode = fs.statSync(stackDir).mode & 0o777;
     if (process.getuid?.() === 0 && (mode & 0o001) === 0) fs.chmodSync(stackDir, mode | 0o011);
-    this.env = { ...this.opts.env };
+    // As Compose reads them: the environment over the project's .env.
+    this.env = { ...readDotEnv(path.join(root, '.env')), ...this.opts.env };
     // Compose would refuse to start without them (`:?`); a stack on one machine generates them once.
     for (const [name, file, generate] of [
       ['CODEWAZE_ADMIN_TOKEN', 'admin-token', generators.adminToken],
       ['TOKEN_ENCRYPTION_KEY', 'token-encryption-key', generators.encryptionKey],
     ] as const) {
-      if (this.env[name] || readDotEnvHas(root, name)) continue;
+      if (this.env[name]) continue;
       const secret = ensureDevSecret(stackDir, file, generate);
       this.env[name] = secret.value;
       if (name === 'CODEWAZE_ADMIN_TOKEN') this.adminTokenSource = secret.file;
@@ -315,4 +316,3 @@ export class Stack {
   }
 }
 
-const readDotEnvHas = (root: string, name: string) => !!readDotEnv(path.join(root, '.env'))[name];
