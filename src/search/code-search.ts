@@ -1,14 +1,15 @@
-// Code search over one repo or every repo of an account (CONTRACT §14), in one pass over the
-// index however many repos: the query's trigram plan (trigram-plan.ts) selects candidate blocks
-// in every repo's segments with one statement — only in the segments whose trigram Bloom filter
-// admits the plan (filter-cache.ts), so a rare literal over 1,000 repos looks up a few segments'
-// lists, not every segment's; the candidates' paths are filtered (file:, -file:,
-// lang:) before any content is read; the blocks left are read a batch at a time and verified line
-// by line — a literal by JavaScript's string matching, an expression by RE2's linear-time engine
-// (re2js), so no expression can take exponential time. Results: definitions of matching symbols
-// (sym:), then paths that match, then lines; ties by repo name, path and line. A deadline bounds
-// the work: what could not be searched in time is left out and `truncated` says so. The file-name
-// pass likewise reads only the generations whose file paths' filter admits the plan.
+// Code search over one repo or every repo of an account (CONTRACT §14) through the index: the
+// query's trigram plan (trigram-plan.ts) selects candidate blocks in the repos' segments — only in
+// the segments whose trigram Bloom filter admits the plan (filter-cache.ts), so a rare literal
+// over 1,000 repos looks up a few segments' lists, not every segment's — in waves of whole repos in
+// name order when there are many (a common literal finds its lines in the first repos and stops);
+// the candidates' paths are filtered (file:, -file:, lang:) before any content is read; the blocks
+// left are read a batch at a time and verified line by line — a literal by JavaScript's string
+// matching, an expression by RE2's linear-time engine (re2js), so no expression can take
+// exponential time. Results: definitions of matching symbols (sym:), then paths that match, then
+// lines; ties by repo name, path and line. A deadline bounds the work: what could not be searched
+// in time is left out and `truncated` says so. The file-name pass likewise reads only the
+// generations whose file paths' filter admits the plan.
 import type { EntityManager } from 'typeorm';
 import { RE2JS } from 're2js';
 import { queryKeys, unitsInLastBytes } from '../indexer/blocks';
@@ -49,6 +50,11 @@ const MAX_PATHS = 50_000;
 const LOOKUP_BUDGET = 2048;
 /** Candidate blocks past which the rest of a long literal's trigrams are looked up (see candidates). */
 const REFINE_BLOCKS = 32;
+/** Posting-list lookups (segments × the plan's trigrams) cheap enough to make in one statement. */
+const ONE_WAVE_LOOKUPS = 1024;
+/** Segments in the first wave of a search that looks them up in waves (see waves), and how each next one grows. */
+const FIRST_WAVE = 32;
+const WAVE_GROWTH = 4;
 
 /** A matcher of one line: the [start, end) code-unit ranges of its matches, in order. */
 type LineMatcher = (line: string) => Array<[number, number]>;
@@ -153,6 +159,8 @@ export async function codeSearch(
     filters?: boolean;
     /** LOOKUP_BUDGET (tests). */
     lookupBudget?: number;
+    /** ONE_WAVE_LOOKUPS and FIRST_WAVE (tests). */
+    waves?: { oneWaveLookups: number; firstWave: number };
   } = {},
 ): Promise<CodeSearchAnswer> {
   const c = compile(q);
@@ -164,9 +172,12 @@ export async function codeSearch(
     [wanted.map((r) => r.id)],
   )) as Array<{ repo_id: string; id: string; commit: string; stamp: string; filtered: boolean }>;
   const byId = new Map(wanted.map((r) => [r.id, r]));
-  const scope: Scope = gens.map((g) => ({ repo: byId.get(g.repo_id)!, generation: g.id, paths: { id: g.id, stamp: g.stamp, filtered: g.filtered } }));
+  // In the order results tie in (repo name), so a search that stops early has the first repos' matches.
+  const scope: Scope = gens
+    .map((g) => ({ repo: byId.get(g.repo_id)!, generation: g.id, paths: { id: g.id, stamp: g.stamp, filtered: g.filtered } }))
+    .sort((a, b) => cmp(a.repo.name, b.repo.name) || cmp(a.repo.id, b.repo.id));
   const commits = new Map(gens.map((g) => [g.repo_id, g.commit]));
-  const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET };
+  const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET, waves: opts.waves ?? { oneWaveLookups: ONE_WAVE_LOOKUPS, firstWave: FIRST_WAVE } };
   if (c.query.sym) await symbolResults(m, scope, c, run);
   if (c.match) {
     if (!opts.linesOnly) await pathResults(m, scope, c, run);
@@ -198,6 +209,7 @@ interface Run {
   /** Whether Bloom filters rule segments and generations out (off: every one is read, as before them). */
   filters: boolean;
   lookupBudget: number;
+  waves: { oneWaveLookups: number; firstWave: number };
 }
 
 const RANK = { definition: 0, path: 1, line: 2 };
@@ -287,27 +299,31 @@ interface Block {
   line_start: number | null;
 }
 
+interface Segment {
+  id: string;
+  repo_id: string;
+  /** Its Bloom filter (null: written before there were filters, may hold anything). */
+  filter: TrigramBloom | null;
+}
+
 /**
- * The segments of the scope's repos that may hold a match, with their filter (null: a segment
- * written before there were filters, which may hold anything). A segment whose filter rules out
- * the plan with every trigram of each literal (filterPlan) holds no block with a match.
+ * The segments of the scope's repos that may hold a match, in the scope's (repo name) order, and
+ * the filters of all of them. A segment whose filter rules out the plan with every trigram of each
+ * literal (filterPlan) holds no block with a match.
  */
-async function admittedSegments(
-  m: EntityManager,
-  repoIds: string[],
-  c: Compiled,
-  useFilters: boolean,
-): Promise<{ admitted: Array<{ id: string; filter: TrigramBloom | null }>; filters: Array<TrigramBloom | null> }> {
-  const segments = (await m.query(
-    `SELECT id, ${STAMP_SQL} AS stamp, trigram_bloom IS NOT NULL AS filtered FROM index_segments WHERE repo_id = ANY($1::uuid[])`,
+async function admittedSegments(m: EntityManager, scope: Scope, c: Compiled, useFilters: boolean): Promise<{ admitted: Segment[]; filters: Array<TrigramBloom | null> }> {
+  const repoIds = scope.map((s) => s.repo.id);
+  const order = new Map(repoIds.map((id, i) => [id, i]));
+  const segments = ((await m.query(
+    `SELECT id, repo_id, ${STAMP_SQL} AS stamp, trigram_bloom IS NOT NULL AS filtered FROM index_segments WHERE repo_id = ANY($1::uuid[])`,
     [repoIds],
-  )) as FilterRef[];
-  if (!useFilters) return { admitted: segments.map((s) => ({ id: s.id, filter: null })), filters: [] };
+  )) as Array<FilterRef & { repo_id: string }>).sort((a, b) => order.get(a.repo_id)! - order.get(b.repo_id)! || Number(a.id) - Number(b.id));
+  if (!useFilters) return { admitted: segments.map((s) => ({ id: s.id, repo_id: s.repo_id, filter: null })), filters: [] };
   const filters = await filtersOf(m, 'segment', repoIds, segments);
-  const admitted: Array<{ id: string; filter: TrigramBloom | null }> = [];
+  const admitted: Segment[] = [];
   for (const s of segments) {
     const f = filters.get(s.id) ?? null;
-    if (!f || mayMatch(c.filterPlan, (key) => bloomHas(f, key))) admitted.push({ id: s.id, filter: f });
+    if (!f || mayMatch(c.filterPlan, (key) => bloomHas(f, key))) admitted.push({ id: s.id, repo_id: s.repo_id, filter: f });
   }
   return { admitted, filters: [...filters.values()] };
 }
@@ -345,7 +361,7 @@ type Lists = Map<string, Map<number, Buffer>>;
  * rules out has no list there). Segments looked up with every key go as one list (an AND's
  * admitted ones, old ones), the others as (segment, key) pairs.
  */
-async function lookUp(m: EntityManager, repoIds: string[], segments: Array<{ id: string; filter: TrigramBloom | null }>, keys: number[], into: Lists): Promise<void> {
+async function lookUp(m: EntityManager, repoIds: string[], segments: Segment[], keys: number[], into: Lists): Promise<void> {
   const whole: string[] = [];
   const pairs: { segments: string[]; keys: number[] } = { segments: [], keys: [] };
   for (const s of segments) {
@@ -375,10 +391,12 @@ async function lookUp(m: EntityManager, repoIds: string[], segments: Array<{ id:
   }
 }
 
-/** The blocks the plan admits in each segment of `lists` (a key without a list there: in no block). */
-function admittedBlocks(plan: Plan, lists: Lists): Array<{ segment: string; ordinal: number }> {
-  const out: Array<{ segment: string; ordinal: number }> = [];
-  for (const [segment, encoded] of lists) {
+/** The blocks the plan admits in each of `segments` (in their order) from their `lists` (a key without a list there: in no block). */
+function admittedBlocks(plan: Plan, segments: Segment[], lists: Lists): Candidate[] {
+  const out: Candidate[] = [];
+  for (const { id: segment } of segments) {
+    const encoded = lists.get(segment);
+    if (!encoded) continue;
     // Lists are decoded when the plan needs them, smallest (in bytes) first.
     const decoded = new Map<number, number[]>();
     const list = (k: number) => {
@@ -395,42 +413,82 @@ function admittedBlocks(plan: Plan, lists: Lists): Array<{ segment: string; ordi
   return out;
 }
 
+type Candidate = { segment: string; ordinal: number };
+
 /**
- * Candidate blocks of every repo in scope: (segment, ordinal) per block the plan admits, from the
- * posting lists of the segments the filters leave (one statement). When a long literal's usual
+ * Candidate blocks in `segments` (a wave of the admitted ones): (segment, ordinal) per block the
+ * plan admits, from their posting lists (one statement). When a long literal's usual
  * MAX_LITERAL_KEYS trigrams leave many blocks, the rest of its trigrams are looked up too in the
  * segments holding them (a second statement, within LOOKUP_BUDGET), and only the blocks holding
  * every one remain.
  */
-async function candidates(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<Array<{ segment: string; ordinal: number }>> {
-  const repoIds = scope.map((s) => s.repo.id);
-  const { admitted: segments, filters } = await admittedSegments(m, repoIds, c, run.filters);
+async function candidates(m: EntityManager, repoIds: string[], segments: Segment[], filters: Array<TrigramBloom | null>, c: Compiled, run: Run): Promise<Candidate[]> {
   const plan = run.filters ? lookupPlan(c, segments.length, filters, run.lookupBudget) : c.plan;
   const keys = [...planKeys(plan)];
   const lists: Lists = new Map();
   await lookUp(m, repoIds, segments, keys, lists);
-  const found = admittedBlocks(plan, lists);
+  const found = admittedBlocks(plan, segments, lists);
   if (!run.filters || found.length <= REFINE_BLOCKS) return found;
   const looked = new Set(keys);
   const extra = [...planKeys(c.filterPlan)].filter((k) => !looked.has(k));
   const holding = new Set(found.map((b) => b.segment));
   if (extra.length === 0 || holding.size * extra.length > run.lookupBudget) return found;
-  const narrowed: Lists = new Map([...lists].filter(([id]) => holding.has(id)));
-  await lookUp(m, repoIds, segments.filter((s) => holding.has(s.id)), extra, narrowed);
-  return admittedBlocks(c.filterPlan, narrowed);
+  const narrowed = segments.filter((s) => holding.has(s.id));
+  await lookUp(m, repoIds, narrowed, extra, lists);
+  return admittedBlocks(c.filterPlan, narrowed, lists);
+}
+
+/**
+ * The admitted segments in waves of whole repos, in the scope's order: all at once when looking
+ * them all up is cheap (a rare literal, one repo), else a first wave of FIRST_WAVE segments and
+ * each next one WAVE_GROWTH times larger — a common literal over 1,000 repos finds its `limit`
+ * lines in the first repos' segments without reading every repo's posting lists.
+ */
+function* waves(segments: Segment[], keys: number, sizes: Run['waves']): Generator<Segment[]> {
+  if (segments.length * keys <= sizes.oneWaveLookups) {
+    yield segments;
+    return;
+  }
+  let size = sizes.firstWave;
+  for (let at = 0; at < segments.length; size *= WAVE_GROWTH) {
+    let end = Math.min(at + size, segments.length);
+    while (end < segments.length && segments[end].repo_id === segments[end - 1].repo_id) end++;
+    yield segments.slice(at, end);
+    at = end;
+  }
 }
 
 /** Lines that match: through the index when the plan asks for anything, else by reading files in order, within the deadline. */
 async function lineResults(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<void> {
   if (c.plan.op === 'all') return scanFiles(m, scope, c, run);
-  const found = await candidates(m, scope, c, run);
+  const repoIds = scope.map((s) => s.repo.id);
+  const { admitted, filters } = await admittedSegments(m, scope, c, run.filters);
+  const enough = () => run.results.filter((r) => r.rank === RANK.line).length >= run.limit;
+  for (const wave of waves(admitted, planKeys(c.plan).size, run.waves)) {
+    if (Date.now() > run.deadline || enough()) return void (run.truncated = true);
+    const found = await candidates(m, repoIds, wave, filters, c, run);
+    if (!(await verify(m, scope, found, c, run))) return;
+  }
+}
+
+/** Ends a pass early: what was not searched is left out. */
+function cutShort(run: Run): false {
+  run.truncated = true;
+  return false;
+}
+
+/**
+ * Reads the candidate blocks a batch at a time (their paths first: file:, -file: and lang: drop
+ * blocks before their text is read) and adds the lines that match. False once the deadline or the
+ * limit stopped it (`truncated` set).
+ */
+async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Compiled, run: Run): Promise<boolean> {
   const genOf = new Map(scope.map((s) => [s.repo.id, s.generation]));
   const repoOf = new Map(scope.map((s) => [s.repo.id, s.repo]));
   const seen = new Set<string>();
   let batch = FIRST_BLOCKS;
   for (let next = 0; next < found.length; next += batch, batch = Math.min(batch * 2, MAX_BLOCKS)) {
-    if (Date.now() > run.deadline) return void (run.truncated = true);
-    if (run.results.filter((r) => r.rank === RANK.line).length >= run.limit) return void (run.truncated = true);
+    if (Date.now() > run.deadline || run.results.filter((r) => r.rank === RANK.line).length >= run.limit) return cutShort(run);
     const slice = found.slice(next, next + batch);
     // The blocks and their blobs' paths first: file:, -file: and lang: drop blocks before their text is read.
     const blocks = (await m.query(
@@ -456,7 +514,7 @@ async function lineResults(m: EntityManager, scope: Scope, c: Compiled, run: Run
       [kept.map((b) => b.repo_id), kept.map((b) => b.sha), kept.map((b) => b.line_start ?? b.start), kept.map((b) => b.start + b.length + b.tail - (b.line_start ?? b.start))],
     )) as Array<{ i: string; text: string }>;
     for (const t of texts) {
-      if (Date.now() > run.deadline) return void (run.truncated = true);
+      if (Date.now() > run.deadline) return cutShort(run);
       const b = kept[Number(t.i) - 1];
       const key = `${b.repo_id}:${b.sha}`;
       for (const path of pathsOf.get(key)!) run.files.add(`${b.repo_id}:${path}`);
@@ -486,6 +544,7 @@ async function lineResults(m: EntityManager, scope: Scope, c: Compiled, run: Run
       }
     }
   }
+  return true;
 }
 
 /** No trigram to go by (a one-character literal, an expression without a literal): files in order, until the deadline. */

@@ -259,3 +259,30 @@ it('looks up a long literal\'s rarest trigrams (by the segments\' filters) when 
   expect(keys).toHaveLength(6);
   for (const rare of ['le3', 'e3q', '3qu']) expect(keys).toContain(queryKeys(rare)!.all[0]);
 });
+
+it('looks up a common literal in waves of whole repos in name order, and stops once the first repos give the limit', async () => {
+  // sharedWidget is in 12 files of every repo: the first wave (repo-0's segments) has more than 5.
+  const waves = { oneWaveLookups: 0, firstWave: 1 };
+  const all = await searchWith('sharedWidget');
+  const first = await ds.transaction('REPEATABLE READ', async (m) => {
+    const statements: Statement[] = [];
+    const spy = Object.create(m) as EntityManager;
+    spy.query = (async (sql: string, params?: unknown[]) => {
+      statements.push({ sql, params: params ?? [] });
+      return m.query(sql, params);
+    }) as EntityManager['query'];
+    return { answer: await codeSearch(spy, [...repos].reverse(), 'sharedWidget', 5, 10_000, { waves, linesOnly: true }), statements };
+  });
+  const lines = all.answer.results.filter((r) => r.line > 0);
+  expect(first.answer.results.map((r) => [r.repo.name, r.path, r.line])).toEqual(lines.slice(0, 5).map((r) => [r.repo.name, r.path, r.line]));
+  expect(first.answer.stats.truncated).toBe(true);
+  // One lookup, of repo-0's segments only (every one its filters admit).
+  const lookups = first.statements.filter((x) => /AS segment_id/.test(x.sql));
+  expect(lookups).toHaveLength(1);
+  const repo0 = ((await ds.query(`SELECT id FROM index_segments WHERE repo_id = $1`, [repos[0].id])) as Array<{ id: string }>).map((r) => String(r.id));
+  const { admitted } = await admittedSegments(planOf('sharedWidget'));
+  expect(candidateSegments(lookups)).toEqual(new Set(repo0.filter((id) => admitted.has(id))));
+  // All at once (the default for so few lookups): one statement over every repo's segments.
+  expect(all.statements.filter((x) => /AS segment_id/.test(x.sql))).toHaveLength(1);
+  expect(candidateSegments(all.statements)).toEqual(admitted);
+});
