@@ -11,13 +11,12 @@
 // in time is left out and `truncated` says so. The file-name pass likewise reads only the
 // generations whose file paths' filter admits the plan.
 import type { EntityManager } from 'typeorm';
-import { RE2JS } from 're2js';
 import { queryKeys, unitsInLastBytes } from '../indexer/blocks';
-import { escapeRegExp } from '../indexer/text';
 import { decodeList, FIB_HASH } from '../indexer/postings';
 import { bloomHas, type TrigramBloom } from '../indexer/trigram-bloom';
 import { filtersOf, STAMP_SQL, type FilterRef } from './filter-cache';
 import type { CodeSearchResultView, CodeSearchView } from '../shapes';
+import { literalMatcher, regexMatcher, textTester, type LineMatcher } from './line-matchers';
 import { compileRegex, parseSearchQuery, type SearchQuery } from './query';
 import { and, evaluate, FILTER_KEYS, linePrefilter, literalPlan, MAX_LITERAL_KEYS, mayMatch, planKeys, regexPlan, requiredLiteral, type Plan } from './trigram-plan';
 
@@ -56,35 +55,6 @@ const ONE_WAVE_LOOKUPS = 1024;
 const FIRST_WAVE = 32;
 const WAVE_GROWTH = 4;
 
-/** A matcher of one line: the [start, end) code-unit ranges of its matches, in order. */
-type LineMatcher = (line: string) => Array<[number, number]>;
-
-function literalMatcher(text: string, caseSensitive: boolean): LineMatcher {
-  const re = new RegExp(escapeRegExp(text), caseSensitive ? 'g' : 'gi');
-  return (line) => {
-    const out: Array<[number, number]> = [];
-    re.lastIndex = 0;
-    for (let m = re.exec(line); m; m = re.exec(line)) {
-      out.push([m.index, m.index + m[0].length]);
-      if (out.length >= 20) break;
-    }
-    return out;
-  };
-}
-
-function regexMatcher(re: RE2JS, prefilter: ((line: string) => boolean) | null): LineMatcher {
-  return (line) => {
-    const out: Array<[number, number]> = [];
-    if (prefilter && !prefilter(line)) return out; // most candidate lines lack the expression's literals: no RE2 run
-    const m = re.matcher(line);
-    while (m.find() && out.length < 20) {
-      out.push([m.start(), m.end()]);
-      if (m.end() === m.start() && m.end() >= line.length) break;
-    }
-    return out;
-  };
-}
-
 /** Code points in s[0, i). */
 function cp(s: string, i: number): number {
   let n = 0;
@@ -115,6 +85,8 @@ function lineResult(repo: SearchRepo, path: string, lineNo: number, text: string
 interface Compiled {
   query: SearchQuery;
   match: LineMatcher | null;
+  /** False when no line of a text can match (see textTester); null: every line is tried. */
+  textMayMatch: ((text: string) => boolean) | null;
   plan: Plan;
   /** The plan with every trigram of each literal (a stricter test, cheap against a Bloom filter: no lookup). */
   filterPlan: Plan;
@@ -140,7 +112,8 @@ function compile(q: string): Compiled {
   const planWith = (maxKeys: number): Plan => (!p ? { op: 'all' } : p.kind === 'literal' ? literalPlan(p.text, maxKeys) : regexPlan(p.source, maxKeys));
   const keys = p?.kind === 'literal' ? queryKeys(p.text) : null;
   const literalKeys = keys && !keys.any && new Set(keys.all).size > MAX_LITERAL_KEYS ? [...new Set(keys.all)] : null;
-  return { query, match, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk };
+  const textMayMatch = p?.kind === 'regex' ? textTester(p.source, query.caseSensitive) : null;
+  return { query, match, textMayMatch, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk };
 }
 
 /**
@@ -518,6 +491,7 @@ async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Com
       const b = kept[Number(t.i) - 1];
       const key = `${b.repo_id}:${b.sha}`;
       for (const path of pathsOf.get(key)!) run.files.add(`${b.repo_id}:${path}`);
+      if (c.textMayMatch && !c.textMayMatch(t.text)) continue;
       // Lines that start in the block (a cut line is read from its start), each once.
       const end = t.text.length - unitsInLastBytes(t.text, b.tail);
       let lineNo = b.line;
@@ -565,6 +539,7 @@ async function scanFiles(m: EntityManager, scope: Scope, c: Compiled, run: Run):
         if (Date.now() > run.deadline) return void (run.truncated = true);
         if (!c.pathOk(f.path, f.language)) continue;
         run.files.add(`${repo.id}:${f.path}`);
+        if (c.textMayMatch && !c.textMayMatch(f.text)) continue;
         const lines = f.text.split('\n');
         for (let i = 0; i < lines.length; i++) {
           const text = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];

@@ -1,11 +1,12 @@
 // The trigram plan of a regular expression may only rule out text that cannot match: checked on
 // real source lines (the TypeScript compiler's own sources in node_modules) for expressions of
 // every construct, case-insensitive as the search runs them, and that it rules out most lines when
-// the expression has a literal of three characters or more.
+// the expression has a literal of three characters or more; likewise the whole-text test of a block.
 import fs from 'node:fs';
 import path from 'node:path';
 import { RE2JS } from 're2js';
 import { queryKeys } from '../../src/indexer/blocks';
+import { textTester } from '../../src/search/line-matchers';
 import { evaluate, FILTER_KEYS, linePrefilter, literalPlan, regexPlan, requiredLiteral, type Plan } from '../../src/search/trigram-plan';
 
 const lines = fs
@@ -26,7 +27,17 @@ const EXPRESSIONS = [
   'HTML[A-Z]\\w+Element', '^\\s*interface', 'Event$', 'a.b.c', '[Kk]elvin', 'long ſign', 'test', 'TEST', '\\btest\\b',
   'on(click|dblclick|mouse(down|up))', 'x{2,}', '(?i)readonly', '(?:abc)?def', 'ab|cd|ef', '\\Qa.b\\E', '[abc]{3}',
   'addEventListener<K extends keyof', '\\(this: \\w+, ev: \\w+\\)', '[^a-z]+', '.*', 'deprecated', '\\d{3,}', 'é',
+  '^interface', 'Event;$', '^\\s*}$', '\\Ainterface', 'readonly\\z', '(?-m:^\\s+)', '(?s)a.b', 'x\\sy',
 ];
+
+/** The lines in texts of 25 as a search reads them: blocks with LF or CRLF endings, some cut after a CR. */
+const texts: Array<{ text: string; lines: string[] }> = [];
+for (let i = 0, n = 0; i < lines.length; i += 25, n++) {
+  const group = lines.slice(i, i + 25);
+  const eol = n % 3 === 0 ? '\r\n' : '\n';
+  const text = group.join(eol) + (n % 5 === 0 ? '\r' : '');
+  texts.push({ text, lines: group });
+}
 
 it.each(EXPRESSIONS)('never rules out a line that /%s/i matches', (source) => {
   const re = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
@@ -41,6 +52,20 @@ it.each(EXPRESSIONS)('never rules out a line that /%s/i matches', (source) => {
   expect(lines.filter((line) => re.matcher(line).find() && !prefilter(line))).toEqual([]);
   const literal = requiredLiteral(source);
   if (literal) expect(lines.filter((line) => re.matcher(line).find() && !line.toLowerCase().includes(literal))).toEqual([]);
+  // The whole-text test passes every text with a line that matches, case-insensitive or not.
+  for (const caseSensitive of [false, true]) {
+    const lineRe = RE2JS.compile(source, caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE);
+    const mayMatch = textTester(source, caseSensitive);
+    if (!mayMatch) continue;
+    expect(texts.filter((t) => t.lines.some((line) => lineRe.matcher(line).find()) && !mayMatch(t.text)).map((t) => t.lines)).toEqual([]);
+  }
+});
+
+it('the whole-text test skips most texts of an expression with a literal, and is left out where a line is not its own text', () => {
+  const mayMatch = textTester('HTML[A-Z]\\w+Element', false)!;
+  expect(texts.filter((t) => mayMatch(t.text)).length / texts.length).toBeLessThan(0.5);
+  expect(texts.filter((t) => mayMatch(t.text)).length).toBeGreaterThan(0);
+  for (const source of ['\\Afoo', 'foo\\z', '(?-m)^foo']) expect(textTester(source, false)).toBeNull();
 });
 
 it('rules out most lines when the expression holds a literal of three characters or more', () => {
