@@ -8,7 +8,9 @@
 // p50/p95, the search's stats and the time per SQL statement (the EntityManager's `query` wrapped
 // here: codeSearch is not changed); in the same run over the same files: git grep, ripgrep
 // (Debian's, installed when missing and allowed) and Zoekt (when it builds from its Go module).
-// Figures only: nothing here asserts a time.
+// Figures only: nothing here asserts a time. BENCH_SEARCH_HOLD=1 keeps the database up after the
+// report (its URL, the repos and the queries in hold.json) until Ctrl-C; BENCH_SEARCH_AGAINST=<that
+// hold.json> then times only our searches against it (see against).
 import { spawn, spawnSync } from 'node:child_process';
 import { isUtf8 } from 'node:buffer';
 import crypto from 'node:crypto';
@@ -351,7 +353,7 @@ async function timedSearch(ds: DataSource, repos: SearchRepo[], q: string, filte
   const segments = { total: 0, read: 0 };
   const generations = { total: 0, read: 0 };
   let blocks = 0;
-  let looked = false;
+  const lookedUp = new Set<string>();
   let inside = 0;
   let insideEnd = 0;
   const t0 = performance.now();
@@ -363,9 +365,11 @@ async function timedSearch(ds: DataSource, repos: SearchRepo[], q: string, filte
       try {
         const rows = await m.query(sql, params);
         if (/trigram_bloom IS NOT NULL/.test(sql)) segments.total = (rows as unknown[]).length;
-        // The first lookup's segments (a second one, for more of a long literal's trigrams, looks at some of them again).
-        if (/AS segment_id/.test(sql) && !looked) segments.read = new Set([...(params![1] as string[]), ...(params![3] as string[])].map(String)).size;
-        if (/AS segment_id/.test(sql)) looked = true;
+        // Every lookup's segments (a wave's second lookup, for more of a long literal's trigrams, looks at some of them again).
+        if (/AS segment_id/.test(sql)) {
+          for (const id of [...(params![1] as string[]), ...(params![3] as string[])]) lookedUp.add(String(id));
+          segments.read = lookedUp.size;
+        }
         if (/FROM index_generations WHERE repo_id = ANY\(\$1::uuid\[\]\) AND state = 'active'/.test(sql)) generations.total = (rows as unknown[]).length;
         if (/strpos\(lower\(e\.path\)/.test(sql)) generations.read = (params![1] as string[]).length;
         if (/FROM index_blocks WHERE segment_id = c\.s/.test(sql)) blocks += (params![0] as string[]).length;
@@ -721,6 +725,13 @@ async function main(): Promise<void> {
       `load average at the start ${fmt(load1, 2)}, at the end ${loadAverage()}; total bench time ${fmt((Date.now() - started) / 1000, 0)} s`,
     ];
     printReport(`Code search — ${REPOS} repos, ${fmt(mb(corpus.bytes))} MB`, rowsOut, notes);
+    if (process.env.BENCH_SEARCH_HOLD) {
+      // Keeps the indexed corpus for profiling searches by hand (search code changes need no new index).
+      const hold = path.join(servers.dir, 'hold.json');
+      fs.writeFileSync(hold, JSON.stringify({ databaseUrl: servers.pg.url, repos, queries: queries.map((q) => ({ kind: q.kind, q: q.q })) }));
+      say(`BENCH_SEARCH_HOLD: the database stays up (${hold}); Ctrl-C ends the bench`);
+      await new Promise(() => undefined);
+    }
   } finally {
     await closeParsePools();
     await ds?.destroy().catch(() => undefined);
@@ -793,4 +804,32 @@ async function chooseQueries(ds: DataSource, corpus: Corpus): Promise<BenchQuery
   return out;
 }
 
-runBench(main);
+/**
+ * BENCH_SEARCH_AGAINST=<hold.json of a held run>: only our searches, against that run's index —
+ * each query once untimed, then RUNS timed, with p50/p95 and the phases that took the most.
+ */
+async function against(holdFile: string): Promise<void> {
+  const hold = JSON.parse(fs.readFileSync(holdFile, 'utf8')) as { databaseUrl: string; repos: SearchRepo[]; queries: Array<{ kind: Kind; q: string }> };
+  const ds = await openDatabase(hold.databaseUrl, { poolSize: 4 });
+  try {
+    say(`against ${holdFile}: ${hold.repos.length} repos, ${RUNS} timed runs per query after 1 untimed, load average ${loadAverage()}`);
+    for (const { kind, q } of hold.queries) {
+      await timedSearch(ds, hold.repos, q);
+      const runs: Timed[] = [];
+      for (let r = 0; r < RUNS; r++) runs.push(await timedSearch(ds, hold.repos, q));
+      const ms = runs.map((r) => r.ms);
+      const phases = new Map<string, number>();
+      for (const r of runs) for (const [k, v] of r.phases) phases.set(k, (phases.get(k) ?? 0) + v / RUNS);
+      const top = [...phases].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${fmtMs(v)}`);
+      const last = runs[runs.length - 1];
+      say(
+        `  [${kind}] ${JSON.stringify(q)}: p50 ${fmtMs(pct(ms, 50))} p95 ${fmtMs(pct(ms, 95))}; ${last.answer.results.length} results${last.answer.stats.truncated ? ' (truncated)' : ''}, ${last.statements} statements, segments ${last.segments.read}/${last.segments.total}, blocks ${last.blocks}; ${top.join(', ')}`,
+      );
+    }
+    say(`load average at the end ${loadAverage()}`);
+  } finally {
+    await ds.destroy();
+  }
+}
+
+runBench(() => (process.env.BENCH_SEARCH_AGAINST ? against(process.env.BENCH_SEARCH_AGAINST) : main()));
