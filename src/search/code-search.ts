@@ -95,6 +95,8 @@ interface Compiled {
   /** A plain literal's distinct trigrams, when it has more than MAX_LITERAL_KEYS (else null). */
   literalKeys: number[] | null;
   pathOk: (path: string, language: string | null) => boolean;
+  /** What a repo's file paths must hold for a file there to pass the file: patterns (every trigram of each). */
+  pathPlan: Plan;
 }
 
 function compile(q: string): Compiled {
@@ -113,7 +115,8 @@ function compile(q: string): Compiled {
   const keys = p?.kind === 'literal' ? queryKeys(p.text) : null;
   const literalKeys = keys && !keys.any && new Set(keys.all).size > MAX_LITERAL_KEYS ? [...new Set(keys.all)] : null;
   const textMayMatch = p?.kind === 'regex' ? textTester(p.source, query.caseSensitive) : null;
-  return { query, match, textMayMatch, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk };
+  const pathPlan = and(query.fileInclude.map((f) => regexPlan(f, FILTER_KEYS)));
+  return { query, match, textMayMatch, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk, pathPlan };
 }
 
 /**
@@ -146,11 +149,13 @@ export async function codeSearch(
   )) as Array<{ repo_id: string; id: string; commit: string; stamp: string; filtered: boolean }>;
   const byId = new Map(wanted.map((r) => [r.id, r]));
   // In the order results tie in (repo name), so a search that stops early has the first repos' matches.
-  const scope: Scope = gens
+  const all: Scope = gens
     .map((g) => ({ repo: byId.get(g.repo_id)!, generation: g.id, paths: { id: g.id, stamp: g.stamp, filtered: g.filtered } }))
     .sort((a, b) => cmp(a.repo.name, b.repo.name) || cmp(a.repo.id, b.repo.id));
   const commits = new Map(gens.map((g) => [g.repo_id, g.commit]));
   const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET, waves: opts.waves ?? { oneWaveLookups: ONE_WAVE_LOOKUPS, firstWave: FIRST_WAVE } };
+  // file: patterns need a path that matches: repos whose file paths' filter rules one out are not searched.
+  const scope = run.filters && c.pathPlan.op !== 'all' ? await withPathsAdmitting(m, all, c.pathPlan) : all;
   if (c.query.sym) await symbolResults(m, scope, c, run);
   if (c.match) {
     if (!opts.linesOnly) await pathResults(m, scope, c, run);
@@ -222,6 +227,15 @@ async function symbolResults(m: EntityManager, scope: Scope, c: Compiled, run: R
   }
 }
 
+/** The repos of `scope` whose file paths' filter admits `plan` (a repo without a filter: admitted). */
+async function withPathsAdmitting(m: EntityManager, scope: Scope, plan: Plan): Promise<Scope> {
+  const filters = await filtersOf(m, 'generation', scope.map((s) => s.repo.id), scope.map((s) => s.paths));
+  return scope.filter((s) => {
+    const f = filters.get(s.generation);
+    return !f || mayMatch(plan, (key) => bloomHas(f, key));
+  });
+}
+
 /** Paths that match the pattern (or, with no pattern, every path the file: filters keep). */
 async function pathResults(m: EntityManager, all: Scope, c: Compiled, run: Run): Promise<void> {
   let scope = all;
@@ -231,11 +245,7 @@ async function pathResults(m: EntityManager, all: Scope, c: Compiled, run: Run):
   // A path that matches holds the plan's trigrams (the plan holds for any text): generations whose
   // file paths' filter rules the plan out have no path to look at.
   if (c.match && c.plan.op !== 'all' && run.filters) {
-    const filters = await filtersOf(m, 'generation', scope.map((s) => s.repo.id), scope.map((s) => s.paths));
-    scope = scope.filter((s) => {
-      const f = filters.get(s.generation);
-      return !f || mayMatch(c.filterPlan, (key) => bloomHas(f, key));
-    });
+    scope = await withPathsAdmitting(m, scope, c.filterPlan);
     if (scope.length === 0) return;
   }
   const rows = (await m.query(

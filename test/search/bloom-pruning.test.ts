@@ -286,3 +286,16 @@ it('looks up a common literal in waves of whole repos in name order, and stops o
   expect(all.statements.filter((x) => /AS segment_id/.test(x.sql))).toHaveLength(1);
   expect(candidateSegments(all.statements)).toEqual(admitted);
 });
+
+it('searches only the repos whose file paths may match a file: pattern, and finds what it finds without filters', async () => {
+  // `findme-3-` is in one path of repo-3 only (its trigram `-3-` in no other repo's paths); `export` in every repo's files.
+  const q = 'file:findme-3- export';
+  const on = await searchWith(q);
+  const off = await searchWith(q, { filters: false });
+  expect(on.answer.results).toEqual(off.answer.results);
+  expect(on.answer.results.map((r) => r.path)).toEqual(['src/needle3/findme-3-path.ts', 'src/needle3/findme-3-path.ts']);
+  expect(on.answer.stats.repos).toBe(1);
+  expect(off.answer.stats.repos).toBe(repos.length);
+  const repo3 = ((await ds.query(`SELECT id FROM index_segments WHERE repo_id = $1`, [repos[3].id])) as Array<{ id: string }>).map((r) => String(r.id));
+  for (const id of candidateSegments(on.statements)!) expect(repo3).toContain(id);
+});
