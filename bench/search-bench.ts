@@ -321,6 +321,7 @@ const STATEMENTS: Array<{ re: RegExp; sql: string; after: string }> = [
   // The Bloom filters (src/search/filter-cache.ts): read only when not cached yet (the timed runs follow a warm-up run).
   { re: /path_bloom AS filter/, sql: 'path filters: fetch (SQL)', after: 'path filters: test the plan (JS)' },
   { re: /trigram_bloom AS filter/, sql: 'segment filters: fetch (SQL)', after: 'segment filters: test the plan (JS)' },
+  { re: /quad_bloom AS filter/, sql: 'segment 4-gram filters: fetch (SQL)', after: 'segment filters: test the plan (JS)' },
   { re: /trigram_bloom IS NOT NULL/, sql: 'segments of the scope (SQL)', after: 'segment filters: test the plan (JS)' },
   // After it, with the path filters cached: the scope, and the plan tested against each generation's path filter.
   { re: /FROM index_generations/, sql: 'active generations (SQL)', after: 'scope + path filters: test the plan (JS)' },
@@ -503,11 +504,12 @@ async function main(): Promise<void> {
     const indexBytes = sizes.reduce((n, s) => n + Number(s.bytes), 0);
     say(`  index tables ${fmt(mb(indexBytes))} MB = ${fmt(indexBytes / indexedBytes, 2)}× the text: ${sizes.map((s) => `${s.t} ${fmt(mb(Number(s.bytes)))}`).join(', ')} MB`);
     const [bloom] = (await ds.query(
-      `SELECT count(trigram_bloom)::int AS n, coalesce(sum(octet_length(trigram_bloom)), 0)::bigint AS seg,
+      `SELECT count(trigram_bloom)::int AS n, coalesce(sum(octet_length(trigram_bloom)), 0)::bigint AS seg, coalesce(sum(octet_length(quad_bloom)), 0)::bigint AS quads,
               (SELECT coalesce(sum(octet_length(path_bloom)), 0)::bigint FROM index_generations) AS paths FROM index_segments`,
-    )) as Array<{ n: number; seg: string; paths: string }>;
+    )) as Array<{ n: number; seg: string; quads: string; paths: string }>;
+    const inSegments = Number(bloom.seg) + Number(bloom.quads);
     say(
-      `  Bloom filters: ${int(bloom.n)} segment filters ${fmt(mb(Number(bloom.seg)), 2)} MB (in index_segments, counted above), path filters ${fmt(mb(Number(bloom.paths)), 2)} MB (index_generations, not among the tables above): +${fmt((100 * (Number(bloom.seg) + Number(bloom.paths))) / (indexBytes - Number(bloom.seg)), 2)}% over the index without them`,
+      `  Bloom filters: ${int(bloom.n)} segments' trigram filters ${fmt(mb(Number(bloom.seg)), 2)} MB and 4-gram filters ${fmt(mb(Number(bloom.quads)), 2)} MB (in index_segments, counted above), path filters ${fmt(mb(Number(bloom.paths)), 2)} MB (index_generations, not among the tables above): +${fmt((100 * (inSegments + Number(bloom.paths))) / (indexBytes - inSegments), 2)}% over the index without them`,
     );
     // The statistics statement a full build ends with (copied from src/indexer/generation-store.ts),
     // now that every repo is in the tables: what each of the last builds paid for it.

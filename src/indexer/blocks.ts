@@ -25,7 +25,7 @@ const OTHER = 128;
  * putting them in one class keeps an index built by one Node.js exact for the next. Class 0 (NUL,
  * never in text or queries) pads the start of a block.
  */
-function charClass(u: number): number {
+export function charClass(u: number): number {
   return u >= 128 ? OTHER : ASCII_CLASS[u];
 }
 

@@ -2,12 +2,14 @@
 // indexes (its blocks and the bucket rows of their posting lists, by binary COPY), small segments
 // are merged once there are many of them, and segments whose blocks all went with their blobs
 // are dropped. Postings of a block whose blob is gone stay until a merge: the search skips them.
-// Each segment row carries a Bloom filter of its trigram keys (trigram-bloom.ts), written with the
-// row, so a search rules segments out before it reads any of their posting lists.
+// Each segment row carries a Bloom filter of its trigram keys (trigram-bloom.ts) and one of its
+// text's 4-grams (quadgrams.ts), written with the row, so a search rules segments out before it
+// reads any of their posting lists.
 import type { QueryRunner } from 'typeorm';
 import type { TextBlock } from './blocks';
 import { copyRows, uuidBytes } from './copy-binary';
 import { encodeSegment, listOf } from './postings';
+import { buildQuadBloom } from './quadgrams';
 import { buildBloom } from './trigram-bloom';
 
 /** A segment with fewer blocks than this is small (a push's, or a merge of pushes'). */
@@ -24,8 +26,8 @@ interface BlockRow {
   lineStart: number | null;
 }
 
-/** Writes one segment for the blocks of `blobs` (inside the caller's transaction). */
-export async function writeSegment(db: QueryRunner, repoId: string, blobs: ReadonlyArray<{ sha: string; blocks: TextBlock[] }>): Promise<void> {
+/** Writes one segment for the blocks of `blobs` (their text in `bytes`; inside the caller's transaction). */
+export async function writeSegment(db: QueryRunner, repoId: string, blobs: ReadonlyArray<{ sha: string; bytes: Buffer; blocks: TextBlock[] }>): Promise<void> {
   const rows: BlockRow[] = [];
   const keys: Int32Array[] = [];
   for (const b of blobs) {
@@ -34,16 +36,17 @@ export async function writeSegment(db: QueryRunner, repoId: string, blobs: Reado
       keys.push(block.keys);
     }
   }
-  if (rows.length) await insertSegment(db, repoId, rows, keys);
+  if (rows.length) await insertSegment(db, repoId, rows, keys, buildQuadBloom(blobs.filter((b) => b.blocks.length > 0).map((b) => b.bytes.toString('utf8'))));
 }
 
-async function insertSegment(db: QueryRunner, repoId: string, rows: BlockRow[], keys: Int32Array[]): Promise<void> {
+async function insertSegment(db: QueryRunner, repoId: string, rows: BlockRow[], keys: Int32Array[], quadBloom: Buffer | null): Promise<void> {
   const encoded = encodeSegment(keys);
-  const [segment] = (await db.query(`INSERT INTO index_segments (repo_id, bucket_bits, blocks, trigram_bloom) VALUES ($1, $2, $3, $4) RETURNING id`, [
+  const [segment] = (await db.query(`INSERT INTO index_segments (repo_id, bucket_bits, blocks, trigram_bloom, quad_bloom) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [
     repoId,
     encoded.bits,
     rows.length,
     buildBloom(encoded.keys),
+    quadBloom,
   ])) as Array<{ id: string }>;
   const id = BigInt(segment.id);
   const repo = uuidBytes(repoId);
@@ -103,7 +106,11 @@ export async function mergeSmallSegments(db: QueryRunner, repoId: string): Promi
         }
       }
     }
-    if (rows.length) await insertSegment(db, repoId, rows, perBlock.map((k) => Int32Array.from(k).sort()));
+    // The 4-gram filter from the text of the blobs whose blocks stay.
+    const texts = rows.length
+      ? ((await db.query(`SELECT convert_from(content, 'UTF8') AS text FROM index_blobs WHERE repo_id = $1 AND sha = ANY($2::text[])`, [repoId, [...new Set(rows.map((r) => r.sha))]])) as Array<{ text: string }>)
+      : [];
+    if (rows.length) await insertSegment(db, repoId, rows, perBlock.map((k) => Int32Array.from(k).sort()), buildQuadBloom(texts.map((t) => t.text)));
     await db.query(`DELETE FROM index_segments WHERE id = ANY($1::bigint[])`, [ids]);
     await db.commitTransaction();
     return true;

@@ -1,4 +1,4 @@
-// Bloom filters over trigram keys (blocks.ts), so a search can rule out a whole segment (or a
+// Bloom filters over trigram keys (blocks.ts) — and, in the same format, over 4-gram keys (quadgrams.ts) — so a search can rule out a whole segment (or a
 // generation's file names) before it reads a single posting list: a key the filter does not hold
 // is in none of the segment's blocks. A filter never says "absent" for a key it was given (no false
 // negatives); it says "may be present" for ~0.8 % of the others at the design's 10 bits per key
@@ -82,6 +82,21 @@ export function buildBloom(keys: ArrayLike<number>, m = bloomBits(keys.length), 
   const bits = out.subarray(BLOOM_HEADER_BYTES);
   let load = 0;
   for (let i = 0; i < keys.length; i++) if (add(bits, m, k, keys[i])) load++;
+  writeHeader(out, k, m, load);
+  return out;
+}
+
+/**
+ * A filter of m bits and k hashes holding every key `feed` hands to `add` (repeats set nothing
+ * new): for keys too many to list first, like a segment's 4-grams (quadgrams.ts).
+ */
+export function buildBloomFrom(m: number, k: number, feed: (add: (key: number) => void) => void): Buffer {
+  const out = Buffer.alloc(BLOOM_HEADER_BYTES + m / 8);
+  const bits = out.subarray(BLOOM_HEADER_BYTES);
+  let load = 0;
+  feed((key) => {
+    if (add(bits, m, k, key)) load++;
+  });
   writeHeader(out, k, m, load);
   return out;
 }

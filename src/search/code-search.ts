@@ -13,12 +13,13 @@
 import type { EntityManager } from 'typeorm';
 import { queryKeys, unitsInLastBytes } from '../indexer/blocks';
 import { decodeList, FIB_HASH } from '../indexer/postings';
+import { quadKeys } from '../indexer/quadgrams';
 import { bloomHas, type TrigramBloom } from '../indexer/trigram-bloom';
 import { filtersOf, STAMP_SQL, type FilterRef } from './filter-cache';
 import type { CodeSearchResultView, CodeSearchView } from '../shapes';
 import { literalMatcher, regexMatcher, textTester, type LineMatcher } from './line-matchers';
 import { compileRegex, parseSearchQuery, type SearchQuery } from './query';
-import { and, evaluate, FILTER_KEYS, linePrefilter, literalPlan, MAX_LITERAL_KEYS, mayMatch, planKeys, regexPlan, requiredLiteral, type Plan } from './trigram-plan';
+import { and, evaluate, FILTER_KEYS, linePrefilter, literalPlan, MAX_LITERAL_KEYS, mayMatch, planKeys, regexPlan, requiredLiteral, requiredStrings, type Plan } from './trigram-plan';
 
 export interface SearchRepo {
   id: string;
@@ -97,6 +98,8 @@ interface Compiled {
   pathOk: (path: string, language: string | null) => boolean;
   /** What a repo's file paths must hold for a file there to pass the file: patterns (every trigram of each). */
   pathPlan: Plan;
+  /** 4-gram keys every match holds (of the literal, or of an expression's required strings): a segment's 4-gram filter must hold each. */
+  quads: number[];
 }
 
 function compile(q: string): Compiled {
@@ -116,7 +119,9 @@ function compile(q: string): Compiled {
   const literalKeys = keys && !keys.any && new Set(keys.all).size > MAX_LITERAL_KEYS ? [...new Set(keys.all)] : null;
   const textMayMatch = p?.kind === 'regex' ? textTester(p.source, query.caseSensitive) : null;
   const pathPlan = and(query.fileInclude.map((f) => regexPlan(f, FILTER_KEYS)));
-  return { query, match, textMayMatch, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk, pathPlan };
+  const required = !p ? [] : p.kind === 'literal' ? [p.text] : requiredStrings(p.source).flatMap((set) => (set.length === 1 ? set : []));
+  const quads = [...new Set(required.flatMap(quadKeys))];
+  return { query, match, textMayMatch, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk, pathPlan, quads };
 }
 
 /**
@@ -291,22 +296,29 @@ interface Segment {
 
 /**
  * The segments of the scope's repos that may hold a match, in the scope's (repo name) order, and
- * the filters of all of them. A segment whose filter rules out the plan with every trigram of each
- * literal (filterPlan) holds no block with a match.
+ * the trigram filters of all of them. A segment whose trigram filter rules out the plan with every
+ * trigram of each literal (filterPlan), or whose 4-gram filter lacks one of the query's 4-grams,
+ * holds no block with a match.
  */
 async function admittedSegments(m: EntityManager, scope: Scope, c: Compiled, useFilters: boolean): Promise<{ admitted: Segment[]; filters: Array<TrigramBloom | null> }> {
   const repoIds = scope.map((s) => s.repo.id);
   const order = new Map(repoIds.map((id, i) => [id, i]));
   const segments = ((await m.query(
-    `SELECT id, repo_id, ${STAMP_SQL} AS stamp, trigram_bloom IS NOT NULL AS filtered FROM index_segments WHERE repo_id = ANY($1::uuid[])`,
+    `SELECT id, repo_id, ${STAMP_SQL} AS stamp, trigram_bloom IS NOT NULL AS filtered, quad_bloom IS NOT NULL AS quads FROM index_segments WHERE repo_id = ANY($1::uuid[])`,
     [repoIds],
-  )) as Array<FilterRef & { repo_id: string }>).sort((a, b) => order.get(a.repo_id)! - order.get(b.repo_id)! || Number(a.id) - Number(b.id));
+  )) as Array<FilterRef & { repo_id: string; quads: boolean }>).sort((a, b) => order.get(a.repo_id)! - order.get(b.repo_id)! || Number(a.id) - Number(b.id));
   if (!useFilters) return { admitted: segments.map((s) => ({ id: s.id, repo_id: s.repo_id, filter: null })), filters: [] };
   const filters = await filtersOf(m, 'segment', repoIds, segments);
+  const byTrigrams = segments.filter((s) => {
+    const f = filters.get(s.id);
+    return !f || mayMatch(c.filterPlan, (key) => bloomHas(f, key));
+  });
+  // The 4-gram filters only of the segments the trigrams left (fewer to read the first time).
+  const quads = c.quads.length ? await filtersOf(m, 'segment 4-grams', repoIds, byTrigrams.map((s) => ({ ...s, filtered: s.quads }))) : null;
   const admitted: Segment[] = [];
-  for (const s of segments) {
-    const f = filters.get(s.id) ?? null;
-    if (!f || mayMatch(c.filterPlan, (key) => bloomHas(f, key))) admitted.push({ id: s.id, repo_id: s.repo_id, filter: f });
+  for (const s of byTrigrams) {
+    const q = quads?.get(s.id);
+    if (!q || c.quads.every((key) => bloomHas(q, key))) admitted.push({ id: s.id, repo_id: s.repo_id, filter: filters.get(s.id) ?? null });
   }
   return { admitted, filters: [...filters.values()] };
 }

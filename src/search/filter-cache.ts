@@ -1,5 +1,5 @@
-// The Bloom filters of the index's segments (their trigram keys) and generations (their file paths'
-// trigram keys) that a search tests its trigram plan against, so it reads posting lists and file
+// The Bloom filters of the index's segments (their trigram keys, and their text's 4-grams) and
+// generations (their file paths' trigram keys) that a search tests its trigram plan against, so it reads posting lists and file
 // names only where the plan may match (src/indexer/trigram-bloom.ts). Segments and active
 // generations never change once written (a merge or a build writes new rows with new ids), so a
 // filter read once is kept in a per-process LRU, keyed by table, id and creation time (ids are
@@ -9,12 +9,13 @@ import type { EntityManager } from 'typeorm';
 import { parseBloom, type TrigramBloom } from '../indexer/trigram-bloom';
 
 /**
- * Bytes of filters the cache keeps, at most (each counted as its bits plus 96 bytes): 64 MiB per
- * process, ~50 M trigram keys at 10 bits each. For scale: 1,000 repos of 300 MB of sources
- * (bench:search) hold 12.5 MB of segment filters and 0.4 MB of path filters. Beyond the bound the
- * least recently used go, and a search over more than fits reads the rest again.
+ * Bytes of filters the cache keeps, at most (each counted as its bits plus 96 bytes): 96 MiB per
+ * process. For scale: node_modules' sources hold ~23,000 distinct trigrams and ~60,000 4-grams a
+ * MB, so a GB of indexed text has ~29 MB of trigram filters (10 bits a key) and ~30 MB of 4-gram
+ * filters (4 bits). Beyond the bound the least recently used go, and a search over more than fits
+ * reads the rest again.
  */
-export const FILTER_CACHE_BYTES = 64 * 1024 * 1024;
+export const FILTER_CACHE_BYTES = 96 * 1024 * 1024;
 const ENTRY_OVERHEAD = 96;
 
 export interface FilterRef {
@@ -82,6 +83,7 @@ export function filterCacheStats(): { entries: number; bytes: number } {
 
 const FETCH = {
   segment: `SELECT id, trigram_bloom AS filter FROM index_segments WHERE repo_id = ANY($1::uuid[]) AND id = ANY($2::bigint[])`,
+  'segment 4-grams': `SELECT id, quad_bloom AS filter FROM index_segments WHERE repo_id = ANY($1::uuid[]) AND id = ANY($2::bigint[])`,
   generation: `SELECT id, path_bloom AS filter FROM index_generations WHERE repo_id = ANY($1::uuid[]) AND id = ANY($2::bigint[])`,
 } as const;
 

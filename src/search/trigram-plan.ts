@@ -343,7 +343,7 @@ export function linePrefilter(source: string): ((line: string) => boolean) | nul
 }
 
 /** Sets of plain ASCII strings (lower-cased) every match holds one of each of. */
-function requiredStrings(source: string): string[][] {
+export function requiredStrings(source: string): string[][] {
   return mustsOf(new RegexReader(source).read())
     .map((set) => [...set].map(asciiLower))
     .filter((strings) => strings.length > 0 && strings.every((x) => x.length > 0 && /^[\x20-\x7e]+$/.test(x)));

@@ -1,12 +1,13 @@
 // Against the run's PostgreSQL: a search over several repos reads posting lists only from the
 // segments whose trigram Bloom filter admits its plan, and file names only from the generations
-// whose path filter does — and finds exactly what it finds with the filters off. Segments and
-// generations written before the filters (NULL) are never skipped; merged segments and
-// incremental generations get filters too.
+// whose path filter does — and with the segments' 4-gram filters fewer still — and finds exactly
+// what it finds with the filters off. Segments and generations written before the filters (NULL)
+// are never skipped; merged segments and incremental generations get filters too.
 import type { DataSource, EntityManager } from 'typeorm';
 import { indexCommit } from '../../src/indexer';
 import { queryKeys } from '../../src/indexer/blocks';
 import { closeParsePools } from '../../src/indexer/parse-pool';
+import { quadKeys } from '../../src/indexer/quadgrams';
 import { bloomHas, parseBloom } from '../../src/indexer/trigram-bloom';
 import { codeSearch, type CodeSearchAnswer, type SearchRepo } from '../../src/search/code-search';
 import { clearFilterCache, filterCacheStats } from '../../src/search/filter-cache';
@@ -65,14 +66,28 @@ function planOf(q: string): Plan {
 }
 
 /** Segments of the repos whose filter admits the plan (every trigram of it), read from the database (NULL: admitted). */
-async function admittedSegments(plan: Plan): Promise<{ admitted: Set<string>; total: number }> {
-  const rows = (await ds.query(`SELECT id, trigram_bloom FROM index_segments WHERE repo_id = ANY($1::uuid[])`, [repos.map((r) => r.id)])) as Array<{ id: string; trigram_bloom: Buffer | null }>;
+async function admittedSegments(plan: Plan, scope: SearchRepo[] = repos): Promise<{ admitted: Set<string>; total: number }> {
+  const rows = (await ds.query(`SELECT id, trigram_bloom FROM index_segments WHERE repo_id = ANY($1::uuid[])`, [scope.map((r) => r.id)])) as Array<{ id: string; trigram_bloom: Buffer | null }>;
   const admitted = new Set<string>();
   for (const r of rows) {
     const f = parseBloom(r.trigram_bloom);
     if (!f || mayMatch(plan, (k) => bloomHas(f, k))) admitted.add(String(r.id));
   }
   return { admitted, total: rows.length };
+}
+
+/** The 4-grams of the segment's blobs' text that its 4-gram filter lacks (none: no false negatives). */
+async function quadsMissing(segment: string): Promise<string[]> {
+  const [row] = (await ds.query(`SELECT quad_bloom FROM index_segments WHERE id = $1`, [segment])) as Array<{ quad_bloom: Buffer | null }>;
+  const f = parseBloom(row.quad_bloom);
+  if (!f) return ['(no 4-gram filter)'];
+  const blobs = (await ds.query(
+    `SELECT DISTINCT convert_from(x.content, 'UTF8') AS text FROM index_blocks b JOIN index_blobs x ON x.repo_id = b.repo_id AND x.sha = b.sha WHERE b.segment_id = $1`,
+    [segment],
+  )) as Array<{ text: string }>;
+  const missing: string[] = [];
+  for (const { text } of blobs) for (let i = 0; i + 4 <= text.length; i++) if (!quadKeys(text.slice(i, i + 4)).every((k) => bloomHas(f, k))) missing.push(text.slice(i, i + 4));
+  return missing;
 }
 
 const strip = (a: CodeSearchAnswer) => ({ results: a.results, stats: a.stats });
@@ -109,6 +124,8 @@ it('writes a filter with every segment and every generation, holding each key of
   }
   const gens = await ds.query(`SELECT count(*)::int AS n FROM index_generations WHERE repo_id = ANY($1::uuid[]) AND state = 'active' AND path_bloom IS NOT NULL`, [repos.map((r) => r.id)]);
   expect(gens[0].n).toBe(repos.length);
+  // And a 4-gram filter holding every 4-gram of its blobs' text.
+  for (const s of segs) expect([s.id, await quadsMissing(s.id)]).toEqual([s.id, []]);
 });
 
 it('reads candidates only from the segments whose filter admits the plan, and finds what it found without filters', async () => {
@@ -120,8 +137,8 @@ it('reads candidates only from the segments whose filter admits the plan, and fi
     expect([q, strip(on.answer)]).toEqual([q, strip(off.answer)]);
     const { admitted, total } = await admittedSegments(planOf(q));
     const read = candidateSegments(on.statements) ?? new Set<string>();
-    // The candidates statement is given exactly the segments whose filter admits the plan.
-    expect([q, [...read].sort()]).toEqual([q, [...admitted].sort()]);
+    // The candidates statement is given only segments whose trigram filter admits the plan (the 4-gram filters may leave fewer).
+    expect([q, [...read].filter((id) => !admitted.has(id))]).toEqual([q, []]);
     expect(candidateSegments(off.statements)?.size ?? 0).toBe(total);
     pruned += total - read.size;
     // Every statement is still bounded by the scope's repos (or by rows they gave).
@@ -171,7 +188,7 @@ it('loads the filters once: a repeated search reads none again', async () => {
 
 it('never skips segments or generations without a filter (written before there were filters)', async () => {
   const old = repos[1].id;
-  await ds.query(`UPDATE index_segments SET trigram_bloom = NULL WHERE repo_id = $1`, [old]);
+  await ds.query(`UPDATE index_segments SET trigram_bloom = NULL, quad_bloom = NULL WHERE repo_id = $1`, [old]);
   await ds.query(`UPDATE index_generations SET path_bloom = NULL WHERE repo_id = $1`, [old]);
   clearFilterCache();
   try {
@@ -221,6 +238,7 @@ it('extends the base generation\'s path filter with the paths an incremental bui
     const f = parseBloom(s.trigram_bloom)!;
     expect(f).not.toBeNull();
     expect(s.keys.filter((k) => !bloomHas(f, k))).toEqual([]);
+    expect([s.id, await quadsMissing(s.id)]).toEqual([s.id, []]);
   }
   for (let n = 0; n < 12; n++) expect((await searchWith(`pushToken${n}Zx`)).answer.results).toHaveLength(1);
 });
@@ -276,15 +294,18 @@ it('looks up a common literal in waves of whole repos in name order, and stops o
   const lines = all.answer.results.filter((r) => r.line > 0);
   expect(first.answer.results.map((r) => [r.repo.name, r.path, r.line])).toEqual(lines.slice(0, 5).map((r) => [r.repo.name, r.path, r.line]));
   expect(first.answer.stats.truncated).toBe(true);
-  // One lookup, of repo-0's segments only (every one its filters admit).
+  // One lookup, of repo-0's segments only (those holding its matches among them).
   const lookups = first.statements.filter((x) => /AS segment_id/.test(x.sql));
   expect(lookups).toHaveLength(1);
-  const repo0 = ((await ds.query(`SELECT id FROM index_segments WHERE repo_id = $1`, [repos[0].id])) as Array<{ id: string }>).map((r) => String(r.id));
-  const { admitted } = await admittedSegments(planOf('sharedWidget'));
-  expect(candidateSegments(lookups)).toEqual(new Set(repo0.filter((id) => admitted.has(id))));
+  const segmentsOf = async (repo: SearchRepo) => ((await ds.query(`SELECT id FROM index_segments WHERE repo_id = $1`, [repo.id])) as Array<{ id: string }>).map((r) => String(r.id));
+  const repo0 = await segmentsOf(repos[0]);
+  const read = candidateSegments(lookups)!;
+  expect([...read].filter((id) => !repo0.includes(id))).toEqual([]);
+  expect(read.size).toBeGreaterThan(0);
   // All at once (the default for so few lookups): one statement over every repo's segments.
   expect(all.statements.filter((x) => /AS segment_id/.test(x.sql))).toHaveLength(1);
-  expect(candidateSegments(all.statements)).toEqual(admitted);
+  const everyRepo = candidateSegments(all.statements)!;
+  for (const repo of repos) expect((await segmentsOf(repo)).some((id) => everyRepo.has(id))).toBe(true);
 });
 
 it('searches only the repos whose file paths may match a file: pattern, and finds what it finds without filters', async () => {
@@ -298,4 +319,31 @@ it('searches only the repos whose file paths may match a file: pattern, and find
   expect(off.answer.stats.repos).toBe(repos.length);
   const repo3 = ((await ds.query(`SELECT id FROM index_segments WHERE repo_id = $1`, [repos[3].id])) as Array<{ id: string }>).map((r) => String(r.id));
   for (const id of candidateSegments(on.statements)!) expect(repo3).toContain(id);
+});
+
+it("rules out a segment that holds every trigram of a literal but not its 4-grams, before any lookup, and finds what it finds without filters", async () => {
+  // The decoy repo's one file holds each trigram of zebraQuokkaNet as a word of its own (its trigram
+  // filter admits the literal); the other repo's file holds the literal.
+  const literal = 'zebraQuokkaNet';
+  const decoyText = Array.from({ length: literal.length - 2 }, (_, i) => literal.slice(i, i + 3)).join(' ');
+  const made: SearchRepo[] = [];
+  for (const [name, text] of [['bloom/decoy', decoyText], ['bloom/real', `const x = ${literal};`]]) {
+    const id = await createRepoRow(ds);
+    const origin = new Origin().write({ 'a.txt': `${text}\n` });
+    const head = origin.commit();
+    await indexCommit(ds, { repoId: id, gitDir: origin.clone(), commit: head });
+    made.push({ id, name });
+  }
+  const decoySegments = ((await ds.query(`SELECT id FROM index_segments WHERE repo_id = $1`, [made[0].id])) as Array<{ id: string }>).map((r) => String(r.id));
+  const { admitted } = await admittedSegments(planOf(literal), made);
+  expect(decoySegments.every((id) => admitted.has(id))).toBe(true); // the trigrams alone admit the decoy
+  for (const q of [literal, `/${literal}\\b/`]) {
+    const on = await searchWith(q, {}, made);
+    const off = await searchWith(q, { filters: false }, made);
+    expect(on.answer.results).toEqual(off.answer.results);
+    expect(on.answer.results.map((r) => [r.repo.name, r.path, r.line])).toEqual([['bloom/real', 'a.txt', 1]]);
+    const read = candidateSegments(on.statements)!;
+    expect([q, decoySegments.filter((id) => read.has(id))]).toEqual([q, []]);
+    expect([...(candidateSegments(off.statements) ?? [])].some((id) => decoySegments.includes(id))).toBe(true);
+  }
 });

@@ -15,6 +15,7 @@ import { BitbucketRestBudget1764300000720 } from './1764300000720-bitbucket-rest
 import { SyncedWorkspaces1764300000730 } from './1764300000730-synced-workspaces';
 import { RestBudgetFairness1764300000740 } from './1764300000740-rest-budget-fairness';
 import { SearchBloomFilters1764300000750 } from './1764300000750-search-bloom-filters';
+import { SearchQuadgramFilters1764300000760 } from './1764300000760-search-quadgram-filters';
 
 export const MIGRATIONS = [
   Initial1764300000000,
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   SyncedWorkspaces1764300000730,
   RestBudgetFairness1764300000740,
   SearchBloomFilters1764300000750,
+  SearchQuadgramFilters1764300000760,
 ];
