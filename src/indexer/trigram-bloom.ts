@@ -87,21 +87,6 @@ export function buildBloom(keys: ArrayLike<number>, m = bloomBits(keys.length), 
 }
 
 /**
- * A filter of m bits and k hashes holding every key `feed` hands to `add` (repeats set nothing
- * new): for keys too many to list first, like a segment's 4-grams (quadgrams.ts).
- */
-export function buildBloomFrom(m: number, k: number, feed: (add: (key: number) => void) => void): Buffer {
-  const out = Buffer.alloc(BLOOM_HEADER_BYTES + m / 8);
-  const bits = out.subarray(BLOOM_HEADER_BYTES);
-  let load = 0;
-  feed((key) => {
-    if (add(bits, m, k, key)) load++;
-  });
-  writeHeader(out, k, m, load);
-  return out;
-}
-
-/**
  * `base` with `keys` added (a copy), or null when the result would be loaded past
  * MIN_BITS_PER_KEY bits per key (then build one from all of the keys, at the right size).
  */
