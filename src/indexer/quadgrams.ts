@@ -13,7 +13,7 @@ import { buildBloom } from './trigram-bloom';
 export const QUAD_BITS_PER_KEY = 4;
 export const QUAD_HASHES = 3;
 
-/** An open-addressing set of 4-gram keys (0 = empty; the key 0, four NULs, never occurs in text). */
+/** An open-addressing set of 4-gram keys (0 = empty slot; the key 0, four NULs, is kept apart). */
 let table = new Int32Array(1 << 16);
 
 /** The distinct 4-gram keys of the texts (a set first: a MB of source holds ~1 M 4-grams, ~60,000 distinct). */
@@ -22,11 +22,16 @@ function distinctQuads(texts: readonly string[]): Int32Array {
   let mask = table.length - 1;
   let out = new Int32Array(1024);
   let n = 0;
+  let zero = false;
   for (const text of texts) {
     let k = 0;
     for (let i = 0; i < text.length; i++) {
       k = (k << 8) | charClass(text.charCodeAt(i));
-      if (i < 3 || k === 0) continue;
+      if (i < 3) continue;
+      if (k === 0) {
+        zero = true;
+        continue;
+      }
       let slot = Math.imul(k, 0x9e3779b1) >>> 0;
       for (;;) {
         slot &= mask;
@@ -60,7 +65,10 @@ function distinctQuads(texts: readonly string[]): Int32Array {
       }
     }
   }
-  return out.subarray(0, n);
+  if (!zero) return out.subarray(0, n);
+  const withZero = new Int32Array(n + 1);
+  withZero.set(out.subarray(0, n));
+  return withZero;
 }
 
 /** The filter of every 4-gram of the texts (each a blob's whole text), or null when none has 4 characters. */
