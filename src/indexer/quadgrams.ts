@@ -13,12 +13,23 @@ import { buildBloom } from './trigram-bloom';
 export const QUAD_BITS_PER_KEY = 4;
 export const QUAD_HASHES = 3;
 
-/** An open-addressing set of 4-gram keys (0 = empty slot; the key 0, four NULs, is kept apart). */
-let table = new Int32Array(1 << 16);
+/**
+ * Distinct 4-grams a segment's filter holds at most (a 1 MB filter); a segment with more (an
+ * 8 MB batch of random text, say) gets none — "may hold anything" — rather than a set of hundreds
+ * of MB while it is built.
+ */
+const MAX_QUADS = 2_000_000;
+const FIRST_TABLE = 1 << 16;
 
-/** The distinct 4-gram keys of the texts (a set first: a MB of source holds ~1 M 4-grams, ~60,000 distinct). */
-function distinctQuads(texts: readonly string[]): Int32Array {
-  table.fill(0);
+/** An open-addressing set of 4-gram keys (0 = empty slot; the key 0, four NULs, is kept apart). */
+let table = new Int32Array(FIRST_TABLE);
+
+/**
+ * The distinct 4-gram keys of the texts (a set first: a MB of source holds ~1 M 4-grams, ~60,000
+ * distinct), or null past MAX_QUADS.
+ */
+function distinctQuads(texts: readonly string[]): Int32Array | null {
+  table = table.length > 16 * FIRST_TABLE ? new Int32Array(FIRST_TABLE) : table.fill(0); // a big one is not kept between segments
   let mask = table.length - 1;
   let out = new Int32Array(1024);
   let n = 0;
@@ -45,6 +56,7 @@ function distinctQuads(texts: readonly string[]): Int32Array {
             out = bigger;
           }
           out[n++] = k;
+          if (n > MAX_QUADS) return null;
           if (n * 2 > table.length) {
             // Past half full: twice the size, every key placed again.
             table = new Int32Array(table.length * 2);
@@ -71,10 +83,10 @@ function distinctQuads(texts: readonly string[]): Int32Array {
   return withZero;
 }
 
-/** The filter of every 4-gram of the texts (each a blob's whole text), or null when none has 4 characters. */
+/** The filter of every 4-gram of the texts (each a blob's whole text), or null when none has 4 characters or past MAX_QUADS. */
 export function buildQuadBloom(texts: readonly string[]): Buffer | null {
   const keys = distinctQuads(texts);
-  if (keys.length === 0) return null;
+  if (!keys || keys.length === 0) return null;
   return buildBloom(keys, Math.max(64, Math.ceil((keys.length * QUAD_BITS_PER_KEY) / 8) * 8), QUAD_HASHES);
 }
 

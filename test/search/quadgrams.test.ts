@@ -46,6 +46,20 @@ it('admits about 15 % of 4-grams it was not given (4 bits a key, 3 hashes)', () 
   expect(admitted / probes).toBeLessThan(0.25);
 });
 
+it('gives a segment of more distinct 4-grams than it holds no filter (may hold anything), not a set of hundreds of MB', () => {
+  // 8 MB of pseudo-random printable ASCII: ~8 M distinct 4-grams.
+  let x = 12345;
+  const chars = Array.from({ length: 8_000_000 }, () => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return String.fromCharCode(33 + (x >>> 16) % 94);
+  });
+  const before = process.memoryUsage().arrayBuffers;
+  expect(buildQuadBloom([chars.join('')])).toBeNull();
+  expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+  // And the next segment is filtered as usual.
+  expect(holds(filterOf(['an ordinary segment']), 'ordinary')).toBe(true);
+});
+
 it('a query of fewer than 4 characters has no 4-grams; a text without 4 characters no filter', () => {
   expect(quadKeys('abc')).toEqual([]);
   expect(quadKeys('abcdabcd')).toHaveLength(4);
