@@ -301,7 +301,9 @@ async function main(): Promise<void> {
     const progress = async () => {
       while (running()) {
         await nap(5 * 60_000);
-        if (running()) say(`  ${minutes(Date.now() - loadStart)}: ${pushes.length} pushes sent, ${routes.fiveHundreds()} 5xx so far, load average ${loadAverage()}`);
+        // The memory timeline: each process's latest PSS, so a curve can be told from a line.
+        const memory = [...rss].map(([name, samples]) => `${name} ${samples[samples.length - 1].mb.toFixed(0)}`).join(', ');
+        if (running()) say(`  ${minutes(Date.now() - loadStart)}: ${pushes.length} pushes sent, ${routes.fiveHundreds()} 5xx so far, load average ${loadAverage()}; PSS MB: ${memory}`);
       }
     };
     await Promise.all([pusher(), searcher(), browser(), gardener(), chaos(), sampler(), progress()]);
