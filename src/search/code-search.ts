@@ -17,7 +17,7 @@ import { quadKeys } from '../indexer/quadgrams';
 import { bloomHas, type TrigramBloom } from '../indexer/trigram-bloom';
 import { filtersOf, STAMP_SQL, type FilterRef } from './filter-cache';
 import type { CodeSearchResultView, CodeSearchView } from '../shapes';
-import { literalMatcher, regexMatcher, textTester, type LineMatcher } from './line-matchers';
+import { anchorOf, literalMatcher, regexMatcher, textTester, type LineMatcher } from './line-matchers';
 import { compileRegex, parseSearchQuery, type SearchQuery } from './query';
 import { and, evaluate, FILTER_KEYS, linePrefilter, literalPlan, MAX_LITERAL_KEYS, mayMatch, planKeys, regexPlan, requiredLiteral, requiredStrings, type Plan } from './trigram-plan';
 
@@ -36,6 +36,8 @@ export interface CodeSearchAnswer extends CodeSearchView {
 export const DEFAULT_SEARCH_LIMIT = 50;
 export const MAX_SEARCH_LIMIT = 500;
 export const SEARCH_DEADLINE_MS = 2_000;
+/** What of the deadline is left for the answer after the work stops (sorting, COMMIT, sending). */
+const ANSWER_MARGIN_MS = 100;
 const PREVIEW_MAX = 300;
 const FIRST_BLOCKS = 16;
 const MAX_BLOCKS = 256;
@@ -55,6 +57,8 @@ const ONE_WAVE_LOOKUPS = 1024;
 /** Segments in the first wave of a search that looks them up in waves (see waves), and how each next one grows. */
 const FIRST_WAVE = 32;
 const WAVE_GROWTH = 4;
+/** Repos whose file names the first wave of the file-name pass reads (each next one WAVE_GROWTH times more). */
+const FIRST_PATH_WAVE = 64;
 
 /** Code points in s[0, i). */
 function cp(s: string, i: number): number {
@@ -88,6 +92,8 @@ interface Compiled {
   match: LineMatcher | null;
   /** False when no line of a text can match (see textTester); null: every line is tried. */
   textMayMatch: ((text: string) => boolean) | null;
+  /** Where an expression's longest required string is in a text (see anchorOf): only the lines holding it can match. */
+  anchor: ((text: string) => number[]) | null;
   plan: Plan;
   /** The plan with every trigram of each literal (a stricter test, cheap against a Bloom filter: no lookup). */
   filterPlan: Plan;
@@ -118,10 +124,11 @@ function compile(q: string): Compiled {
   const keys = p?.kind === 'literal' ? queryKeys(p.text) : null;
   const literalKeys = keys && !keys.any && new Set(keys.all).size > MAX_LITERAL_KEYS ? [...new Set(keys.all)] : null;
   const textMayMatch = p?.kind === 'regex' ? textTester(p.source, query.caseSensitive) : null;
+  const anchor = p?.kind === 'regex' ? anchorOf(p.source) : null;
   const pathPlan = and(query.fileInclude.map((f) => regexPlan(f, FILTER_KEYS)));
   const required = !p ? [] : p.kind === 'literal' ? [p.text] : requiredStrings(p.source).flatMap((set) => (set.length === 1 ? set : []));
   const quads = [...new Set(required.flatMap(quadKeys))];
-  return { query, match, textMayMatch, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk, pathPlan, quads };
+  return { query, match, textMayMatch, anchor, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk, pathPlan, quads };
 }
 
 /**
@@ -145,7 +152,8 @@ export async function codeSearch(
   } = {},
 ): Promise<CodeSearchAnswer> {
   const c = compile(q);
-  const deadline = Date.now() + deadlineMs;
+  // The work stops a little before the deadline: the answer is sorted, committed and sent after it.
+  const deadline = Date.now() + deadlineMs - Math.min(ANSWER_MARGIN_MS, deadlineMs / 10);
   const repoRe = c.query.repo ? compileRegex(c.query.repo, false, `repo:${c.query.repo}`) : null;
   const wanted = repos.filter((r) => !repoRe || repoRe.matcher(r.name).find());
   const gens = (await m.query(
@@ -158,7 +166,7 @@ export async function codeSearch(
     .map((g) => ({ repo: byId.get(g.repo_id)!, generation: g.id, paths: { id: g.id, stamp: g.stamp, filtered: g.filtered } }))
     .sort((a, b) => cmp(a.repo.name, b.repo.name) || cmp(a.repo.id, b.repo.id));
   const commits = new Map(gens.map((g) => [g.repo_id, g.commit]));
-  const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET, waves: opts.waves ?? { oneWaveLookups: ONE_WAVE_LOOKUPS, firstWave: FIRST_WAVE } };
+  const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET, waves: opts.waves ?? { oneWaveLookups: ONE_WAVE_LOOKUPS, firstWave: FIRST_WAVE }, lineRoom: limit };
   // file: patterns need a path that matches: repos whose file paths' filter rules one out are not searched.
   const scope = run.filters && c.pathPlan.op !== 'all' ? await withPathsAdmitting(m, all, c.pathPlan) : all;
   if (c.query.sym) await symbolResults(m, scope, c, run);
@@ -193,6 +201,8 @@ interface Run {
   filters: boolean;
   lookupBudget: number;
   waves: { oneWaveLookups: number; firstWave: number };
+  /** Lines the answer has room for: the limit less the definitions and file names found before (set by the line pass). */
+  lineRoom: number;
 }
 
 const RANK = { definition: 0, path: 1, line: 2 };
@@ -253,27 +263,38 @@ async function pathResults(m: EntityManager, all: Scope, c: Compiled, run: Run):
     scope = await withPathsAdmitting(m, scope, c.filterPlan);
     if (scope.length === 0) return;
   }
-  const rows = (await m.query(
-    `SELECT g.repo_id, e.path, e.language
-       FROM unnest($1::uuid[], $2::bigint[]) AS g(repo_id, generation_id)
-       JOIN index_entries e ON e.generation_id = g.generation_id AND e.type = 'file'
-      WHERE $3::text IS NULL OR strpos(lower(e.path), lower($3)) > 0
-      LIMIT $4`,
-    [scope.map((s) => s.repo.id), scope.map((s) => s.generation), literal, MAX_PATHS],
-  )) as Array<{ repo_id: string; path: string; language: string | null }>;
-  if (rows.length >= MAX_PATHS) run.truncated = true;
-  const repoOf = new Map(scope.map((s) => [s.repo.id, s.repo]));
-  for (const r of rows) {
-    if (!c.pathOk(r.path, r.language)) continue;
-    const repo = repoOf.get(r.repo_id)!;
-    if (!c.match) {
-      run.results.push({ repo, path: r.path, line: 0, column: 0, preview: r.path, matches: [], rank: RANK.path });
-    } else {
-      const ranges = c.match(r.path);
-      if (ranges.length === 0) continue;
-      run.results.push({ ...lineResult(repo, r.path, 0, r.path, ranges), column: 0, rank: RANK.path });
+  // In waves of repos in name order: once the answer's room is filled, later repos' paths rank after it.
+  const room = run.limit - run.results.length;
+  let found = 0;
+  for (let at = 0, size = FIRST_PATH_WAVE; at < scope.length; at += size, size *= WAVE_GROWTH) {
+    if (Date.now() > run.deadline) return void (run.truncated = true);
+    const wave = scope.slice(at, at + size);
+    const rows = (await m.query(
+      `SELECT g.repo_id, e.path, e.language
+         FROM unnest($1::uuid[], $2::bigint[]) AS g(repo_id, generation_id)
+         JOIN index_entries e ON e.generation_id = g.generation_id AND e.type = 'file'
+        WHERE $3::text IS NULL OR strpos(lower(e.path), lower($3)) > 0
+        LIMIT $4`,
+      [wave.map((s) => s.repo.id), wave.map((s) => s.generation), literal, MAX_PATHS],
+    )) as Array<{ repo_id: string; path: string; language: string | null }>;
+    if (rows.length >= MAX_PATHS) run.truncated = true;
+    const repoOf = new Map(wave.map((s) => [s.repo.id, s.repo]));
+    for (const r of rows) {
+      if (!c.pathOk(r.path, r.language)) continue;
+      const repo = repoOf.get(r.repo_id)!;
+      if (!c.match) {
+        run.results.push({ repo, path: r.path, line: 0, column: 0, preview: r.path, matches: [], rank: RANK.path });
+      } else {
+        const ranges = c.match(r.path);
+        if (ranges.length === 0) continue;
+        run.results.push({ ...lineResult(repo, r.path, 0, r.path, ranges), column: 0, rank: RANK.path });
+      }
+      found++;
     }
-    if (run.results.length > run.limit * 3) break;
+    if (found >= room) {
+      if (at + size < scope.length) run.truncated = true;
+      return;
+    }
   }
 }
 
@@ -455,15 +476,22 @@ function* waves(segments: Segment[], keys: number, sizes: Run['waves']): Generat
 
 /** Lines that match: through the index when the plan asks for anything, else by reading files in order, within the deadline. */
 async function lineResults(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<void> {
+  // Lines rank after definitions and file names: when those fill the answer, no line would show.
+  run.lineRoom = run.limit - run.results.length;
+  if (run.lineRoom <= 0) return void (run.truncated = true);
   if (c.plan.op === 'all') return scanFiles(m, scope, c, run);
   const repoIds = scope.map((s) => s.repo.id);
   const { admitted, filters } = await admittedSegments(m, scope, c, run.filters);
-  const enough = () => run.results.filter((r) => r.rank === RANK.line).length >= run.limit;
   for (const wave of waves(admitted, planKeys(c.plan).size, run.waves)) {
-    if (Date.now() > run.deadline || enough()) return void (run.truncated = true);
+    if (Date.now() > run.deadline || enoughLines(run)) return void (run.truncated = true);
     const found = await candidates(m, repoIds, wave, filters, c, run);
     if (!(await verify(m, scope, found, c, run))) return;
   }
+}
+
+/** Whether the line pass has as many lines as the answer has room for. */
+function enoughLines(run: Run): boolean {
+  return run.results.filter((r) => r.rank === RANK.line).length >= run.lineRoom;
 }
 
 /** Ends a pass early: what was not searched is left out. */
@@ -483,7 +511,7 @@ async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Com
   const seen = new Set<string>();
   let batch = FIRST_BLOCKS;
   for (let next = 0; next < found.length; next += batch, batch = Math.min(batch * 2, MAX_BLOCKS)) {
-    if (Date.now() > run.deadline || run.results.filter((r) => r.rank === RANK.line).length >= run.limit) return cutShort(run);
+    if (Date.now() > run.deadline || enoughLines(run)) return cutShort(run);
     const slice = found.slice(next, next + batch);
     // The blocks and their blobs' paths first: file:, -file: and lang: drop blocks before their text is read.
     const blocks = (await m.query(
@@ -513,13 +541,23 @@ async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Com
       const b = kept[Number(t.i) - 1];
       const key = `${b.repo_id}:${b.sha}`;
       for (const path of pathsOf.get(key)!) run.files.add(`${b.repo_id}:${path}`);
-      if (c.textMayMatch && !c.textMayMatch(t.text)) continue;
+      // An expression's lines are tried only where its required string is (or, without one, in a block RE2 may match in).
+      const hits = c.anchor ? c.anchor(t.text) : null;
+      if (hits ? hits.length === 0 : c.textMayMatch && !c.textMayMatch(t.text)) continue;
+      let hit = 0;
       // Lines that start in the block (a cut line is read from its start), each once.
       const end = t.text.length - unitsInLastBytes(t.text, b.tail);
       let lineNo = b.line;
       for (let at = 0; at < end; lineNo++) {
         let stop = t.text.indexOf('\n', at);
         if (stop < 0) stop = t.text.length;
+        if (hits) {
+          while (hit < hits.length && hits[hit] < at) hit++;
+          if (hit >= hits.length || hits[hit] >= stop) {
+            at = stop + 1; // no required string on this line: no match
+            continue;
+          }
+        }
         let text = t.text.slice(at, stop);
         if (text.endsWith('\r')) text = text.slice(0, -1);
         const lineAt = at;
@@ -548,7 +586,7 @@ async function scanFiles(m: EntityManager, scope: Scope, c: Compiled, run: Run):
   for (const { repo, generation } of scope) {
     let after = '';
     for (;;) {
-      if (Date.now() > run.deadline || run.results.filter((r) => r.rank === RANK.line).length >= run.limit) return void (run.truncated = true);
+      if (Date.now() > run.deadline || enoughLines(run)) return void (run.truncated = true);
       const page = (await m.query(
         `SELECT e.path, e.language, convert_from(b.content, 'UTF8') AS text FROM index_entries e
            JOIN index_blobs b ON b.repo_id = $1 AND b.sha = e.sha

@@ -4,6 +4,7 @@
 // engine (re2js): no expression can take exponential time.
 import { RE2JS } from 're2js';
 import { escapeRegExp } from '../indexer/text';
+import { requiredLiteral } from './trigram-plan';
 
 /** A matcher of one line: the [start, end) code-unit ranges of its matches, in order. */
 export type LineMatcher = (line: string) => Array<[number, number]>;
@@ -46,4 +47,22 @@ export function textTester(source: string, caseSensitive: boolean): ((text: stri
   if (/\\[Az]|\(\?[a-zA-Z]*-/.test(source)) return null;
   const re = RE2JS.compile(source, RE2JS.MULTILINE | (caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE));
   return (text) => re.test(text.includes('\r') ? text.replace(/\r(?=\n|$)/g, '') : text); // lines are matched without their CR
+}
+
+/**
+ * Where the expression's longest required string starts in a text (case-insensitively, by V8's
+ * string search: a plain literal, linear), or null when it has none of 3 characters or more. A
+ * line without one cannot match, so only the lines holding one are run through RE2 — most
+ * candidate blocks of `/use[A-Z]\w+Effect/` hold `useEffect`, few lines anything more.
+ */
+export function anchorOf(source: string): ((text: string) => number[]) | null {
+  const literal = requiredLiteral(source);
+  if (!literal || literal.length < 3) return null;
+  const re = new RegExp(escapeRegExp(literal), 'gi');
+  return (text) => {
+    const at: number[] = [];
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) at.push(m.index);
+    return at;
+  };
 }

@@ -347,3 +347,21 @@ it("rules out a segment that holds every trigram of a literal but not its 4-gram
     expect([...(candidateSegments(off.statements) ?? [])].some((id) => decoySegments.includes(id))).toBe(true);
   }
 });
+
+it('reads no line when definitions and file names already fill the answer (they rank first)', async () => {
+  // Every repo has a path holding `findme` (5 file-name results): with a limit of 3, no line could show.
+  const statements: Statement[] = [];
+  const answer = await ds.transaction('REPEATABLE READ', async (m) => {
+    const spy = Object.create(m) as EntityManager;
+    spy.query = (async (sql: string, params?: unknown[]) => {
+      statements.push({ sql, params: params ?? [] });
+      return m.query(sql, params);
+    }) as EntityManager['query'];
+    return codeSearch(spy, repos, 'findme', 3, 10_000);
+  });
+  expect(answer.results.map((r) => [r.repo.name, r.line])).toEqual([['bloom/repo-0', 0], ['bloom/repo-1', 0], ['bloom/repo-2', 0]]);
+  expect(answer.stats.truncated).toBe(true);
+  expect(statements.some((x) => /AS segment_id/.test(x.sql))).toBe(false);
+  // With room for lines, they are searched.
+  expect((await searchWith('findme')).statements.some((x) => /AS segment_id/.test(x.sql))).toBe(true);
+});

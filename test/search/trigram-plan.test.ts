@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RE2JS } from 're2js';
 import { queryKeys } from '../../src/indexer/blocks';
-import { textTester } from '../../src/search/line-matchers';
+import { anchorOf, textTester } from '../../src/search/line-matchers';
 import { evaluate, FILTER_KEYS, linePrefilter, literalPlan, regexPlan, requiredLiteral, type Plan } from '../../src/search/trigram-plan';
 
 const lines = fs
@@ -52,6 +52,9 @@ it.each(EXPRESSIONS)('never rules out a line that /%s/i matches', (source) => {
   expect(lines.filter((line) => re.matcher(line).find() && !prefilter(line))).toEqual([]);
   const literal = requiredLiteral(source);
   if (literal) expect(lines.filter((line) => re.matcher(line).find() && !line.toLowerCase().includes(literal))).toEqual([]);
+  // The anchor (the longest required string, found case-insensitively) is on every line that matches.
+  const anchor = anchorOf(source);
+  if (anchor) expect(lines.filter((line) => re.matcher(line).find() && anchor(line).length === 0)).toEqual([]);
   // The whole-text test passes every text with a line that matches, case-insensitive or not.
   for (const caseSensitive of [false, true]) {
     const lineRe = RE2JS.compile(source, caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE);
@@ -66,6 +69,10 @@ it('the whole-text test skips most texts of an expression with a literal, and is
   expect(texts.filter((t) => mayMatch(t.text)).length / texts.length).toBeLessThan(0.5);
   expect(texts.filter((t) => mayMatch(t.text)).length).toBeGreaterThan(0);
   for (const source of ['\\Afoo', 'foo\\z', '(?-m)^foo']) expect(textTester(source, false)).toBeNull();
+  // The anchor: an expression's longest required string, where it is; none under 3 characters.
+  expect(anchorOf('HTML[A-Z]\\w+Element')!('x htmlDivElement y HTMLElement')).toEqual([9, 23]); // element
+  expect(anchorOf('ab|cd')).toBeNull();
+  expect(anchorOf('\\d+')).toBeNull();
 });
 
 it('rules out most lines when the expression holds a literal of three characters or more', () => {
