@@ -327,7 +327,7 @@ const STATEMENTS: Array<{ re: RegExp; sql: string; after: string }> = [
   { re: /FROM index_generations/, sql: 'active generations (SQL)', after: 'scope + path filters: test the plan (JS)' },
   { re: /JOIN index_symbols/, sql: 'symbol definitions (SQL)', after: 'symbols: filter (JS)' },
   { re: /FROM index_blobs WHERE repo_id = \$1 AND sha = \$2/, sql: 'symbol lines: read blob (SQL)', after: 'symbol lines: match (JS)' },
-  { re: /strpos\(lower\(e\.path\)/, sql: 'file names: paths query (SQL)', after: 'file names: match (JS)' },
+  { re: /strpos\(lower\(path\)/, sql: 'file names: paths query (SQL)', after: 'file names: match (JS)' },
   { re: /AS segment_id/, sql: 'candidates: posting lists (SQL)', after: 'candidates: decode + plan (JS)' },
   { re: /FROM index_blocks/, sql: 'blocks of the candidates (SQL)', after: 'blocks: group (JS)' },
   { re: /AS k\(repo_id, sha, generation_id\)/, sql: 'paths of the blocks (SQL)', after: 'paths: file:/lang: filter (JS)' },
@@ -372,7 +372,7 @@ async function timedSearch(ds: DataSource, repos: SearchRepo[], q: string, filte
           segments.read = lookedUp.size;
         }
         if (/FROM index_generations WHERE repo_id = ANY\(\$1::uuid\[\]\) AND state = 'active'/.test(sql)) generations.total = (rows as unknown[]).length;
-        if (/strpos\(lower\(e\.path\)/.test(sql)) generations.read = (params![1] as string[]).length;
+        if (/strpos\(lower\(path\)/.test(sql)) generations.read += (params![1] as string[]).length;
         if (/FROM index_blocks WHERE segment_id = c\.s/.test(sql)) blocks += (params![0] as string[]).length;
         return rows;
       } finally {

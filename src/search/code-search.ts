@@ -270,10 +270,11 @@ async function pathResults(m: EntityManager, all: Scope, c: Compiled, run: Run):
     if (Date.now() > run.deadline) return void (run.truncated = true);
     const wave = scope.slice(at, at + size);
     const rows = (await m.query(
+      // One index scan per generation (a join would scan every generation's rows).
       `SELECT g.repo_id, e.path, e.language
          FROM unnest($1::uuid[], $2::bigint[]) AS g(repo_id, generation_id)
-         JOIN index_entries e ON e.generation_id = g.generation_id AND e.type = 'file'
-        WHERE $3::text IS NULL OR strpos(lower(e.path), lower($3)) > 0
+         CROSS JOIN LATERAL (SELECT path, language FROM index_entries WHERE generation_id = g.generation_id AND type = 'file'
+                               AND ($3::text IS NULL OR strpos(lower(path), lower($3)) > 0) OFFSET 0) e
         LIMIT $4`,
       [wave.map((s) => s.repo.id), wave.map((s) => s.generation), literal, MAX_PATHS],
     )) as Array<{ repo_id: string; path: string; language: string | null }>;

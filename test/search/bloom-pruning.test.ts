@@ -56,7 +56,7 @@ function candidateSegments(statements: Statement[]): Set<string> | null {
 
 /** The generations the file-name statement was given. */
 function pathGenerations(statements: Statement[]): Set<string> | null {
-  const s = statements.find((x) => /strpos\(lower\(e\.path\)/.test(x.sql));
+  const s = statements.find((x) => /strpos\(lower\(path\)/.test(x.sql));
   return s ? new Set((s.params[1] as string[]).map(String)) : null;
 }
 
