@@ -36,11 +36,13 @@ export async function writeSegment(db: QueryRunner, repoId: string, blobs: Reado
       keys.push(block.keys);
     }
   }
-  if (rows.length) await insertSegment(db, repoId, rows, keys, buildQuadBloom(blobs.filter((b) => b.blocks.length > 0).map((b) => b.bytes.toString('utf8'))));
+  if (rows.length) await insertSegment(db, repoId, rows, keys, blobs.filter((b) => b.blocks.length > 0).map((b) => b.bytes));
 }
 
-async function insertSegment(db: QueryRunner, repoId: string, rows: BlockRow[], keys: Int32Array[], quadBloom: Buffer | null): Promise<void> {
+/** Writes a segment of `rows` (blocks with their trigram `keys`) whose blobs' text is `texts` (UTF-8). */
+async function insertSegment(db: QueryRunner, repoId: string, rows: BlockRow[], keys: Int32Array[], texts: Buffer[]): Promise<void> {
   const encoded = encodeSegment(keys);
+  const quadBloom = buildQuadBloom(texts, encoded.keys.length);
   const [segment] = (await db.query(`INSERT INTO index_segments (repo_id, bucket_bits, blocks, trigram_bloom, quad_bloom) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [
     repoId,
     encoded.bits,
@@ -108,9 +110,9 @@ export async function mergeSmallSegments(db: QueryRunner, repoId: string): Promi
     }
     // The 4-gram filter from the text of the blobs whose blocks stay.
     const texts = rows.length
-      ? ((await db.query(`SELECT convert_from(content, 'UTF8') AS text FROM index_blobs WHERE repo_id = $1 AND sha = ANY($2::text[])`, [repoId, [...new Set(rows.map((r) => r.sha))]])) as Array<{ text: string }>)
+      ? ((await db.query(`SELECT content FROM index_blobs WHERE repo_id = $1 AND sha = ANY($2::text[])`, [repoId, [...new Set(rows.map((r) => r.sha))]])) as Array<{ content: Buffer }>)
       : [];
-    if (rows.length) await insertSegment(db, repoId, rows, perBlock.map((k) => Int32Array.from(k).sort()), buildQuadBloom(texts.map((t) => t.text)));
+    if (rows.length) await insertSegment(db, repoId, rows, perBlock.map((k) => Int32Array.from(k).sort()), texts.map((t) => t.content));
     await db.query(`DELETE FROM index_segments WHERE id = ANY($1::bigint[])`, [ids]);
     await db.commitTransaction();
     return true;

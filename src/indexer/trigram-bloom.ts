@@ -87,6 +87,27 @@ export function buildBloom(keys: ArrayLike<number>, m = bloomBits(keys.length), 
 }
 
 /**
+ * A filter of m bits and k hashes filled one key at a time (repeats set nothing new), for keys too
+ * many to list first, like a segment's 4-grams (quadgrams.ts); `load` counts the keys that set a
+ * new bit so far.
+ */
+export function bloomBuilder(m: number, k: number): { add: (key: number) => void; load: () => number; finish: () => Buffer } {
+  const out = Buffer.alloc(BLOOM_HEADER_BYTES + m / 8);
+  const bits = out.subarray(BLOOM_HEADER_BYTES);
+  let load = 0;
+  return {
+    add: (key) => {
+      if (add(bits, m, k, key)) load++;
+    },
+    load: () => load,
+    finish: () => {
+      writeHeader(out, k, m, load);
+      return out;
+    },
+  };
+}
+
+/**
  * `base` with `keys` added (a copy), or null when the result would be loaded past
  * MIN_BITS_PER_KEY bits per key (then build one from all of the keys, at the right size).
  */
