@@ -49,7 +49,10 @@ export function buildQuadBloom(texts: readonly Buffer[], trigrams: number): Buff
         k = (k << 8) | OTHER;
         if (b >= 0xf0) {
           // Outside the BMP: two code units (a surrogate pair), each OTHER.
-          if (++units >= 4) addQuad(filter, k);
+          if (++units >= 4) {
+            addQuad(filter, k);
+            any = true;
+          }
           k = (k << 8) | OTHER;
         }
       }

@@ -1,6 +1,6 @@
 // The Bloom filters of the index's segments (their trigram keys, and their text's 4-grams) and
-// generations (their file paths' trigram keys) that a search tests its trigram plan against, so it reads posting lists and file
-// names only where the plan may match (src/indexer/trigram-bloom.ts). Segments and active
+// generations (their file paths' trigram keys) that a search tests its trigram plan against, so it
+// reads posting lists and file names only where the plan may match (src/indexer/trigram-bloom.ts). Segments and active
 // generations never change once written (a merge or a build writes new rows with new ids), so a
 // filter read once is kept in a per-process LRU, keyed by table, id and creation time (ids are
 // not reused in a database; the time tells two databases' rows with one id apart), and a repeated
