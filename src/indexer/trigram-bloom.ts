@@ -2,8 +2,9 @@
 // (quadgrams.ts) — so a search can rule out a whole segment (or a generation's file names) before
 // it reads a single posting list: a key the filter does not hold is in none of the segment's blocks.
 // A filter never says "absent" for a key it was given (no false negatives); it says "may be
-// present" for ~0.8 % of the others at the design's 10 bits per key and k = 7 hashes. Keys are hashed by the murmur3 finalizer twice (two independent 32-bit hashes)
-// and the k bit positions are h1 + i·h2 mod m (Kirsch–Mitzenmacher double hashing).
+// present" for ~0.8 % of the others at the design's 10 bits per key and k = 7 hashes. Keys are
+// hashed by the murmur3 finalizer twice (two independent 32-bit hashes) and the k bit positions
+// are h1 + i·h2 mod m (Kirsch–Mitzenmacher double hashing).
 //
 // Stored as bytea: a 10-byte header — [0] format version (1), [1] k, [2..5] m, the number of bits
 // (uint32 LE), [6..9] the keys that set a new bit when added (uint32 LE; the filter's load, which
