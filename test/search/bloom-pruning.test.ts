@@ -35,15 +35,19 @@ function filesOf(i: number): Record<string, string> {
   return files;
 }
 
-async function searchWith(q: string, opts: { filters?: boolean; lookupBudget?: number } = {}, scope: SearchRepo[] = repos): Promise<{ answer: CodeSearchAnswer; statements: Statement[] }> {
+type SearchOptions = NonNullable<Parameters<typeof codeSearch>[5]> & { limit?: number };
+
+/** The search as /v1/search runs it (limit 200 unless given), with every statement it sent. */
+async function searchWith(q: string, opts: SearchOptions = {}, scope: SearchRepo[] = repos): Promise<{ answer: CodeSearchAnswer; statements: Statement[] }> {
   const statements: Statement[] = [];
+  const { limit = 200, ...options } = opts;
   const answer = await ds.transaction('REPEATABLE READ', async (m) => {
     const spy = Object.create(m) as EntityManager;
     spy.query = (async (sql: string, params?: unknown[]) => {
       statements.push({ sql, params: params ?? [] });
       return m.query(sql, params);
     }) as EntityManager['query'];
-    return codeSearch(spy, scope, q, 200, 10_000, opts);
+    return codeSearch(spy, scope, q, limit, 10_000, options);
   });
   return { answer, statements };
 }
@@ -282,15 +286,7 @@ it('looks up a common literal in waves of whole repos in name order, and stops o
   // sharedWidget is in 12 files of every repo: the first wave (repo-0's segments) has more than 5.
   const waves = { oneWaveLookups: 0, firstWave: 1 };
   const all = await searchWith('sharedWidget');
-  const first = await ds.transaction('REPEATABLE READ', async (m) => {
-    const statements: Statement[] = [];
-    const spy = Object.create(m) as EntityManager;
-    spy.query = (async (sql: string, params?: unknown[]) => {
-      statements.push({ sql, params: params ?? [] });
-      return m.query(sql, params);
-    }) as EntityManager['query'];
-    return { answer: await codeSearch(spy, [...repos].reverse(), 'sharedWidget', 5, 10_000, { waves, linesOnly: true }), statements };
-  });
+  const first = await searchWith('sharedWidget', { waves, linesOnly: true, limit: 5 }, [...repos].reverse());
   const lines = all.answer.results.filter((r) => r.line > 0);
   expect(first.answer.results.map((r) => [r.repo.name, r.path, r.line])).toEqual(lines.slice(0, 5).map((r) => [r.repo.name, r.path, r.line]));
   expect(first.answer.stats.truncated).toBe(true);
@@ -350,15 +346,7 @@ it("rules out a segment that holds every trigram of a literal but not its 4-gram
 
 it('reads no line when definitions and file names already fill the answer (they rank first)', async () => {
   // Every repo has a path holding `findme` (5 file-name results): with a limit of 3, no line could show.
-  const statements: Statement[] = [];
-  const answer = await ds.transaction('REPEATABLE READ', async (m) => {
-    const spy = Object.create(m) as EntityManager;
-    spy.query = (async (sql: string, params?: unknown[]) => {
-      statements.push({ sql, params: params ?? [] });
-      return m.query(sql, params);
-    }) as EntityManager['query'];
-    return codeSearch(spy, repos, 'findme', 3, 10_000);
-  });
+  const { answer, statements } = await searchWith('findme', { limit: 3 });
   expect(answer.results.map((r) => [r.repo.name, r.line])).toEqual([['bloom/repo-0', 0], ['bloom/repo-1', 0], ['bloom/repo-2', 0]]);
   expect(answer.stats.truncated).toBe(true);
   expect(statements.some((x) => /AS segment_id/.test(x.sql))).toBe(false);
