@@ -49,7 +49,7 @@ const MAX_PATHS = 50_000;
  * the rest of them when those leave many blocks (see candidates): a block read back and verified
  * costs more than ten lookups.
  */
-const LOOKUP_BUDGET = 2048;
+const LOOKUP_BUDGET = 1024;
 /** Candidate blocks past which the rest of a long literal's trigrams are looked up (see candidates). */
 const REFINE_BLOCKS = 32;
 /** Posting-list lookups (segments × the plan's trigrams) cheap enough to make in one statement. */
