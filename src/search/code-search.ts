@@ -90,10 +90,10 @@ function lineResult(repo: SearchRepo, path: string, lineNo: number, text: string
 interface Compiled {
   query: SearchQuery;
   match: LineMatcher | null;
-  /** False when no line of a text can match (see textTester); null: every line is tried. */
-  textMayMatch: ((text: string) => boolean) | null;
   /** Where an expression's longest required string is in a text (see anchorOf): only the lines holding it can match. */
   anchor: ((text: string) => number[]) | null;
+  /** For an expression without an anchor: false when no line of a text can match (see textTester); null: every line is tried. */
+  textMayMatch: ((text: string) => boolean) | null;
   plan: Plan;
   /** The plan with every trigram of each literal (a stricter test, cheap against a Bloom filter: no lookup). */
   filterPlan: Plan;
@@ -123,8 +123,8 @@ function compile(q: string): Compiled {
   const planWith = (maxKeys: number): Plan => (!p ? { op: 'all' } : p.kind === 'literal' ? literalPlan(p.text, maxKeys) : regexPlan(p.source, maxKeys));
   const keys = p?.kind === 'literal' ? queryKeys(p.text) : null;
   const literalKeys = keys && !keys.any && new Set(keys.all).size > MAX_LITERAL_KEYS ? [...new Set(keys.all)] : null;
-  const textMayMatch = p?.kind === 'regex' ? textTester(p.source, query.caseSensitive) : null;
   const anchor = p?.kind === 'regex' ? anchorOf(p.source) : null;
+  const textMayMatch = p?.kind === 'regex' && !anchor ? textTester(p.source, query.caseSensitive) : null;
   const pathPlan = and(query.fileInclude.map((f) => regexPlan(f, FILTER_KEYS)));
   const required = !p ? [] : p.kind === 'literal' ? [p.text] : requiredStrings(p.source).flatMap((set) => (set.length === 1 ? set : []));
   const quads = [...new Set(required.flatMap(quadKeys))];
@@ -543,8 +543,8 @@ async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Com
       const key = `${b.repo_id}:${b.sha}`;
       for (const path of pathsOf.get(key)!) run.files.add(`${b.repo_id}:${path}`);
       // An expression's lines are tried only where its required string is (or, without one, in a block RE2 may match in).
-      const hits = c.anchor ? c.anchor(t.text) : null;
-      if (hits ? hits.length === 0 : c.textMayMatch && !c.textMayMatch(t.text)) continue;
+      const hits = c.anchor?.(t.text) ?? null;
+      if (hits?.length === 0 || c.textMayMatch?.(t.text) === false) continue;
       let hit = 0;
       // Lines that start in the block (a cut line is read from its start), each once.
       const end = t.text.length - unitsInLastBytes(t.text, b.tail);
