@@ -274,15 +274,15 @@ async function main(): Promise<void> {
       }
     };
     // Memory of every process, PostgreSQL's connections, every 15 s.
-    const rss = new Map<string, Array<{ t: number; pid: number; mb: number }>>();
+    const pss = new Map<string, Array<{ t: number; pid: number; mb: number }>>();
     const connections: Array<[number, number]> = [];
     let pgc: PgClient | null = pg;
     const sampler = async () => {
       while (running()) {
         const now = Date.now() - loadStart;
         for (const p of t.stack.pids()) {
-          if (!rss.has(p.name)) rss.set(p.name, []);
-          rss.get(p.name)!.push({ t: now, pid: p.pid, mb: memoryTreeMb(p.pid) });
+          if (!pss.has(p.name)) pss.set(p.name, []);
+          pss.get(p.name)!.push({ t: now, pid: p.pid, mb: memoryTreeMb(p.pid) });
         }
         try {
           if (!pgc) {
@@ -302,7 +302,7 @@ async function main(): Promise<void> {
       while (running()) {
         await nap(5 * 60_000);
         // The memory timeline: each process's latest PSS, so a curve can be told from a line.
-        const memory = [...rss].map(([name, samples]) => `${name} ${samples[samples.length - 1].mb.toFixed(0)}`).join(', ');
+        const memory = [...pss].map(([name, samples]) => `${name} ${samples[samples.length - 1].mb.toFixed(0)}`).join(', ');
         if (running()) say(`  ${minutes(Date.now() - loadStart)}: ${pushes.length} pushes sent, ${routes.fiveHundreds()} 5xx so far, load average ${loadAverage()}; PSS MB: ${memory}`);
       }
     };
@@ -349,7 +349,7 @@ async function main(): Promise<void> {
     say('routes (requests, p50, p95, statuses):');
     for (const row of routes.rows()) say(row);
     say('memory by process (PSS of the process and its children, MB; the last incarnation of each: first → last, max; least-squares slope over its life after 10 minutes and over its second half):');
-    for (const [name, samples] of rss) {
+    for (const [name, samples] of pss) {
       const lastPid = samples[samples.length - 1].pid;
       const mine = samples.filter((s) => s.pid === lastPid);
       const life = mine[mine.length - 1].t - mine[0].t;
