@@ -3,16 +3,17 @@
 // node_modules), case-insensitive as the search runs them, against V8's own RegExp engine as the
 // baseline — the fastest here, but a backtracking engine, exponential on expressions like
 // `(a*)*b`, which is why the search does not use it (the pathological row shows it, in a child
-// process stopped after 5 s). Rows: re2js's matcher on every line (how the search ran before),
-// re2js's DFA test on every line then the matcher on the lines that match, and the search's way
-// now: the DFA over a whole 8 KB block first (line-matchers.ts textTester), lines only in the
-// blocks that pass. Figures only.
+// process stopped after 5 s). Rows: re2js's matcher on every line (how the search ran first),
+// re2js's DFA test on every line then the matcher on the lines that match, and the search's way:
+// blocks of 8 KB skipped without the expression's anchor (or, without one, the DFA over the whole
+// block: line-matchers.ts textTester), then the line matcher — whole lines, as before, and runs of
+// the characters the expression consumes around its anchor, as now; and both line matchers alone
+// on minified lines (every *.min.js line of 10 KB or more in node_modules). Figures only.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RE2JS } from 're2js';
-import { regexMatcher, textTester } from '../src/search/line-matchers';
-import { linePrefilter } from '../src/search/trigram-plan';
+import { anchorOf, regexMatcher, textTester } from '../src/search/line-matchers';
 import { loadAverage, printReport, runBench, say, type Row } from './support';
 
 const CORPUS_BYTES = Number(process.env.BENCH_REGEX_MB ?? 20) * 1e6;
@@ -49,6 +50,20 @@ function corpus(): { lines: string[]; blocks: string[][]; bytes: number } {
   return { lines, blocks, bytes };
 }
 
+/** Every line of 10 KB or more of node_modules' *.min.js files. */
+function minifiedLines(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.min.js')) out.push(...fs.readFileSync(p, 'utf8').split('\n').filter((l) => l.length >= 10_000));
+    }
+  };
+  walk(NODE_MODULES);
+  return out;
+}
+
 /** Milliseconds to run `fn`, best of 3 (after one warm-up run), and what it counted. */
 function time(fn: () => number): { ms: number; n: number } {
   let n = fn();
@@ -81,16 +96,32 @@ async function main(): Promise<void> {
     const baseline = time(() => lines.filter((l) => v8.test(l)).length);
     const matcher = time(() => lines.filter((l) => re.matcher(l).find()).length);
     const dfaLines = time(() => lines.filter((l) => re.test(l) && re.matcher(l).find()).length);
-    const match = regexMatcher(re, linePrefilter(source));
-    const mayMatch = textTester(source, false)!;
-    const search = time(() => blocks.reduce((n, block, i) => n + (mayMatch(texts[i]) ? block.filter((l) => match(l).length > 0).length : 0), 0));
-    const counts = new Set([baseline.n, matcher.n, dfaLines.n, search.n]);
+    const anchor = anchorOf(source);
+    const tester = textTester(source, false);
+    const mayMatch = anchor ? (text: string) => anchor(text).length > 0 : (tester ?? (() => true));
+    const searchWith = (match: (line: string) => unknown[]) => time(() => blocks.reduce((n, block, i) => n + (mayMatch(texts[i]) ? block.filter((l) => match(l).length > 0).length : 0), 0));
+    const wholeLines = searchWith(regexMatcher(re, source, { wholeLines: true }));
+    const search = searchWith(regexMatcher(re, source));
+    const counts = new Set([baseline.n, matcher.n, dfaLines.n, wholeLines.n, search.n]);
     const row = (figure: string, r: { ms: number }) =>
       rows.push({ figure: `/${source}/ ${figure}`, value: mbps(r.ms), baseline: `V8 RegExp ${mbps(baseline.ms)}`, ratio: `${(baseline.ms / r.ms).toFixed(2)}× V8` });
     row('re2js matcher per line', matcher);
     row('re2js DFA per line', dfaLines);
-    row('search: DFA per block, then lines', search);
+    row('search: blocks, then whole lines', wholeLines);
+    row('search: blocks, then runs', search);
     if (counts.size !== 1) say(`  /${source}/: the engines disagree on the lines that match: ${[...counts].join(' ≠ ')}`);
+  }
+  const long = minifiedLines();
+  const longBytes = long.reduce((n, l) => n + l.length, 0);
+  say(`minified lines: ${long.length} of 10 KB or more, ${(longBytes / 1e6).toFixed(1)} MB`);
+  for (const source of EXPRESSIONS) {
+    const re = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
+    const whole = regexMatcher(re, source, { wholeLines: true });
+    const runs = regexMatcher(re, source);
+    const before = time(() => long.filter((l) => whole(l).length > 0).length);
+    const now = time(() => long.filter((l) => runs(l).length > 0).length);
+    if (before.n !== now.n) say(`  /${source}/ on minified lines: runs and whole lines disagree: ${now.n} ≠ ${before.n}`);
+    rows.push({ figure: `/${source}/ on minified lines: runs`, value: `${now.ms.toFixed(1)} ms`, baseline: `whole lines ${before.ms.toFixed(1)} ms`, ratio: `${(before.ms / now.ms).toFixed(1)}× faster` });
   }
   const t = process.hrtime.bigint();
   RE2JS.compile('(a*)*b', RE2JS.CASE_INSENSITIVE).matcher('a'.repeat(30)).find();

@@ -19,7 +19,7 @@ import { filtersOf, STAMP_SQL, type FilterRef } from './filter-cache';
 import type { CodeSearchResultView, CodeSearchView } from '../shapes';
 import { anchorOf, literalMatcher, regexMatcher, textTester, type LineMatcher } from './line-matchers';
 import { compileRegex, parseSearchQuery, type SearchQuery } from './query';
-import { and, evaluate, FILTER_KEYS, linePrefilter, literalPlan, MAX_LITERAL_KEYS, mayMatch, planKeys, regexPlan, requiredLiteral, requiredStrings, type Plan } from './trigram-plan';
+import { and, evaluate, FILTER_KEYS, literalPlan, MAX_LITERAL_KEYS, mayMatch, planKeys, regexPlan, requiredLiteral, requiredStrings, type Plan } from './trigram-plan';
 
 export interface SearchRepo {
   id: string;
@@ -119,7 +119,7 @@ function compile(q: string): Compiled {
     ? null
     : p.kind === 'literal'
       ? literalMatcher(p.text, query.caseSensitive)
-      : regexMatcher(compileRegex(p.source, query.caseSensitive, `/${p.source}/`), linePrefilter(p.source));
+      : regexMatcher(compileRegex(p.source, query.caseSensitive, `/${p.source}/`), p.source);
   const planWith = (maxKeys: number): Plan => (!p ? { op: 'all' } : p.kind === 'literal' ? literalPlan(p.text, maxKeys) : regexPlan(p.source, maxKeys));
   const keys = p?.kind === 'literal' ? queryKeys(p.text) : null;
   const literalKeys = keys && !keys.any && new Set(keys.all).size > MAX_LITERAL_KEYS ? [...new Set(keys.all)] : null;
