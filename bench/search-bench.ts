@@ -7,10 +7,10 @@
 // filtered, sym:) through codeSearch over every repo (the /v1/search path) and over one repo, with
 // p50/p95, the search's stats and the time per SQL statement (the EntityManager's `query` wrapped
 // here: codeSearch is not changed); in the same run over the same files: git grep, ripgrep
-// (Debian's, installed when missing and allowed) and Zoekt (when it builds from its Go module).
+// (Debian's, installed when missing and allowed) and Zoekt (when it builds from its Go module, or from a checkout of it in BENCH_ZOEKT_SRC).
 // Figures only: nothing here asserts a time. BENCH_SEARCH_HOLD=1 keeps the database up after the
 // report (its URL, the repos and the queries in hold.json) until Ctrl-C; BENCH_SEARCH_AGAINST=<that
-// hold.json> then times only our searches against it (see against).
+// hold.json> then times only our searches against it (see against; BENCH_SEARCH_ONLY=<text> picks queries).
 import { spawn, spawnSync } from 'node:child_process';
 import { isUtf8 } from 'node:buffer';
 import crypto from 'node:crypto';
@@ -265,21 +265,29 @@ function ensureRipgrep(): { rg: string } | { reason: string } {
   return { rg: 'rg' };
 }
 
-/** Zoekt's index and search commands, built once into ZOEKT_HOME from its Go module, or why not (one line). */
-function ensureZoekt(): { index: string; search: string } | { reason: string } {
+/** Zoekt's indexer and web server (its JSON search API), built once into ZOEKT_HOME from its Go module, or why not (one line). */
+function ensureZoekt(): { index: string; server: string } | { reason: string } {
   const bin = path.join(ZOEKT_HOME, 'bin');
-  const tools = { index: path.join(bin, 'zoekt-index'), search: path.join(bin, 'zoekt') };
-  if (fs.existsSync(tools.index) && fs.existsSync(tools.search)) return tools;
+  const tools = { index: path.join(bin, 'zoekt-index'), server: path.join(bin, 'zoekt-webserver') };
+  if (fs.existsSync(tools.index) && fs.existsSync(tools.server)) return tools;
   if (!works('go', ['version'])) return { reason: 'no Go toolchain (go) on this machine' };
   fs.mkdirSync(bin, { recursive: true });
-  say(`building Zoekt (go install …/cmd/zoekt-index@latest …/cmd/zoekt@latest into ${bin}, at most 10 minutes)…`);
-  const run = spawnSync('go', ['install', 'github.com/sourcegraph/zoekt/cmd/zoekt-index@latest', 'github.com/sourcegraph/zoekt/cmd/zoekt@latest'], {
+  say(`building Zoekt (go install …/cmd/zoekt-index@latest …/cmd/zoekt-webserver@latest into ${bin}, at most 10 minutes)…`);
+  const run = spawnSync('go', ['install', 'github.com/sourcegraph/zoekt/cmd/zoekt-index@latest', 'github.com/sourcegraph/zoekt/cmd/zoekt-webserver@latest'], {
     cwd: ZOEKT_HOME,
     env: { ...process.env, GOFLAGS: '-mod=mod', GOBIN: bin },
     encoding: 'utf8',
     timeout: 10 * 60_000,
   });
-  if (run.status === 0 && fs.existsSync(tools.index) && fs.existsSync(tools.search)) return tools;
+  if (run.status === 0 && fs.existsSync(tools.index) && fs.existsSync(tools.server)) return tools;
+  // The module proxy may refuse Zoekt itself but serve its dependencies: a checkout of its
+  // repository (BENCH_ZOEKT_SRC) is then built in place.
+  const src = process.env.BENCH_ZOEKT_SRC;
+  if (src && fs.existsSync(path.join(src, 'go.mod'))) {
+    say(`go install failed; building Zoekt from the checkout in BENCH_ZOEKT_SRC (${src})…`);
+    const built = spawnSync('go', ['build', '-o', bin + path.sep, './cmd/zoekt-index', './cmd/zoekt-webserver'], { cwd: src, env: { ...process.env, GOFLAGS: '-mod=mod' }, encoding: 'utf8', timeout: 10 * 60_000 });
+    if (built.status === 0 && fs.existsSync(tools.index) && fs.existsSync(tools.server)) return tools;
+  }
   const why = run.error ? String(run.error.message) : (run.stderr || run.stdout || `exit ${run.status}`);
   // The registry's address stays out of what the bench prints.
   return { reason: `go install failed: ${why.replace(/https?:\/\/\S+/g, '<module proxy>').replace(/\s+/g, ' ').trim().slice(0, 300)}` };
@@ -428,12 +436,13 @@ async function main(): Promise<void> {
   say(`BENCH_REPOS=${REPOS} BENCH_CORPUS_MB=${CORPUS_MB} BENCH_RUNS=${RUNS} BENCH_BASELINE_RUNS=${BASELINE_RUNS}`);
   const servers = await startBenchServers('search', { temporal: false });
   let ds: DataSource | null = null;
+  let zoektServer: ZoektServer | null = null;
   try {
     // ── Baseline tools first (an install or a build is not part of any figure) ──────────────────
     const rg = ensureRipgrep();
     say('rg' in rg ? `ripgrep: ${spawnSync('rg', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}` : `ripgrep: skipped — ${rg.reason}`);
     const zoekt = ensureZoekt();
-    say('index' in zoekt ? `Zoekt: ${zoekt.index}, ${zoekt.search}` : `Zoekt: skipped — ${zoekt.reason}`);
+    say('index' in zoekt ? `Zoekt: ${zoekt.index}, ${zoekt.server}` : `Zoekt: skipped — ${zoekt.reason}`);
     const before14 = indexUnchangedSince14();
     say(`index before §14: ${before14.text}`);
 
@@ -544,8 +553,9 @@ async function main(): Promise<void> {
         const bytes = fs.readdirSync(zdir).reduce((n, f) => n + fs.statSync(path.join(zdir, f)).size, 0);
         zoektIndex = { dir: zdir, s: (Date.now() - t) / 1000, cpu: childrenCpu() - c0, bytes };
         say(`Zoekt index: ${fmt(zoektIndex.s)} s, ${fmt(zoektIndex.cpu)} CPU-s → ${fmt(mb(corpus.bytes) / zoektIndex.cpu, 2)} MB per CPU-second; ${fmt(mb(bytes))} MB of shards (${fmt(bytes / corpus.bytes, 2)}× the text)`);
+        zoektServer = await startZoekt(zoekt.server, zdir);
       } catch (err) {
-        zoektReason = `zoekt-index failed: ${(err as Error).message.replace(/\s+/g, ' ').slice(0, 300)}`;
+        zoektReason = `Zoekt failed (index or server): ${(err as Error).message.replace(/\s+/g, ' ').slice(0, 300)}`;
         say(`Zoekt: skipped — ${zoektReason}`);
       }
     }
@@ -614,8 +624,8 @@ async function main(): Promise<void> {
         f.gitGrep.push(...b.ms);
         counts.push(`git grep ${int(b.lines)}`);
       }
-      if (bq.zoekt && zoektIndex && 'search' in zoekt) {
-        const b = await baseline(() => timedRun(zoekt.search, ['-index_dir', zoektIndex!.dir, '-r', bq.zoekt!], corpus.dir));
+      if (bq.zoekt && zoektServer) {
+        const b = await baseline(() => zoektServer!.search(bq.zoekt!));
         f.zoekt.push(...b.ms);
         counts.push(`zoekt ${int(b.lines)}`);
       }
@@ -703,12 +713,12 @@ async function main(): Promise<void> {
       kindRow('regex without a literal', 'within the 2 s deadline', (f) => Math.max(...f.all) <= 2000),
       kindRow('file:/lang: + literal', 'p95 ≤ 100 ms', (f) => p95(f.all) <= 100),
       kindRow('sym:', '', () => null),
-      zoektIndex
+      zoektServer
         ? {
-            figure: 'vs Zoekt (p95 ours / Zoekt CLI, worst kind)',
+            figure: 'vs Zoekt (p95 ours / Zoekt\'s, per kind)',
             value: zoektKinds.map((k) => `${k} ${fmt(p95(fig(k).all) / zoektP95(k), 2)}`).join('; '),
             target: '≤ 2×',
-            baseline: 'CLI runs include loading the shards',
+            baseline: 'zoekt-webserver, warm, first 50 matches',
             met: zoektKinds.every((k) => !(p95(fig(k).all) / zoektP95(k) > 2)),
           }
         : { figure: 'vs Zoekt', value: 'skipped', target: '≤ 2× Zoekt p95', baseline: 'Zoekt did not build or index here (why: below)', met: null },
@@ -718,7 +728,9 @@ async function main(): Promise<void> {
       `ours: codeSearch in a REPEATABLE READ transaction (as /v1/search), limit ${LIMIT}, 2 s deadline; p50/p95 over ${RUNS} timed runs of each query of the kind after one untimed run.`,
       `baselines over the same ${int(corpus.files)} files: ripgrep over the corpus root (every repo's checkout), git grep in one repository holding all of them (its work tree); both -i (case-insensitive like ours), -F for literals, PCRE (git grep -P) / Rust regex for expressions, file:\\.ts$ as a glob; they print every matching line (read through a pipe) where ours stops at ${LIMIT} results; p50/p95 over ${BASELINE_RUNS} runs after 1 untimed.`,
       `index before §14: ${before14.text}`,
-      ...(zoektIndex ? [] : [`Zoekt: skipped — ${zoektReason}`]),
+      ...(zoektServer
+        ? [`Zoekt: zoekt-webserver over one shard per repo, warm (every shard loaded first), asked through its JSON API for the first ${LIMIT} matches (TotalMaxMatchCount, ShardMaxMatchCount, MaxDocDisplayCount ${LIMIT}), case:no; p50/p95 over ${BASELINE_RUNS} runs after 1 untimed.`]
+        : [`Zoekt: skipped — ${zoektReason}`]),
       ...('rg' in rg ? [] : [`ripgrep: skipped — ${rg.reason}`]),
       filterMismatches.length
         ? `the Bloom filters changed the results of ${filterMismatches.join(', ')} (searches not truncated)`
@@ -735,10 +747,51 @@ async function main(): Promise<void> {
       await new Promise(() => undefined);
     }
   } finally {
+    zoektServer?.stop();
     await closeParsePools();
     await ds?.destroy().catch(() => undefined);
     await servers.stop();
   }
+}
+
+/**
+ * Zoekt as it serves searches: zoekt-webserver over the shards, warm (every shard loaded before the
+ * first timed query), asked through its JSON API for what ours answers — the first 50 matches:
+ * it stops once it has them (TotalMaxMatchCount, ShardMaxMatchCount) and returns 50 files at most.
+ */
+interface ZoektServer {
+  search: (q: string) => Promise<{ ms: number; lines: number }>;
+  stop: () => void;
+}
+
+async function startZoekt(server: string, indexDir: string): Promise<ZoektServer> {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const child = spawn(server, ['-index', indexDir, '-listen', `127.0.0.1:${port}`, '-rpc', '-html=false'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+  const url = `http://127.0.0.1:${port}/api/search`;
+  const search = async (q: string) => {
+    const started = performance.now();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ Q: q, Opts: { TotalMaxMatchCount: LIMIT, ShardMaxMatchCount: LIMIT, MaxDocDisplayCount: LIMIT, MaxMatchDisplayCount: LIMIT } }),
+    });
+    const body = (await res.json()) as { Result?: { Files?: Array<{ LineMatches?: unknown[] }> | null }; Error?: string };
+    if (!res.ok) throw new Error(`zoekt-webserver answered ${res.status}: ${JSON.stringify(body).slice(0, 200)}`);
+    const lines = (body.Result?.Files ?? []).reduce((n, f) => n + (f.LineMatches?.length ?? 0), 0);
+    return { ms: performance.now() - started, lines };
+  };
+  // Ready once every shard is loaded: a search then counts every repo's.
+  const deadline = Date.now() + 5 * 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`zoekt-webserver exited ${child.exitCode}: ${err.trim().split('\n').slice(-2).join(' ')}`);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error('zoekt-webserver was not ready after 5 minutes');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return { search, stop: () => child.kill('SIGTERM') };
 }
 
 /** Runs a baseline once untimed, then BASELINE_RUNS times. */
@@ -778,7 +831,7 @@ async function chooseQueries(ds: DataSource, corpus: Corpus): Promise<BenchQuery
   const out: BenchQuery[] = [];
   const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const lit = (kind: Kind, text: string, repo = mid): BenchQuery => ({ kind, q: text, grep: { pattern: text, fixed: true, glob: null }, zoekt: `case:no ${JSON.stringify(escapeRe(text))}`, repo });
-  const re = (kind: Kind, source: string): BenchQuery => ({ kind, q: `/${source}/`, grep: { pattern: source, fixed: false, glob: null }, zoekt: `case:no /${source}/`, repo: mid });
+  const re = (kind: Kind, source: string): BenchQuery => ({ kind, q: `/${source}/`, grep: { pattern: source, fixed: false, glob: null }, zoekt: `case:no ${JSON.stringify(source)}`, repo: mid });
   // Rare: long identifiers found once or twice (as whole words) in the distinct text, in files of a sample.
   const rare = [...corpus.tokenCounts]
     .filter(([, [n]]) => n >= 1 && n <= 2)
@@ -815,14 +868,16 @@ async function against(holdFile: string): Promise<void> {
   const ds = await openDatabase(hold.databaseUrl, { poolSize: 4 });
   try {
     say(`against ${holdFile}: ${hold.repos.length} repos, ${RUNS} timed runs per query after 1 untimed, load average ${loadAverage()}`);
-    for (const { kind, q } of hold.queries) {
+    // BENCH_SEARCH_ONLY=<text>: only the queries holding it, with every phase printed.
+    const only = process.env.BENCH_SEARCH_ONLY;
+    for (const { kind, q } of hold.queries.filter((x) => !only || x.q.includes(only))) {
       await timedSearch(ds, hold.repos, q);
       const runs: Timed[] = [];
       for (let r = 0; r < RUNS; r++) runs.push(await timedSearch(ds, hold.repos, q));
       const ms = runs.map((r) => r.ms);
       const phases = new Map<string, number>();
       for (const r of runs) for (const [k, v] of r.phases) phases.set(k, (phases.get(k) ?? 0) + v / RUNS);
-      const top = [...phases].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${fmtMs(v)}`);
+      const top = [...phases].sort((a, b) => b[1] - a[1]).slice(0, only ? undefined : 4).map(([k, v]) => `${k} ${fmtMs(v)}`);
       const last = runs[runs.length - 1];
       say(
         `  [${kind}] ${JSON.stringify(q)}: p50 ${fmtMs(pct(ms, 50))} p95 ${fmtMs(pct(ms, 95))}; ${last.answer.results.length} results${last.answer.stats.truncated ? ' (truncated)' : ''}, ${last.statements} statements, segments ${last.segments.read}/${last.segments.total}, blocks ${last.blocks}; ${top.join(', ')}`,
