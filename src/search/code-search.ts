@@ -318,11 +318,11 @@ interface Segment {
 
 /**
  * The segments of the scope's repos that may hold a match, in the scope's (repo name) order, and
- * the trigram filters of all of them. A segment whose trigram filter rules out the plan with every
+ * how rare each trigram of the plan is across them (see keyRarity). A segment whose trigram filter rules out the plan with every
  * trigram of each literal (filterPlan), or whose 4-gram filter lacks one of the query's 4-grams,
  * holds no block with a match.
  */
-async function admittedSegments(m: EntityManager, scope: Scope, c: Compiled, useFilters: boolean): Promise<{ admitted: Segment[]; filters: Array<TrigramBloom | null> }> {
+async function admittedSegments(m: EntityManager, scope: Scope, c: Compiled, useFilters: boolean): Promise<{ admitted: Segment[]; rarity: Map<number, number> }> {
   const repoIds = scope.map((s) => s.repo.id);
   const rows = (await m.query(
     `SELECT id, repo_id, ${STAMP_SQL} AS stamp, trigram_bloom IS NOT NULL AS filtered, quad_bloom IS NOT NULL AS quads FROM index_segments WHERE repo_id = ANY($1::uuid[]) ORDER BY id`,
@@ -332,11 +332,14 @@ async function admittedSegments(m: EntityManager, scope: Scope, c: Compiled, use
   const byRepo = new Map<string, typeof rows>(repoIds.map((id) => [id, []]));
   for (const r of rows) byRepo.get(r.repo_id)?.push(r);
   const segments = [...byRepo.values()].flat();
-  if (!useFilters) return { admitted: segments.map((s) => ({ id: s.id, repo_id: s.repo_id, filter: null })), filters: [] };
+  if (!useFilters) return { admitted: segments.map((s) => ({ id: s.id, repo_id: s.repo_id, filter: null })), rarity: new Map() };
   const filters = await filtersOf(m, 'segment', repoIds, segments);
+  const rarity = keyRarity([...filters.values()], [...planKeys(c.filterPlan)]);
+  // Rarest trigrams first: most segments are ruled out by the first one tested (each test is a cache miss in a 25 KB filter).
+  const plan = rarestFirst(c.filterPlan, rarity);
   const byTrigrams = segments.filter((s) => {
     const f = filters.get(s.id);
-    return !f || mayMatch(c.filterPlan, (key) => bloomHas(f, key));
+    return !f || mayMatch(plan, (key) => bloomHas(f, key));
   });
   // The 4-gram filters only of the segments the trigrams left (fewer to read the first time).
   const quads = c.quads.length ? await filtersOf(m, 'segment 4-grams', repoIds, byTrigrams.map((s) => ({ ...s, filtered: s.quads }))) : null;
@@ -345,24 +348,44 @@ async function admittedSegments(m: EntityManager, scope: Scope, c: Compiled, use
     const q = quads?.get(s.id);
     if (!q || c.quads.every((key) => bloomHas(q, key))) admitted.push({ id: s.id, repo_id: s.repo_id, filter: filters.get(s.id) ?? null });
   }
-  return { admitted, filters: [...filters.values()] };
+  return { admitted, rarity };
+}
+
+/** Segment filters sampled to tell how rare a trigram is across the scope (evenly spread, at most). */
+const RARITY_SAMPLE = 128;
+
+/** How many of a sample of the scope's segment filters may hold each key (a filter-less segment holds all). */
+function keyRarity(filters: Array<TrigramBloom | null>, keys: number[]): Map<number, number> {
+  const df = new Map(keys.map((k) => [k, 0]));
+  const step = Math.max(1, Math.ceil(filters.length / RARITY_SAMPLE));
+  for (let i = 0; i < filters.length; i += step) {
+    const f = filters[i];
+    for (const k of keys) if (!f || bloomHas(f, k)) df.set(k, df.get(k)! + 1);
+  }
+  return df;
+}
+
+/** The plan with each AND's trigrams in order of rarity (a test that stops at the first missing one stops sooner). */
+function rarestFirst(plan: Plan, rarity: Map<number, number>): Plan {
+  if (plan.op !== 'and' && plan.op !== 'or') return plan;
+  const of = plan.of.map((p) => rarestFirst(p, rarity));
+  const rank = (p: Plan) => (p.op === 'key' ? (rarity.get(p.key) ?? Infinity) : Infinity);
+  return { op: plan.op, of: plan.op === 'and' ? of.sort((a, b) => rank(a) - rank(b)) : of };
 }
 
 /**
  * The plan to look up in `segments` segments: every trigram of each literal, or as many as the
  * budget allows, when that is more than the usual MAX_LITERAL_KEYS. A long plain literal's
- * trigrams are then its rarest: those the fewest of the scope's segment `filters` hold (a trigram
+ * trigrams are then its rarest: those the fewest of the scope's segment filters hold (`rarity`, a trigram
  * in few segments is in few blocks), which leave about as few blocks as all of them
  * (`classPrivateGetter` over node_modules' sources in segments of 20 files: 21 blocks hold its 6
  * rarest trigrams, 19 all 16, 102 the 6 spread over it).
  */
-function lookupPlan(c: Compiled, segments: number, filters: Array<TrigramBloom | null>, budget: number): Plan {
+function lookupPlan(c: Compiled, segments: number, rarity: Map<number, number>, budget: number): Plan {
   const perLiteral = Math.max(MAX_LITERAL_KEYS, Math.floor(budget / Math.max(1, segments)));
   if (c.literalKeys) {
     if (perLiteral >= c.literalKeys.length) return c.filterPlan;
-    const df = new Map(c.literalKeys.map((k) => [k, 0]));
-    for (const f of filters) for (const k of c.literalKeys) if (!f || bloomHas(f, k)) df.set(k, df.get(k)! + 1);
-    const rarest = [...c.literalKeys].sort((a, b) => df.get(a)! - df.get(b)!).slice(0, perLiteral);
+    const rarest = [...c.literalKeys].sort((a, b) => (rarity.get(a) ?? 0) - (rarity.get(b) ?? 0)).slice(0, perLiteral);
     return and(rarest.map((key): Plan => ({ op: 'key', key })));
   }
   const usual = planKeys(c.plan).size;
@@ -442,8 +465,8 @@ type Candidate = { segment: string; ordinal: number };
  * segments holding them (a second statement, within LOOKUP_BUDGET), and only the blocks holding
  * every one remain.
  */
-async function candidates(m: EntityManager, repoIds: string[], segments: Segment[], filters: Array<TrigramBloom | null>, c: Compiled, run: Run): Promise<Candidate[]> {
-  const plan = run.filters ? lookupPlan(c, segments.length, filters, run.lookupBudget) : c.plan;
+async function candidates(m: EntityManager, repoIds: string[], segments: Segment[], rarity: Map<number, number>, c: Compiled, run: Run): Promise<Candidate[]> {
+  const plan = run.filters ? lookupPlan(c, segments.length, rarity, run.lookupBudget) : c.plan;
   const keys = [...planKeys(plan)];
   const lists: Lists = new Map();
   await lookUp(m, repoIds, segments, keys, lists);
@@ -485,10 +508,10 @@ async function lineResults(m: EntityManager, scope: Scope, c: Compiled, run: Run
   if (run.lineRoom <= 0) return void (run.truncated = true);
   if (c.plan.op === 'all') return scanFiles(m, scope, c, run);
   const repoIds = scope.map((s) => s.repo.id);
-  const { admitted, filters } = await admittedSegments(m, scope, c, run.filters);
+  const { admitted, rarity } = await admittedSegments(m, scope, c, run.filters);
   for (const wave of waves(admitted, planKeys(c.plan).size, run.waves)) {
     if (Date.now() > run.deadline || enoughLines(run)) return void (run.truncated = true);
-    const found = await candidates(m, repoIds, wave, filters, c, run);
+    const found = await candidates(m, repoIds, wave, rarity, c, run);
     if (!(await verify(m, scope, found, c, run))) return;
   }
 }

@@ -90,10 +90,31 @@ function unionSorted(lists: number[][]): number[] {
   return [...new Set(lists.flat())].sort((a, b) => a - b);
 }
 
+/**
+ * The numbers in every list (each ascending): the shortest's, each looked up by binary search in
+ * the others from where the last one was found — no Set of a common trigram's long list is built.
+ */
 function intersectSorted(lists: number[][]): number[] {
   const [shortest, ...others] = [...lists].sort((a, b) => a.length - b.length);
-  const sets = others.map((l) => new Set(l));
-  return shortest.filter((x) => sets.every((s) => s.has(x)));
+  let acc = shortest;
+  for (const other of others) {
+    const kept: number[] = [];
+    let from = 0;
+    for (const x of acc) {
+      let lo = from;
+      let hi = other.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (other[mid] < x) lo = mid + 1;
+        else hi = mid;
+      }
+      from = lo;
+      if (other[lo] === x) kept.push(x);
+    }
+    acc = kept;
+    if (acc.length === 0) break;
+  }
+  return acc;
 }
 
 // ---------------------------------------------------------------- the expression, as far as it matters

@@ -101,3 +101,18 @@ it('a literal plan is all of its trigrams; a short one asks nothing', () => {
   expect(count(literalPlan(long, FILTER_KEYS))).toBe(new Set(queryKeys(long)!.all).size);
   expect(admits(literalPlan(long, FILTER_KEYS), `x.${long}(y)`)).toBe(true);
 });
+
+it("an AND of posting lists keeps exactly the blocks in every list (the shortest list searched in the others)", () => {
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  for (let round = 0; round < 50; round++) {
+    const lists = new Map<number, number[]>();
+    for (let key = 1; key <= 4; key++) {
+      const size = [0, 3, 40, 2_000][rnd(4)];
+      lists.set(key, [...new Set(Array.from({ length: size }, () => rnd(3_000)))].sort((a, b) => a - b));
+    }
+    const plan: Plan = { op: 'and', of: [1, 2, 3, 4].map((key): Plan => ({ op: 'key', key })) };
+    const expected = lists.get(1)!.filter((x) => [2, 3, 4].every((k) => lists.get(k)!.includes(x)));
+    expect(evaluate(plan, (key) => lists.get(key)!, (p) => (p.op === 'key' ? lists.get(p.key)!.length : 0))).toEqual(expected);
+  }
+});
