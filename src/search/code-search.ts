@@ -318,9 +318,9 @@ interface Segment {
 
 /**
  * The segments of the scope's repos that may hold a match, in the scope's (repo name) order, and
- * how rare each trigram of the plan is across them (see keyRarity). A segment whose trigram filter rules out the plan with every
- * trigram of each literal (filterPlan), or whose 4-gram filter lacks one of the query's 4-grams,
- * holds no block with a match.
+ * how rare each trigram of the plan is across them (see keyRarity). A segment whose trigram
+ * filter rules out the plan with every trigram of each literal (filterPlan), or whose 4-gram
+ * filter lacks one of the query's 4-grams, holds no block with a match.
  */
 async function admittedSegments(m: EntityManager, scope: Scope, c: Compiled, useFilters: boolean): Promise<{ admitted: Segment[]; rarity: Map<number, number> }> {
   const repoIds = scope.map((s) => s.repo.id);
@@ -376,8 +376,8 @@ function rarestFirst(plan: Plan, rarity: Map<number, number>): Plan {
 /**
  * The plan to look up in `segments` segments: every trigram of each literal, or as many as the
  * budget allows, when that is more than the usual MAX_LITERAL_KEYS. A long plain literal's
- * trigrams are then its rarest: those the fewest of the scope's segment filters hold (`rarity`, a trigram
- * in few segments is in few blocks), which leave about as few blocks as all of them
+ * trigrams are then its rarest: those the fewest of the scope's segment filters hold (`rarity`:
+ * a trigram in few segments is in few blocks), which leave about as few blocks as all of them
  * (`classPrivateGetter` over node_modules' sources in segments of 20 files: 21 blocks hold its 6
  * rarest trigrams, 19 all 16, 102 the 6 spread over it).
  */
