@@ -106,6 +106,21 @@ function slopePerHour(points: Array<[number, number]>): number {
   return den === 0 ? 0 : (num / den) * 3_600_000;
 }
 
+/**
+ * The Temporal server's Go memory, when its pprof port is open (TEMPORAL_PPROF_PORT): the live heap
+ * after a collection forced by the request (gc=1), what the runtime holds from the OS, and the
+ * collector's share of the CPU. PSS alone cannot tell a heap that grows from one the runtime keeps.
+ */
+async function temporalGoMemory(port: number): Promise<{ liveMb: number; sysMb: number; gcCpu: number } | null> {
+  const text = await fetch(`http://127.0.0.1:${port}/debug/pprof/heap?gc=1&debug=1`, { signal: AbortSignal.timeout(10_000) }).then(
+    (r) => r.text(),
+    () => '',
+  );
+  const stat = (name: string) => Number(new RegExp(`^# ${name} = ([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? NaN);
+  const live = stat('HeapAlloc');
+  return Number.isFinite(live) ? { liveMb: live / 2 ** 20, sysMb: stat('Sys') / 2 ** 20, gcCpu: stat('GCCPUFraction') } : null;
+}
+
 interface Push {
   repo: string;
   seq: number;
@@ -302,6 +317,16 @@ async function main(): Promise<void> {
         await nap(15_000);
       }
     };
+    const pprofPort = Number(process.env.TEMPORAL_PPROF_PORT ?? 0);
+    const goMemory: Array<{ t: number; pid: number; liveMb: number; sysMb: number; gcCpu: number }> = [];
+    const goSampler = async () => {
+      while (pprofPort > 0 && running()) {
+        const pid = t.stack.pids().find((p) => p.name === 'temporal')?.pid ?? 0;
+        const m = await temporalGoMemory(pprofPort);
+        if (m) goMemory.push({ t: Date.now() - loadStart, pid, ...m });
+        await nap(60_000);
+      }
+    };
     const progress = async () => {
       while (running()) {
         await nap(5 * 60_000);
@@ -310,7 +335,7 @@ async function main(): Promise<void> {
         if (running()) say(`  ${minutes(Date.now() - loadStart)}: ${pushes.length} pushes sent, ${routes.fiveHundreds()} 5xx so far, load average ${loadAverage()}; PSS MB: ${memory}`);
       }
     };
-    await Promise.all([pusher(), searcher(), browser(), gardener(), chaos(), sampler(), progress()]);
+    await Promise.all([pusher(), searcher(), browser(), gardener(), chaos(), sampler(), goSampler(), progress()]);
     note('load stopped');
 
     // ── The end: every repo at its pushed head ─────────────────────────────────────────────────
@@ -373,6 +398,14 @@ async function main(): Promise<void> {
       const lives = [...new Set(samples.map((s) => s.pid))].map((pid) => Math.max(...samples.filter((s) => s.pid === pid).map((s) => s.mb)).toFixed(0));
       say(
         `  ${name.padEnd(10)} ${mine[0].mb.toFixed(0).padStart(5)} → ${mine[mine.length - 1].mb.toFixed(0).padStart(5)}, max ${Math.max(...mine.map((s) => s.mb)).toFixed(0).padStart(5)}, slope ${settled}, second half ${secondHalf}, over ${minutes(life)}${lives.length > 1 ? `; the most of each of its ${lives.length} lives: ${lives.join(', ')}` : ''}`,
+      );
+    }
+    if (goMemory.length > 1) {
+      // Since its last restart: the live heap's slope is what a memory limit cannot hide.
+      const afterRestart = goMemory.filter((m) => m.pid === goMemory[goMemory.length - 1].pid);
+      const line = afterRestart.map((m) => m.liveMb.toFixed(0)).join(' ');
+      say(
+        `Temporal server's Go heap (pprof, a sample a minute since its last start): live after GC ${line} MB (slope ${slopePerHour(afterRestart.map((m) => [m.t, m.liveMb])).toFixed(1)} MB/h); runtime Sys ${afterRestart[0].sysMb.toFixed(0)} → ${afterRestart[afterRestart.length - 1].sysMb.toFixed(0)} MB; GC CPU share ${(100 * afterRestart[afterRestart.length - 1].gcCpu).toFixed(1)} %; GOMEMLIMIT ${process.env.TEMPORAL_GOMEMLIMIT ?? "compose's default"}`,
       );
     }
     say(`PostgreSQL client connections: min ${Math.min(...connections.map(([, n]) => n))}, max ${Math.max(...connections.map(([, n]) => n))}, last ${connections[connections.length - 1]?.[1]} (max_connections 300)`);

@@ -412,6 +412,8 @@ describe('docker-compose.yml', () => {
     expect(parsed['history.cacheSizeBasedLimit']?.[0]?.value).toBe(true);
     expect(parsed['history.hostLevelCacheMaxSizeBytes']?.[0]?.value).toBeLessThanOrEqual(128 * 1024 * 1024);
     expect(parsed['history.cacheBackgroundEvict']?.[0]?.value).toMatchObject({ Enabled: true });
+    // Go's soft memory limit, in the runtime's syntax ("160MB" would stop the server: malformed GOMEMLIMIT).
+    expect(env.GOMEMLIMIT).toMatch(/^\d+(B|KiB|MiB|GiB)$/);
   });
 
   it('creates both Temporal databases with temporal-sql-tool before the server starts', () => {
