@@ -404,8 +404,10 @@ async function main(): Promise<void> {
       // Since its last restart: the live heap's slope is what a memory limit cannot hide.
       const afterRestart = goMemory.filter((m) => m.pid === goMemory[goMemory.length - 1].pid);
       const line = afterRestart.map((m) => m.liveMb.toFixed(0)).join(' ');
+      const slope = (points: typeof afterRestart) => slopePerHour(points.map((m) => [m.t, m.liveMb])).toFixed(1);
+      const lastHalf = afterRestart.slice(Math.floor(afterRestart.length / 2));
       say(
-        `Temporal server's Go heap (pprof, a sample a minute since its last start): live after GC ${line} MB (slope ${slopePerHour(afterRestart.map((m) => [m.t, m.liveMb])).toFixed(1)} MB/h); runtime Sys ${afterRestart[0].sysMb.toFixed(0)} → ${afterRestart[afterRestart.length - 1].sysMb.toFixed(0)} MB; GC CPU share ${(100 * afterRestart[afterRestart.length - 1].gcCpu).toFixed(1)} %; GOMEMLIMIT ${process.env.TEMPORAL_GOMEMLIMIT ?? "compose's default"}`,
+        `Temporal server's Go heap (pprof, a sample a minute since its last start): live after GC ${line} MB (slope ${slope(afterRestart)} MB/h, second half ${slope(lastHalf)} MB/h); runtime Sys ${afterRestart[0].sysMb.toFixed(0)} → ${afterRestart[afterRestart.length - 1].sysMb.toFixed(0)} MB; GC CPU share ${(100 * afterRestart[afterRestart.length - 1].gcCpu).toFixed(1)} %; GOMEMLIMIT ${process.env.TEMPORAL_GOMEMLIMIT ?? "compose's default"}`,
       );
     }
     say(`PostgreSQL client connections: min ${Math.min(...connections.map(([, n]) => n))}, max ${Math.max(...connections.map(([, n]) => n))}, last ${connections[connections.length - 1]?.[1]} (max_connections 300)`);

@@ -102,6 +102,8 @@ interface Compiled {
   /** A plain literal's distinct trigrams, when it has more than MAX_LITERAL_KEYS (else null). */
   literalKeys: number[] | null;
   pathOk: (path: string, language: string | null) => boolean;
+  /** Whether file:, -file: or lang: may rule a path out (else pathOk keeps every one). */
+  pathFiltered: boolean;
   /** What a repo's file paths must hold for a file there to pass the file: patterns (every trigram of each). */
   pathPlan: Plan;
   /** 4-gram keys every match holds (of the literal, or of an expression's required strings): a segment's 4-gram filter must hold each. */
@@ -115,20 +117,21 @@ function compile(q: string): Compiled {
   const pathOk = (path: string, language: string | null) =>
     include.every((re) => re.matcher(path).find()) && !exclude.some((re) => re.matcher(path).find()) && (!query.lang || (language ?? '').toLowerCase() === query.lang);
   const p = query.pattern;
+  const anchor = p?.kind === 'regex' ? anchorOf(p.source) : null;
   const match = !p
     ? null
     : p.kind === 'literal'
       ? literalMatcher(p.text, query.caseSensitive)
-      : regexMatcher(compileRegex(p.source, query.caseSensitive, `/${p.source}/`), p.source);
+      : regexMatcher(compileRegex(p.source, query.caseSensitive, `/${p.source}/`), p.source, { anchor });
   const planWith = (maxKeys: number): Plan => (!p ? { op: 'all' } : p.kind === 'literal' ? literalPlan(p.text, maxKeys) : regexPlan(p.source, maxKeys));
   const keys = p?.kind === 'literal' ? queryKeys(p.text) : null;
   const literalKeys = keys && !keys.any && new Set(keys.all).size > MAX_LITERAL_KEYS ? [...new Set(keys.all)] : null;
-  const anchor = p?.kind === 'regex' ? anchorOf(p.source) : null;
   const textMayMatch = p?.kind === 'regex' && !anchor ? textTester(p.source, query.caseSensitive) : null;
   const pathPlan = and(query.fileInclude.map((f) => regexPlan(f, FILTER_KEYS)));
   const required = !p ? [] : p.kind === 'literal' ? [p.text] : requiredStrings(p.source).flatMap((set) => (set.length === 1 ? set : []));
   const quads = [...new Set(required.flatMap(quadKeys))];
-  return { query, match, textMayMatch, anchor, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk, pathPlan, quads };
+  const pathFiltered = include.length > 0 || exclude.length > 0 || query.lang !== null;
+  return { query, match, textMayMatch, anchor, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk, pathFiltered, pathPlan, quads };
 }
 
 /**
@@ -437,7 +440,7 @@ async function lookUp(m: EntityManager, repoIds: string[], segments: Segment[], 
 /** The blocks the plan admits in each of `segments` (in their order) from their `lists` (a key without a list there: in no block). */
 function admittedBlocks(plan: Plan, segments: Segment[], lists: Lists): Candidate[] {
   const out: Candidate[] = [];
-  for (const { id: segment } of segments) {
+  for (const { id: segment, repo_id: repo } of segments) {
     const encoded = lists.get(segment);
     if (!encoded) continue;
     // Lists are decoded when the plan needs them, smallest (in bytes) first.
@@ -451,12 +454,12 @@ function admittedBlocks(plan: Plan, segments: Segment[], lists: Lists): Candidat
     };
     const size = (p: Plan): number => (p.op === 'key' ? (encoded.get(p.key)?.length ?? 0) : p.op === 'all' ? Infinity : Math.max(...p.of.map(size)));
     const found = evaluate(plan, list, size);
-    for (const ordinal of found ?? []) out.push({ segment, ordinal });
+    for (const ordinal of found ?? []) out.push({ segment, repo, ordinal });
   }
   return out;
 }
 
-type Candidate = { segment: string; ordinal: number };
+type Candidate = { segment: string; repo: string; ordinal: number };
 
 /**
  * Candidate blocks in `segments` (a wave of the admitted ones): (segment, ordinal) per block the
@@ -527,83 +530,131 @@ function cutShort(run: Run): false {
   return false;
 }
 
+/** A candidate block read back: its row, its text (from its cut line's start) and the paths of its blob the filters keep. */
+interface ReadBlock {
+  b: Block;
+  text: string;
+  paths: string[];
+}
+
 /**
- * Reads the candidate blocks a batch at a time (their paths first: file:, -file: and lang: drop
- * blocks before their text is read) and adds the lines that match. False once the deadline or the
- * limit stopped it (`truncated` set).
+ * The blocks of `slice` with their text and paths. With file:, -file: or lang: the paths come
+ * first, so blocks no kept path holds are never read (three statements); without, one statement
+ * reads each block's row, text and paths together.
+ */
+async function readBlocks(m: EntityManager, slice: Candidate[], genOf: Map<string, string>, c: Compiled): Promise<ReadBlock[]> {
+  const blockSql = `SELECT repo_id, sha, start, length, tail, line, line_start FROM index_blocks WHERE segment_id = c.s AND ordinal = c.o OFFSET 0`;
+  const textOf = (alias: string) => `convert_from(substring(${alias}.content FROM coalesce(b.line_start, b.start) + 1 FOR b.start + b.length + b.tail - coalesce(b.line_start, b.start)), 'UTF8')`;
+  if (!c.pathFiltered) {
+    const rows = (await m.query(
+      `SELECT b.repo_id, b.sha, b.start, b.length, b.tail, b.line, b.line_start, ${textOf('x')} AS text,
+              (SELECT array_agg(e.path) FROM index_entries e WHERE e.generation_id = (c.g)::bigint AND e.sha = b.sha AND e.is_text) AS paths
+         FROM unnest($1::bigint[], $2::int[], $3::bigint[]) AS c(s, o, g)
+         CROSS JOIN LATERAL (${blockSql}) b
+         CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = b.repo_id AND sha = b.sha OFFSET 0) x`,
+      [slice.map((x) => x.segment), slice.map((x) => x.ordinal), slice.map((x) => genOf.get(x.repo))],
+    )) as Array<Block & { text: string; paths: string[] | null }>;
+    return rows.filter((r) => r.paths?.length).map(({ text, paths, ...b }) => ({ b, text, paths: paths! }));
+  }
+  // The blocks and their blobs' paths first: file:, -file: and lang: drop blocks before their text is read.
+  const blocks = (await m.query(`SELECT b.* FROM unnest($1::bigint[], $2::int[]) AS c(s, o) CROSS JOIN LATERAL (${blockSql}) b`, [
+    slice.map((x) => x.segment),
+    slice.map((x) => x.ordinal),
+  ])) as Block[];
+  const shas = [...new Set(blocks.map((b) => `${b.repo_id}:${b.sha}`))];
+  const paths = (await m.query(
+    `SELECT k.repo_id, e.sha, e.path, e.language FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS k(repo_id, sha, generation_id)
+       JOIN index_entries e ON e.generation_id = k.generation_id AND e.sha = k.sha AND e.is_text`,
+    [shas.map((s) => s.split(':')[0]), shas.map((s) => s.split(':')[1]), shas.map((s) => genOf.get(s.split(':')[0]))],
+  )) as Array<{ repo_id: string; sha: string; path: string; language: string | null }>;
+  const pathsOf = new Map<string, string[]>();
+  for (const p of paths) if (c.pathOk(p.path, p.language)) pathsOf.set(`${p.repo_id}:${p.sha}`, [...(pathsOf.get(`${p.repo_id}:${p.sha}`) ?? []), p.path]);
+  const kept = blocks.filter((b) => pathsOf.has(`${b.repo_id}:${b.sha}`));
+  if (kept.length === 0) return [];
+  const texts = (await m.query(
+    `SELECT c.i, ${textOf('x')} AS text
+       FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) WITH ORDINALITY AS c(repo_id, sha, start, length, tail, line_start, i)
+       CROSS JOIN LATERAL (SELECT c.start, c.length, c.tail, c.line_start) b
+       CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = c.repo_id AND sha = c.sha OFFSET 0) x`,
+    [kept.map((b) => b.repo_id), kept.map((b) => b.sha), kept.map((b) => b.start), kept.map((b) => b.length), kept.map((b) => b.tail), kept.map((b) => b.line_start)],
+  )) as Array<{ i: string; text: string }>;
+  return texts.map((t) => {
+    const b = kept[Number(t.i) - 1];
+    return { b, text: t.text, paths: pathsOf.get(`${b.repo_id}:${b.sha}`)! };
+  });
+}
+
+/**
+ * Reads the candidate blocks a batch at a time (see readBlocks) and adds the lines that match.
+ * While a batch is verified (JavaScript), PostgreSQL already reads the next one when the lines
+ * found so far say it will be needed — an expression whose blocks rarely match (`/use[A-Z]\w+Effect/`
+ * reads thousands) — but not for a literal that fills the answer from its first blocks. False once
+ * the deadline or the limit stopped it (`truncated` set).
  */
 async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Compiled, run: Run): Promise<boolean> {
   const genOf = new Map(scope.map((s) => [s.repo.id, s.generation]));
   const repoOf = new Map(scope.map((s) => [s.repo.id, s.repo]));
   const seen = new Set<string>();
-  let batch = FIRST_BLOCKS;
-  for (let next = 0; next < found.length; next += batch, batch = Math.min(batch * 2, MAX_BLOCKS)) {
-    if (Date.now() > run.deadline || enoughLines(run)) return cutShort(run);
-    const slice = found.slice(next, next + batch);
-    // The blocks and their blobs' paths first: file:, -file: and lang: drop blocks before their text is read.
-    const blocks = (await m.query(
-      `SELECT b.repo_id, b.sha, b.start, b.length, b.tail, b.line, b.line_start
-         FROM unnest($1::bigint[], $2::int[]) AS c(s, o)
-         CROSS JOIN LATERAL (SELECT repo_id, sha, start, length, tail, line, line_start FROM index_blocks WHERE segment_id = c.s AND ordinal = c.o OFFSET 0) b`,
-      [slice.map((x) => x.segment), slice.map((x) => x.ordinal)],
-    )) as Block[];
-    const shas = [...new Set(blocks.map((b) => `${b.repo_id}:${b.sha}`))];
-    const paths = (await m.query(
-      `SELECT k.repo_id, e.sha, e.path, e.language FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS k(repo_id, sha, generation_id)
-         JOIN index_entries e ON e.generation_id = k.generation_id AND e.sha = k.sha AND e.is_text`,
-      [shas.map((s) => s.split(':')[0]), shas.map((s) => s.split(':')[1]), shas.map((s) => genOf.get(s.split(':')[0]))],
-    )) as Array<{ repo_id: string; sha: string; path: string; language: string | null }>;
-    const pathsOf = new Map<string, string[]>();
-    for (const p of paths) if (c.pathOk(p.path, p.language)) pathsOf.set(`${p.repo_id}:${p.sha}`, [...(pathsOf.get(`${p.repo_id}:${p.sha}`) ?? []), p.path]);
-    const kept = blocks.filter((b) => pathsOf.has(`${b.repo_id}:${b.sha}`));
-    if (kept.length === 0) continue;
-    const texts = (await m.query(
-      `SELECT c.i, convert_from(substring(b.content FROM c.start + 1 FOR c.len), 'UTF8') AS text
-         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[]) WITH ORDINALITY AS c(repo_id, sha, start, len, i)
-         CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = c.repo_id AND sha = c.sha OFFSET 0) b`,
-      [kept.map((b) => b.repo_id), kept.map((b) => b.sha), kept.map((b) => b.line_start ?? b.start), kept.map((b) => b.start + b.length + b.tail - (b.line_start ?? b.start))],
-    )) as Array<{ i: string; text: string }>;
-    for (const t of texts) {
-      if (Date.now() > run.deadline) return cutShort(run);
-      const b = kept[Number(t.i) - 1];
-      const key = `${b.repo_id}:${b.sha}`;
-      for (const path of pathsOf.get(key)!) run.files.add(`${b.repo_id}:${path}`);
-      // An expression's lines are tried only where its required string is (or, without one, in a block RE2 may match in).
-      const hits = c.anchor?.(t.text) ?? null;
-      if (hits?.length === 0 || c.textMayMatch?.(t.text) === false) continue;
-      let hit = 0;
-      // Lines that start in the block (a cut line is read from its start), each once.
-      const end = t.text.length - unitsInLastBytes(t.text, b.tail);
-      let lineNo = b.line;
-      for (let at = 0; at < end; lineNo++) {
-        let stop = t.text.indexOf('\n', at);
-        if (stop < 0) stop = t.text.length;
-        if (hits) {
-          while (hit < hits.length && hits[hit] < at) hit++;
-          if (hit >= hits.length || hits[hit] >= stop) {
-            at = stop + 1; // no required string on this line: no match
-            continue;
+  const slices: Candidate[][] = [];
+  for (let next = 0, batch = FIRST_BLOCKS; next < found.length; next += batch, batch = Math.min(batch * 2, MAX_BLOCKS)) slices.push(found.slice(next, next + batch));
+  let ahead: Promise<ReadBlock[]> | null = null;
+  let blocksRead = 0;
+  const linesFound = () => run.results.filter((r) => r.rank === RANK.line).length;
+  try {
+    for (let k = 0; k < slices.length; k++) {
+      if (Date.now() > run.deadline || enoughLines(run)) return cutShort(run);
+      const read = await (ahead ?? readBlocks(m, slices[k], genOf, c));
+      ahead = null;
+      // The next batch, read while this one is verified, when at the rate so far this one will not fill the answer.
+      const lines = linesFound();
+      if (k + 1 < slices.length && blocksRead > 0 && lines + (lines / blocksRead) * slices[k].length < run.lineRoom) {
+        ahead = readBlocks(m, slices[k + 1], genOf, c);
+      }
+      blocksRead += slices[k].length;
+      for (const { b, text: blockText, paths } of read) {
+        if (Date.now() > run.deadline) return cutShort(run);
+        const key = `${b.repo_id}:${b.sha}`;
+        for (const path of paths) run.files.add(`${b.repo_id}:${path}`);
+        // An expression's lines are tried only where its required string is (or, without one, in a block RE2 may match in).
+        const hits = c.anchor?.(blockText) ?? null;
+        if (hits?.length === 0 || c.textMayMatch?.(blockText) === false) continue;
+        let hit = 0;
+        // Lines that start in the block (a cut line is read from its start), each once.
+        const end = blockText.length - unitsInLastBytes(blockText, b.tail);
+        let lineNo = b.line;
+        for (let at = 0; at < end; lineNo++) {
+          let stop = blockText.indexOf('\n', at);
+          if (stop < 0) stop = blockText.length;
+          if (hits) {
+            while (hit < hits.length && hits[hit] < at) hit++;
+            if (hit >= hits.length || hits[hit] >= stop) {
+              at = stop + 1; // no required string on this line: no match
+              continue;
+            }
           }
-        }
-        let text = t.text.slice(at, stop);
-        if (text.endsWith('\r')) text = text.slice(0, -1);
-        const lineAt = at;
-        at = stop + 1;
-        const id = `${key}:${lineNo}`;
-        if (seen.has(id)) continue;
-        let ranges = c.match!(text);
-        if (stop >= t.text.length && b.tail > 0) {
-          // A line that goes on past what was read: only matches starting in this block count here
-          // (one starting in its overlap belongs to the next block, which reads the line again from
-          // its start); without one, a later block decides. With one, it is the line's first.
-          ranges = ranges.filter(([from]) => lineAt + from < end);
+          let text = blockText.slice(at, stop);
+          if (text.endsWith('\r')) text = text.slice(0, -1);
+          const lineAt = at;
+          at = stop + 1;
+          const id = `${key}:${lineNo}`;
+          if (seen.has(id)) continue;
+          let ranges = c.match!(text);
+          if (stop >= blockText.length && b.tail > 0) {
+            // A line that goes on past what was read: only matches starting in this block count here
+            // (one starting in its overlap belongs to the next block, which reads the line again from
+            // its start); without one, a later block decides. With one, it is the line's first.
+            ranges = ranges.filter(([from]) => lineAt + from < end);
+            if (ranges.length === 0) continue;
+          }
+          seen.add(id);
           if (ranges.length === 0) continue;
+          for (const path of paths) run.results.push({ ...lineResult(repoOf.get(b.repo_id)!, path, lineNo, text, ranges), rank: RANK.line });
         }
-        seen.add(id);
-        if (ranges.length === 0) continue;
-        for (const path of pathsOf.get(key)!) run.results.push({ ...lineResult(repoOf.get(b.repo_id)!, path, lineNo, text, ranges), rank: RANK.line });
       }
     }
+  } finally {
+    // A batch read ahead and not needed (the deadline, or the answer full): its rows are dropped, its error too.
+    ahead?.catch(() => undefined);
   }
   return true;
 }

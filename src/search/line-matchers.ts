@@ -33,9 +33,13 @@ export function literalMatcher(text: string, caseSensitive: boolean): LineMatche
  * a minified line of 100 KB that is a few hundred bytes, not the whole line: RE2's matcher
  * (a JavaScript NFA) runs at about 1 MB/s there.
  */
-export function regexMatcher(re: RE2JS, source: string, opts: { wholeLines?: boolean } = {}): LineMatcher {
+export function regexMatcher(
+  re: RE2JS,
+  source: string,
+  opts: { wholeLines?: boolean; anchor?: ReturnType<typeof anchorOf> } = {},
+): LineMatcher {
   const prefilter = linePrefilter(source);
-  const anchor = anchorOf(source);
+  const anchor = opts.anchor !== undefined ? opts.anchor : anchorOf(source); // the caller's, when it has one already
   const alphabet = anchor && !opts.wholeLines ? alphabetOf(re) : null; // wholeLines: as before runs (bench:regex's baseline)
   return (line) => {
     const out: Array<[number, number]> = [];
