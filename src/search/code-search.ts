@@ -586,75 +586,58 @@ async function readBlocks(m: EntityManager, slice: Candidate[], genOf: Map<strin
 
 /**
  * Reads the candidate blocks a batch at a time (see readBlocks) and adds the lines that match.
- * While a batch is verified (JavaScript), PostgreSQL already reads the next one when the lines
- * found so far say it will be needed — an expression whose blocks rarely match (`/use[A-Z]\w+Effect/`
- * reads thousands) — but not for a literal that fills the answer from its first blocks. False once
- * the deadline or the limit stopped it (`truncated` set).
+ * False once the deadline or the limit stopped it (`truncated` set). (Reading the next batch while
+ * one is verified was tried: on 2 cores it gained nothing measurable, and the batch read for
+ * nothing when the answer filled held up the COMMIT.)
  */
 async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Compiled, run: Run): Promise<boolean> {
   const genOf = new Map(scope.map((s) => [s.repo.id, s.generation]));
   const repoOf = new Map(scope.map((s) => [s.repo.id, s.repo]));
   const seen = new Set<string>();
-  const slices: Candidate[][] = [];
-  for (let next = 0, batch = FIRST_BLOCKS; next < found.length; next += batch, batch = Math.min(batch * 2, MAX_BLOCKS)) slices.push(found.slice(next, next + batch));
-  let ahead: Promise<ReadBlock[]> | null = null;
-  let blocksRead = 0;
-  const linesFound = () => run.results.filter((r) => r.rank === RANK.line).length;
-  try {
-    for (let k = 0; k < slices.length; k++) {
-      if (Date.now() > run.deadline || enoughLines(run)) return cutShort(run);
-      const read = await (ahead ?? readBlocks(m, slices[k], genOf, c));
-      ahead = null;
-      // The next batch, read while this one is verified, when at the rate so far this one will not fill the answer.
-      const lines = linesFound();
-      if (k + 1 < slices.length && blocksRead > 0 && lines + (lines / blocksRead) * slices[k].length < run.lineRoom) {
-        ahead = readBlocks(m, slices[k + 1], genOf, c);
-      }
-      blocksRead += slices[k].length;
-      for (const { b, text: blockText, paths } of read) {
-        if (Date.now() > run.deadline) return cutShort(run);
-        const key = `${b.repo_id}:${b.sha}`;
-        for (const path of paths) run.files.add(`${b.repo_id}:${path}`);
-        // An expression's lines are tried only where its required string is (or, without one, in a block RE2 may match in).
-        const hits = c.anchor?.(blockText) ?? null;
-        if (hits?.length === 0 || c.textMayMatch?.(blockText) === false) continue;
-        let hit = 0;
-        // Lines that start in the block (a cut line is read from its start), each once.
-        const end = blockText.length - unitsInLastBytes(blockText, b.tail);
-        let lineNo = b.line;
-        for (let at = 0; at < end; lineNo++) {
-          let stop = blockText.indexOf('\n', at);
-          if (stop < 0) stop = blockText.length;
-          if (hits) {
-            while (hit < hits.length && hits[hit] < at) hit++;
-            if (hit >= hits.length || hits[hit] >= stop) {
-              at = stop + 1; // no required string on this line: no match
-              continue;
-            }
+  let batch = FIRST_BLOCKS;
+  for (let next = 0; next < found.length; next += batch, batch = Math.min(batch * 2, MAX_BLOCKS)) {
+    if (Date.now() > run.deadline || enoughLines(run)) return cutShort(run);
+    const read = await readBlocks(m, found.slice(next, next + batch), genOf, c);
+    for (const { b, text: blockText, paths } of read) {
+      if (Date.now() > run.deadline) return cutShort(run);
+      const key = `${b.repo_id}:${b.sha}`;
+      for (const path of paths) run.files.add(`${b.repo_id}:${path}`);
+      // An expression's lines are tried only where its required string is (or, without one, in a block RE2 may match in).
+      const hits = c.anchor?.(blockText) ?? null;
+      if (hits?.length === 0 || c.textMayMatch?.(blockText) === false) continue;
+      let hit = 0;
+      // Lines that start in the block (a cut line is read from its start), each once.
+      const end = blockText.length - unitsInLastBytes(blockText, b.tail);
+      let lineNo = b.line;
+      for (let at = 0; at < end; lineNo++) {
+        let stop = blockText.indexOf('\n', at);
+        if (stop < 0) stop = blockText.length;
+        if (hits) {
+          while (hit < hits.length && hits[hit] < at) hit++;
+          if (hit >= hits.length || hits[hit] >= stop) {
+            at = stop + 1; // no required string on this line: no match
+            continue;
           }
-          let text = blockText.slice(at, stop);
-          if (text.endsWith('\r')) text = text.slice(0, -1);
-          const lineAt = at;
-          at = stop + 1;
-          const id = `${key}:${lineNo}`;
-          if (seen.has(id)) continue;
-          let ranges = c.match!(text);
-          if (stop >= blockText.length && b.tail > 0) {
-            // A line that goes on past what was read: only matches starting in this block count here
-            // (one starting in its overlap belongs to the next block, which reads the line again from
-            // its start); without one, a later block decides. With one, it is the line's first.
-            ranges = ranges.filter(([from]) => lineAt + from < end);
-            if (ranges.length === 0) continue;
-          }
-          seen.add(id);
-          if (ranges.length === 0) continue;
-          for (const path of paths) run.results.push({ ...lineResult(repoOf.get(b.repo_id)!, path, lineNo, text, ranges), rank: RANK.line });
         }
+        let text = blockText.slice(at, stop);
+        if (text.endsWith('\r')) text = text.slice(0, -1);
+        const lineAt = at;
+        at = stop + 1;
+        const id = `${key}:${lineNo}`;
+        if (seen.has(id)) continue;
+        let ranges = c.match!(text);
+        if (stop >= blockText.length && b.tail > 0) {
+          // A line that goes on past what was read: only matches starting in this block count here
+          // (one starting in its overlap belongs to the next block, which reads the line again from
+          // its start); without one, a later block decides. With one, it is the line's first.
+          ranges = ranges.filter(([from]) => lineAt + from < end);
+          if (ranges.length === 0) continue;
+        }
+        seen.add(id);
+        if (ranges.length === 0) continue;
+        for (const path of paths) run.results.push({ ...lineResult(repoOf.get(b.repo_id)!, path, lineNo, text, ranges), rank: RANK.line });
       }
     }
-  } finally {
-    // A batch read ahead and not needed (the deadline, or the answer full): its rows are dropped, its error too.
-    ahead?.catch(() => undefined);
   }
   return true;
 }
