@@ -769,6 +769,8 @@ interface ZoektServer {
 async function startZoekt(server: string, indexDir: string): Promise<ZoektServer> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const child = spawn(server, ['-index', indexDir, '-listen', `127.0.0.1:${port}`, '-rpc', '-html=false'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Ctrl-C on a held run exits from the bench servers' signal handler, past the `finally` that stops it.
+  process.once('exit', () => child.kill('SIGTERM'));
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
   const url = `http://127.0.0.1:${port}/api/search`;
