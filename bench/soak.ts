@@ -5,7 +5,8 @@
 // `kill -9`ed every few minutes, Temporal restarted once and PostgreSQL once. At the end every repo
 // must be at its pushed head. Printed: pushes sent / indexed / lost, deliveries Bitbucket gave up on,
 // 5xx on user routes, p50/p95 of each route, the memory (PSS) of every process over time with its slope,
-// PostgreSQL connections, Temporal history lengths. Figures only; it exits 1 if a push was lost.
+// PostgreSQL connections, Temporal history lengths, and with TEMPORAL_PPROF_PORT set the Temporal
+// server's live Go heap a minute. Figures only; it exits 1 if a push was lost.
 import fs from 'node:fs';
 import { Client } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
