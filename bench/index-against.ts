@@ -76,9 +76,9 @@ async function main(): Promise<void> {
       for (const side of order) {
         const db = `build_${round}_${side === sides[0] ? 'here' : 'against'}`;
         const admin = servers.pg.url;
-        await psql(admin, `CREATE DATABASE ${db}`);
+        await adminSql(admin, `CREATE DATABASE ${db}`);
         const b = await buildOnce(side.root, admin.replace(/\/[^/?]+(\?|$)/, `/${db}$1`), repo, head, pgdata);
-        await psql(admin, `DROP DATABASE ${db}`);
+        await adminSql(admin, `DROP DATABASE ${db}`);
         side.builds.push(b);
         say(
           `  round ${round + 1}, ${side.name}: ${b.files} files, ${fmt(mb(b.bytes))} MB in ${fmt(b.wallS)} s; CPU ${fmt(cpuOf(b))} s (node ${fmt(b.cpu.node)}, PostgreSQL ${fmt(b.cpu.pg)}, git ${fmt(b.cpu.git)}) → ${fmt(perCpu(b), 2)} MB/CPU-s; index ${fmt(mb(b.storage))} MB`,
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   }
 }
 
-async function psql(url: string, sql: string): Promise<void> {
+async function adminSql(url: string, sql: string): Promise<void> {
   const c = new PgClient({ connectionString: url });
   await c.connect();
   try {
