@@ -26,7 +26,7 @@ import { INDEXING_PROCESS_ENV } from '../src/indexer/process-memory';
 import { encodeSegment } from '../src/indexer/postings';
 import { extractSymbols, worthParsing, type ExtractedSymbol } from '../src/indexer/symbols';
 import { treeSitterSymbols } from '../src/indexer/tree-sitter-symbols';
-import { childrenCpu, collectSources, commitCorpus, git, mainThreadCpu, nodeCpu, postgresCpu } from './index-corpus';
+import { childrenCpu, collectSources, commitCorpus, git, insertBenchRepo, mainThreadCpu, nodeCpu, postgresCpu } from './index-corpus';
 import { servicePushes } from './index-service-push';
 import { fmtMs, pct, printReport, say, startBenchServers, type Row } from './support';
 
@@ -63,14 +63,7 @@ async function main(): Promise<void> {
     say(`corpus: ${sources.length} files, ${fmt(mb(corpusBytes))} MB of .ts/.js/.d.ts from node_modules (${fmt((Date.now() - t0) / 1000)} s to build)`);
 
     ds = await openDatabase(servers.pg.url, { poolSize: 8 });
-    const newRepo = async (name: string) => {
-      const [account] = await ds!.query(`INSERT INTO accounts (name, webhook_secret) VALUES ($1, 'x') RETURNING id`, [name]);
-      const [row] = await ds!.query(
-        `INSERT INTO repos (account_id, source, source_key, name, clone_url) VALUES ($1, 'url', $2, $2, 'https://example.test/corpus.git') RETURNING id`,
-        [account.id, `bench/${name}`],
-      );
-      return row.id as string;
-    };
+    const newRepo = (name: string) => insertBenchRepo(ds!, name);
     const repoId = await newRepo('corpus');
     const pgdata = path.join(servers.dir, 'postgres');
 

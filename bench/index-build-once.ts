@@ -4,9 +4,8 @@
 // process with its parse processes, of git (its waited-for children) and of PostgreSQL, and the
 // index's storage. The checkout's compiled code (its dist/) is loaded by path, so a checkout from
 // before a change (e.g. before CONTRACT §14's filters) runs beside this one on the same files.
-import fs from 'node:fs';
 import path from 'node:path';
-import { childrenCpu, postgresCpu } from './index-corpus';
+import { childrenCpu, insertBenchRepo, postgresCpu, processesCpu } from './index-corpus';
 
 interface Args {
   root: string;
@@ -28,21 +27,6 @@ function parseArgs(): Args {
   return { root: need('root'), db: need('db'), gitDir: need('gitDir'), commit: need('commit'), pgdata: need('pgdata') };
 }
 
-/** CPU-seconds of the given processes, from /proc (0 for one that has exited). */
-function processesCpu(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // exited
-    }
-  }
-  return ticks / 100;
-}
-
 async function main(): Promise<void> {
   const a = parseArgs();
   const load = (module: string) => require(path.join(a.root, 'dist', 'src', module)); // eslint-disable-line @typescript-eslint/no-require-imports
@@ -50,11 +34,7 @@ async function main(): Promise<void> {
   const { indexCommit } = load('indexer');
   const { parsePool, closeParsePools } = load('indexer/parse-pool');
   const ds = await openDatabase(a.db, { poolSize: 8 });
-  const [account] = await ds.query(`INSERT INTO accounts (name, webhook_secret) VALUES ('corpus', 'x') RETURNING id`);
-  const [repo] = await ds.query(
-    `INSERT INTO repos (account_id, source, source_key, name, clone_url) VALUES ($1, 'url', 'bench/corpus', 'bench/corpus', 'https://example.test/corpus.git') RETURNING id`,
-    [account.id],
-  );
+  const repoId = await insertBenchRepo(ds, 'corpus');
   const pool = parsePool(); // started before the clock, as a worker process's pool is
   await new Promise((r) => setTimeout(r, 300));
   const nodeCpu = () => {
@@ -63,7 +43,7 @@ async function main(): Promise<void> {
   };
   const before = { node: nodeCpu(), git: childrenCpu(), pg: postgresCpu(a.pgdata) };
   const t0 = Date.now();
-  const result = await indexCommit(ds, { repoId: repo.id, gitDir: a.gitDir, commit: a.commit });
+  const result = await indexCommit(ds, { repoId, gitDir: a.gitDir, commit: a.commit });
   const wallS = (Date.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 200)); // let git exit, so its CPU is counted
   const cpu = { node: nodeCpu() - before.node, git: childrenCpu() - before.git, pg: postgresCpu(a.pgdata) - before.pg };

@@ -111,8 +111,13 @@ export function nodeCpu(): number {
 
 /** CPU seconds of the live processes of this process's parse pool, from /proc. */
 export function parseProcessesCpu(): number {
+  return processesCpu(parsePool().pids);
+}
+
+/** CPU seconds of the given live processes, from /proc (one that has exited counts 0). */
+export function processesCpu(pids: number[]): number {
   let total = 0;
-  for (const pid of parsePool().pids) {
+  for (const pid of pids) {
     try {
       total += ticks(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')) / 100;
     } catch {
@@ -120,6 +125,16 @@ export function parseProcessesCpu(): number {
     }
   }
   return total;
+}
+
+/** A bench's repo row to index a corpus into (an account of its own, a URL repo), as the service would have it. */
+export async function insertBenchRepo(db: { query(sql: string, params?: unknown[]): Promise<Array<{ id: string }>> }, name: string): Promise<string> {
+  const [account] = await db.query(`INSERT INTO accounts (name, webhook_secret) VALUES ($1, 'x') RETURNING id`, [name]);
+  const [row] = await db.query(
+    `INSERT INTO repos (account_id, source, source_key, name, clone_url) VALUES ($1, 'url', $2, $2, 'https://example.test/corpus.git') RETURNING id`,
+    [account.id, `bench/${name}`],
+  );
+  return row.id;
 }
 
 /** CPU seconds of the main thread alone. */
