@@ -544,10 +544,12 @@ interface ReadBlock {
  */
 async function readBlocks(m: EntityManager, slice: Candidate[], genOf: Map<string, string>, c: Compiled): Promise<ReadBlock[]> {
   const blockSql = `SELECT repo_id, sha, start, length, tail, line, line_start FROM index_blocks WHERE segment_id = c.s AND ordinal = c.o OFFSET 0`;
-  const textOf = (alias: string) => `convert_from(substring(${alias}.content FROM coalesce(b.line_start, b.start) + 1 FOR b.start + b.length + b.tail - coalesce(b.line_start, b.start)), 'UTF8')`;
+  // A block's text from its blob (x), from its cut line's start: `r` names where the block's columns come from.
+  const textOf = (r: string) =>
+    `convert_from(substring(x.content FROM coalesce(${r}.line_start, ${r}.start) + 1 FOR ${r}.start + ${r}.length + ${r}.tail - coalesce(${r}.line_start, ${r}.start)), 'UTF8')`;
   if (!c.pathFiltered) {
     const rows = (await m.query(
-      `SELECT b.repo_id, b.sha, b.start, b.length, b.tail, b.line, b.line_start, ${textOf('x')} AS text,
+      `SELECT b.repo_id, b.sha, b.start, b.length, b.tail, b.line, b.line_start, ${textOf('b')} AS text,
               (SELECT array_agg(e.path) FROM index_entries e WHERE e.generation_id = (c.g)::bigint AND e.sha = b.sha AND e.is_text) AS paths
          FROM unnest($1::bigint[], $2::int[], $3::bigint[]) AS c(s, o, g)
          CROSS JOIN LATERAL (${blockSql}) b
@@ -572,9 +574,8 @@ async function readBlocks(m: EntityManager, slice: Candidate[], genOf: Map<strin
   const kept = blocks.filter((b) => pathsOf.has(`${b.repo_id}:${b.sha}`));
   if (kept.length === 0) return [];
   const texts = (await m.query(
-    `SELECT c.i, ${textOf('x')} AS text
+    `SELECT c.i, ${textOf('c')} AS text
        FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) WITH ORDINALITY AS c(repo_id, sha, start, length, tail, line_start, i)
-       CROSS JOIN LATERAL (SELECT c.start, c.length, c.tail, c.line_start) b
        CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = c.repo_id AND sha = c.sha OFFSET 0) x`,
     [kept.map((b) => b.repo_id), kept.map((b) => b.sha), kept.map((b) => b.start), kept.map((b) => b.length), kept.map((b) => b.tail), kept.map((b) => b.line_start)],
   )) as Array<{ i: string; text: string }>;
