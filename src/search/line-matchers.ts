@@ -28,10 +28,11 @@ export function literalMatcher(text: string, caseSensitive: boolean): LineMatche
 /**
  * A matcher of an expression's matches in a line. A line that passes the prefilter runs through
  * RE2 — whole, or when the expression has an anchor (see anchorOf) and consumes only some
- * characters (see alphabetOf), only its runs of those characters that hold the anchor: every
- * match holds the anchor and lies inside one such run, so these are all the line's matches. On
- * a minified line of 100 KB that is a few hundred bytes, not the whole line: RE2's matcher
- * (a JavaScript NFA) runs at about 1 MB/s there.
+ * characters (see alphabetOf), only its runs of those characters that hold the anchor, are at
+ * least as long as its shortest match and pass the prefilter: every match holds the anchor and
+ * lies inside one such run, so these are all the line's matches. On a minified line of 100 KB
+ * that is a few hundred bytes, not the whole line: RE2's matcher (a JavaScript NFA) runs at about
+ * 1 MB/s there.
  */
 export function regexMatcher(
   re: RE2JS,
@@ -41,10 +42,14 @@ export function regexMatcher(
   const prefilter = linePrefilter(source);
   const anchor = opts.anchor !== undefined ? opts.anchor : anchorOf(source); // the caller's, when it has one already
   const alphabet = anchor && !opts.wholeLines ? alphabetOf(re) : null; // wholeLines: as before runs (bench:regex's baseline)
+  // A run shorter than any match cannot hold one (`useEffect` for /use[A-Z]\w+Effect/): no RE2 run.
+  const shortest = alphabet ? (shortestMatch(re) ?? 0) : 0;
   return (line) => {
     const out: Array<[number, number]> = [];
-    if (prefilter && !prefilter(line)) return out; // most candidate lines lack the expression's literals: no RE2 run
-    if (!anchor || !alphabet) return matchesIn(re, line, 0, line.length, out);
+    if (!anchor || !alphabet) {
+      if (prefilter && !prefilter(line)) return out; // most candidate lines lack the expression's literals: no RE2 run
+      return matchesIn(re, line, 0, line.length, out);
+    }
     let searched = 0;
     for (const at of anchor(line)) {
       if (at < searched || out.length >= MAX_MATCHES) continue; // in the run searched last
@@ -53,8 +58,12 @@ export function regexMatcher(
       let to = at;
       while (to < line.length && alphabet(line.charCodeAt(to))) to++;
       searched = to;
+      if (to - from < shortest) continue;
       // One character of context each side, which no match can consume: \b, ^ and $ see what the line has there.
-      matchesIn(re, line, Math.max(0, from - 1), Math.min(line.length, to + 1), out);
+      const [start, stop] = [Math.max(0, from - 1), Math.min(line.length, to + 1)];
+      // The run holds every required string of a match in it (tested there, not in a whole minified line).
+      if (prefilter && !prefilter(line.slice(start, stop))) continue;
+      matchesIn(re, line, start, stop, out);
     }
     return out;
   };
@@ -78,7 +87,65 @@ interface ProgramInst {
   runes: ArrayLike<number>;
   matchRune(rune: number): boolean;
 }
-const INST = { RUNE: 8, RUNE1: 9, RUNE_ANY: 10, RUNE_ANY_NOT_NL: 11, LB_WRITE: 12 };
+const INST = { ALT: 1, ALT_MATCH: 2, CAPTURE: 3, EMPTY_WIDTH: 4, FAIL: 5, MATCH: 6, NOP: 7, RUNE: 8, RUNE1: 9, RUNE_ANY: 10, RUNE_ANY_NOT_NL: 11, LB_WRITE: 12 };
+
+/**
+ * The fewest characters (code points: each at least one UTF-16 unit) a match of the expression
+ * consumes: the cheapest path from its compiled program's start to a match, a rune instruction
+ * costing one and every other nothing (a 0-1 breadth-first search). Null when the program is not
+ * what this reads (re2js's internals, or lookbehind): then no shortcut.
+ */
+export function shortestMatch(re: RE2JS): number | null {
+  const prog = (re.re2Input as { prog?: { inst?: unknown; start?: unknown } } | undefined)?.prog;
+  const insts = prog?.inst as Array<{ op: number; out: number; arg: number }> | undefined;
+  if (!Array.isArray(insts) || typeof prog?.start !== 'number') return null;
+  const cost = new Array<number>(insts.length).fill(Infinity);
+  const deque: number[] = [prog.start];
+  cost[prog.start] = 0;
+  // A deque as an array with a moving head: zero-cost edges go to the front, unit ones to the back.
+  let head = 0;
+  const front: number[] = [];
+  while (front.length || head < deque.length) {
+    const pc = front.length ? front.pop()! : deque[head++];
+    const inst = insts[pc];
+    const c = cost[pc];
+    if (typeof inst?.op !== 'number') return null;
+    const visit = (next: number, step: number) => {
+      if (typeof next !== 'number' || next < 0 || next >= insts.length) return;
+      if (c + step < cost[next]) {
+        cost[next] = c + step;
+        (step === 0 ? front : deque).push(next);
+      }
+    };
+    switch (inst.op) {
+      case INST.MATCH:
+        break;
+      case INST.FAIL:
+        break;
+      case INST.ALT:
+      case INST.ALT_MATCH:
+        visit(inst.out, 0);
+        visit(inst.arg, 0);
+        break;
+      case INST.CAPTURE:
+      case INST.EMPTY_WIDTH:
+      case INST.NOP:
+        visit(inst.out, 0);
+        break;
+      case INST.RUNE:
+      case INST.RUNE1:
+      case INST.RUNE_ANY:
+      case INST.RUNE_ANY_NOT_NL:
+        visit(inst.out, 1);
+        break;
+      default:
+        return null; // lookbehind, or an opcode this does not know
+    }
+  }
+  const ends = insts.flatMap((inst, pc) => (inst.op === INST.MATCH ? [cost[pc]] : []));
+  const best = Math.min(...ends);
+  return Number.isFinite(best) ? best : null;
+}
 
 /**
  * The characters the expression's matches can consume, as a test of one UTF-16 code unit: those
@@ -127,7 +194,11 @@ export function textTester(source: string, caseSensitive: boolean): ((text: stri
  */
 export function anchorOf(source: string): ((text: string) => number[]) | null {
   const literal = requiredLiteral(source);
-  if (!literal || literal.length < 3) return null;
+  return literal && literal.length >= 3 ? positionsOf(literal) : null;
+}
+
+/** Where a literal starts in a text, case-insensitively (as literalMatcher finds it: its matches are among these). */
+export function positionsOf(literal: string): (text: string) => number[] {
   const re = new RegExp(escapeRegExp(literal), 'gi');
   return (text) => {
     const at: number[] = [];

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RE2JS } from 're2js';
-import { alphabetOf, regexMatcher } from '../../src/search/line-matchers';
+import { alphabetOf, regexMatcher, shortestMatch } from '../../src/search/line-matchers';
 
 const NODE_MODULES = path.resolve(__dirname, '../../node_modules');
 const read = (file: string) => fs.readFileSync(path.join(NODE_MODULES, file), 'utf8').split('\n');
@@ -65,4 +65,12 @@ it("reads the characters an expression consumes from RE2's program, with case fo
   expect([notQuote('"'.charCodeAt(0)), notQuote('a'.charCodeAt(0)), notQuote(0xd83d)]).toEqual([false, true, true]); // a surrogate half: astral characters are in
   expect(of('abc')!(0xd83d)).toBe(false);
   expect(of('x[\\x{1F600}]')!(0xd83d)).toBe(true);
+});
+
+it("knows the fewest characters a match consumes, from RE2's program (a shorter run is not searched)", () => {
+  const shortest = (source: string) => shortestMatch(RE2JS.compile(source, RE2JS.CASE_INSENSITIVE));
+  expect(['use[A-Z]\\w+Effect', 'a|bc', 'x*', '(ab){3,}', '\\bfoo\\b', 'a?b{2}', '[\\x{1F600}]', '^$', 'throw\\snew\\s\\w+Error\\('].map(shortest)).toEqual([11, 1, 0, 6, 3, 2, 1, 0, 17]);
+  // `useEffect` (9 characters) holds the anchor but is shorter than any match: found nothing, like RE2 on the whole line.
+  const re = RE2JS.compile('use[A-Z]\\w+Effect', RE2JS.CASE_INSENSITIVE);
+  expect(regexMatcher(re, 'use[A-Z]\\w+Effect')('useEffect(() => {}); useLayoutEffect(f)')).toEqual([[21, 36]]);
 });
