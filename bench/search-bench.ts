@@ -24,6 +24,7 @@ import { closeParsePools, parsePool } from '../src/indexer/parse-pool';
 import { isSkippedPath, SKIPPED_DIRS } from '../src/indexer/paths';
 import { codeSearch, type CodeSearchAnswer, type SearchRepo } from '../src/search/code-search';
 import { filterCacheStats } from '../src/search/filter-cache';
+import { keptScope } from '../src/search/scope-cache';
 import { git as gitAsync } from '../test/fakes/bitbucket/git';
 import { importCommit, type ImportedFile } from '../test/support/fast-import';
 import { childrenCpu, nodeCpu, postgresCpu, sortedEntries } from './index-corpus';
@@ -330,12 +331,14 @@ const STATEMENTS: Array<{ re: RegExp; sql: string; after: string }> = [
   { re: /path_bloom AS filter/, sql: 'path filters: fetch (SQL)', after: 'path filters: test the plan (JS)' },
   { re: /trigram_bloom AS filter/, sql: 'segment filters: fetch (SQL)', after: 'segment filters: test the plan (JS)' },
   { re: /quad_bloom AS filter/, sql: 'segment 4-gram filters: fetch (SQL)', after: 'segment filters: test the plan (JS)' },
-  { re: /trigram_bloom IS NOT NULL/, sql: 'segments of the scope (SQL)', after: 'segment filters: test the plan (JS)' },
-  // After it, with the path filters cached: the scope, and the plan tested against each generation's path filter.
-  { re: /FROM index_generations/, sql: 'active generations (SQL)', after: 'scope + path filters: test the plan (JS)' },
+  // The scope (src/search/scope-cache.ts): its fingerprint, and its rows only when that changed.
+  { re: /AS fingerprint/, sql: 'scope: fingerprint (SQL)', after: 'scope + path filters: test the plan (JS)' },
+  { re: /trigram_bloom IS NOT NULL/, sql: 'scope: segments (SQL)', after: 'scope + path filters: test the plan (JS)' },
+  { re: /FROM index_generations/, sql: 'scope: active generations (SQL)', after: 'scope + path filters: test the plan (JS)' },
   { re: /JOIN index_symbols/, sql: 'symbol definitions (SQL)', after: 'symbols: filter (JS)' },
   { re: /FROM index_blobs WHERE repo_id = \$1 AND sha = \$2/, sql: 'symbol lines: read blob (SQL)', after: 'symbol lines: match (JS)' },
-  { re: /strpos\(lower\(path\)/, sql: 'file names: paths query (SQL)', after: 'file names: match (JS)' },
+  // After the file names, the plan is tested against the segments' filters before their posting lists are read.
+  { re: /strpos\(lower\(path\)/, sql: 'file names: paths query (SQL)', after: 'file names: match; segment filters: test the plan (JS)' },
   { re: /AS segment_id/, sql: 'candidates: posting lists (SQL)', after: 'candidates: decode + plan (JS)' },
   // Without file:/lang:, one statement reads a batch of blocks with their text and paths; with them, three.
   { re: /array_agg\(e\.path\)/, sql: 'reading blocks with their paths (SQL)', after: 'verifying lines (JS)' },
@@ -375,13 +378,11 @@ async function timedSearch(ds: DataSource, repos: SearchRepo[], q: string, filte
       const start = performance.now();
       try {
         const rows = await m.query(sql, params);
-        if (/trigram_bloom IS NOT NULL/.test(sql)) segments.total = (rows as unknown[]).length;
         // Every lookup's segments (a wave's second lookup, for more of a long literal's trigrams, looks at some of them again).
         if (/AS segment_id/.test(sql)) {
           for (const id of [...(params![1] as string[]), ...(params![3] as string[])]) lookedUp.add(String(id));
           segments.read = lookedUp.size;
         }
-        if (/FROM index_generations WHERE repo_id = ANY\(\$1::uuid\[\]\) AND state = 'active'/.test(sql)) generations.total = (rows as unknown[]).length;
         if (/strpos\(lower\(path\)/.test(sql)) generations.read += (params![1] as string[]).length;
         if (/FROM index_blocks WHERE segment_id = c\.s/.test(sql)) blocks += (params![0] as string[]).length;
         return rows;
@@ -393,6 +394,10 @@ async function timedSearch(ds: DataSource, repos: SearchRepo[], q: string, filte
     }) as EntityManager['query'];
     const a = await codeSearch(timed, repos, q, LIMIT, undefined, { filters });
     insideEnd = performance.now();
+    // The scope's size, from what the search kept of it (no statement: the time is not the search's).
+    const kept = keptScope(repos.map((r) => r.id));
+    segments.total = kept?.segments.length ?? 0;
+    generations.total = kept?.generations.length ?? 0;
     return a;
   });
   const t1 = performance.now();

@@ -1,5 +1,7 @@
 // Code search over one repo or every repo of an account (CONTRACT §14) through the index: the
-// query's trigram plan (trigram-plan.ts) selects candidate blocks in the repos' segments — only in
+// repos' active generations and segments (read once and kept while their fingerprint holds,
+// scope-cache.ts); the query's trigram plan (trigram-plan.ts) selects candidate blocks in the
+// repos' segments — only in
 // the segments whose trigram Bloom filter admits the plan (filter-cache.ts), so a rare literal
 // over 1,000 repos looks up a few segments' lists, not every segment's — in waves of whole repos in
 // name order when there are many (a common literal finds its lines in the first repos and stops);
@@ -15,7 +17,8 @@ import { queryKeys, unitsInLastBytes } from '../indexer/blocks';
 import { decodeList, FIB_HASH } from '../indexer/postings';
 import { quadKeys } from '../indexer/quadgrams';
 import { bloomHas, type TrigramBloom } from '../indexer/trigram-bloom';
-import { filtersOf, STAMP_SQL, type FilterRef } from './filter-cache';
+import { filtersOf, type FilterRef } from './filter-cache';
+import { indexScope, type ScopeSegment } from './scope-cache';
 import type { CodeSearchResultView, CodeSearchView } from '../shapes';
 import { anchorOf, literalMatcher, positionsOf, regexMatcher, textTester, type LineMatcher } from './line-matchers';
 import { compileRegex, parseSearchQuery, type SearchQuery } from './query';
@@ -162,14 +165,12 @@ export async function codeSearch(
   const deadline = Date.now() + deadlineMs - Math.min(ANSWER_MARGIN_MS, deadlineMs / 10);
   const repoRe = c.query.repo ? compileRegex(c.query.repo, false, `repo:${c.query.repo}`) : null;
   const wanted = repos.filter((r) => !repoRe || repoRe.matcher(r.name).find());
-  const gens = (await m.query(
-    `SELECT repo_id, id, commit, ${STAMP_SQL} AS stamp, path_bloom IS NOT NULL AS filtered FROM index_generations WHERE repo_id = ANY($1::uuid[]) AND state = 'active'`,
-    [wanted.map((r) => r.id)],
-  )) as Array<{ repo_id: string; id: string; commit: string; stamp: string; filtered: boolean }>;
+  const indexed = await indexScope(m, wanted.map((r) => r.id));
+  const gens = indexed.generations;
   const byId = new Map(wanted.map((r) => [r.id, r]));
   // In the order results tie in (repo name), so a search that stops early has the first repos' matches.
   const all: Scope = gens
-    .map((g) => ({ repo: byId.get(g.repo_id)!, generation: g.id, paths: { id: g.id, stamp: g.stamp, filtered: g.filtered } }))
+    .map((g) => ({ repo: byId.get(g.repo_id)!, generation: g.id, paths: g }))
     .sort((a, b) => cmp(a.repo.name, b.repo.name) || cmp(a.repo.id, b.repo.id));
   const commits = new Map(gens.map((g) => [g.repo_id, g.commit]));
   const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET, waves: opts.waves ?? { oneWaveLookups: ONE_WAVE_LOOKUPS, firstWave: FIRST_WAVE }, lineRoom: limit };
@@ -178,7 +179,7 @@ export async function codeSearch(
   if (c.query.sym) await symbolResults(m, scope, c, run);
   if (c.match) {
     if (!opts.linesOnly) await pathResults(m, scope, c, run);
-    await lineResults(m, scope, c, run);
+    await lineResults(m, scope, indexed.segments, c, run);
   } else if (!c.query.sym) {
     await pathResults(m, scope, c, run); // file: alone lists the files
   }
@@ -328,14 +329,10 @@ interface Segment {
  * filter rules out the plan with every trigram of each literal (filterPlan), or whose 4-gram
  * filter lacks one of the query's 4-grams, holds no block with a match.
  */
-async function admittedSegments(m: EntityManager, scope: Scope, c: Compiled, useFilters: boolean): Promise<{ admitted: Segment[]; rarity: Map<number, number> }> {
+async function admittedSegments(m: EntityManager, scope: Scope, rows: ScopeSegment[], c: Compiled, useFilters: boolean): Promise<{ admitted: Segment[]; rarity: Map<number, number> }> {
   const repoIds = scope.map((s) => s.repo.id);
-  const rows = (await m.query(
-    `SELECT id, repo_id, ${STAMP_SQL} AS stamp, trigram_bloom IS NOT NULL AS filtered, quad_bloom IS NOT NULL AS quads FROM index_segments WHERE repo_id = ANY($1::uuid[]) ORDER BY id`,
-    [repoIds],
-  )) as Array<FilterRef & { repo_id: string; quads: boolean }>;
   // In the scope's order, each repo's in id order: grouped by repo (a sort by the repos' ranks costs ~10× more over 3,000 segments).
-  const byRepo = new Map<string, typeof rows>(repoIds.map((id) => [id, []]));
+  const byRepo = new Map<string, ScopeSegment[]>(repoIds.map((id) => [id, []]));
   for (const r of rows) byRepo.get(r.repo_id)?.push(r);
   const segments = [...byRepo.values()].flat();
   if (!useFilters) return { admitted: segments.map((s) => ({ id: s.id, repo_id: s.repo_id, filter: null })), rarity: new Map() };
@@ -348,7 +345,7 @@ async function admittedSegments(m: EntityManager, scope: Scope, c: Compiled, use
     return !f || mayMatch(plan, (key) => bloomHas(f, key));
   });
   // The 4-gram filters only of the segments the trigrams left (fewer to read the first time).
-  const quads = c.quads.length ? await filtersOf(m, 'segment 4-grams', repoIds, byTrigrams.map((s) => ({ ...s, filtered: s.quads }))) : null;
+  const quads = c.quads.length ? await filtersOf(m, 'segment 4-grams', repoIds, byTrigrams.map((s) => s.quads)) : null;
   const admitted: Segment[] = [];
   for (const s of byTrigrams) {
     const q = quads?.get(s.id);
@@ -410,7 +407,9 @@ type Lists = Map<string, Map<number, Buffer>>;
  * rules out has no list there). Segments looked up with every key go as one list (an AND's
  * admitted ones, old ones), the others as (segment, key) pairs.
  */
-async function lookUp(m: EntityManager, repoIds: string[], segments: Segment[], keys: number[], into: Lists): Promise<void> {
+async function lookUp(m: EntityManager, scopeRepos: Set<string>, segments: Segment[], keys: number[], into: Lists): Promise<void> {
+  // Bounded by the scope's repos that these segments are of: a few uuids, not the account's thousand (~1 ms each to send and plan).
+  const repoIds = [...new Set(segments.map((s) => s.repo_id))].filter((id) => scopeRepos.has(id));
   const whole: string[] = [];
   const pairs: { segments: string[]; keys: number[] } = { segments: [], keys: [] };
   for (const s of segments) {
@@ -471,11 +470,11 @@ type Candidate = { segment: string; repo: string; ordinal: number };
  * segments holding them (a second statement, within LOOKUP_BUDGET), and only the blocks holding
  * every one remain.
  */
-async function candidates(m: EntityManager, repoIds: string[], segments: Segment[], rarity: Map<number, number>, c: Compiled, run: Run): Promise<Candidate[]> {
+async function candidates(m: EntityManager, scopeRepos: Set<string>, segments: Segment[], rarity: Map<number, number>, c: Compiled, run: Run): Promise<Candidate[]> {
   const plan = run.filters ? lookupPlan(c, segments.length, rarity, run.lookupBudget) : c.plan;
   const keys = [...planKeys(plan)];
   const lists: Lists = new Map();
-  await lookUp(m, repoIds, segments, keys, lists);
+  await lookUp(m, scopeRepos, segments, keys, lists);
   const found = admittedBlocks(plan, segments, lists);
   if (!run.filters || found.length <= REFINE_BLOCKS) return found;
   const looked = new Set(keys);
@@ -483,7 +482,7 @@ async function candidates(m: EntityManager, repoIds: string[], segments: Segment
   const holding = new Set(found.map((b) => b.segment));
   if (extra.length === 0 || holding.size * extra.length > run.lookupBudget) return found;
   const narrowed = segments.filter((s) => holding.has(s.id));
-  await lookUp(m, repoIds, narrowed, extra, lists);
+  await lookUp(m, scopeRepos, narrowed, extra, lists);
   return admittedBlocks(c.filterPlan, narrowed, lists);
 }
 
@@ -508,16 +507,16 @@ function* waves(segments: Segment[], keys: number, sizes: Run['waves']): Generat
 }
 
 /** Lines that match: through the index when the plan asks for anything, else by reading files in order, within the deadline. */
-async function lineResults(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<void> {
+async function lineResults(m: EntityManager, scope: Scope, segments: ScopeSegment[], c: Compiled, run: Run): Promise<void> {
   // Lines rank after definitions and file names: when those fill the answer, no line would show.
   run.lineRoom = run.limit - run.results.length;
   if (run.lineRoom <= 0) return void (run.truncated = true);
   if (c.plan.op === 'all') return scanFiles(m, scope, c, run);
-  const repoIds = scope.map((s) => s.repo.id);
-  const { admitted, rarity } = await admittedSegments(m, scope, c, run.filters);
+  const scopeRepos = new Set(scope.map((s) => s.repo.id));
+  const { admitted, rarity } = await admittedSegments(m, scope, segments, c, run.filters);
   for (const wave of waves(admitted, planKeys(c.plan).size, run.waves)) {
     if (Date.now() > run.deadline || enoughLines(run)) return void (run.truncated = true);
-    const found = await candidates(m, repoIds, wave, rarity, c, run);
+    const found = await candidates(m, scopeRepos, wave, rarity, c, run);
     if (!(await verify(m, scope, found, c, run))) return;
   }
 }

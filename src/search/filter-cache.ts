@@ -2,9 +2,9 @@
 // generations (their file paths' trigram keys) that a search tests its trigram plan against, so it
 // reads posting lists and file names only where the plan may match (src/indexer/trigram-bloom.ts). Segments and active
 // generations never change once written (a merge or a build writes new rows with new ids), so a
-// filter read once is kept in a per-process LRU, keyed by table, id and creation time (ids are
-// not reused in a database; the time tells two databases' rows with one id apart), and a repeated
-// search over the same repos reads none again.
+// filter read once is kept in a per-process cache, keyed by table and id and checked against the
+// row's creation time (ids are not reused in a database; the time tells two databases' rows with
+// one id apart), and a repeated search over the same repos reads none again.
 import type { EntityManager } from 'typeorm';
 import { parseBloom, type TrigramBloom } from '../indexer/trigram-bloom';
 
@@ -29,34 +29,43 @@ export interface FilterRef {
 /** How a statement lists rows with these columns: `id`, `stamp`, `filtered`. */
 export const STAMP_SQL = `(extract(epoch FROM created_at) * 1000000)::bigint::text`;
 
-class ByteLru {
-  private readonly entries = new Map<string, TrigramBloom>();
+/**
+ * Filters by key, least recently used first out, approximately (CLOCK; exported for its test): a hit only marks its
+ * entry, and eviction moves a marked one to the back once instead of dropping it — a search
+ * looks up a thousand filters, and moving each on every hit cost more than testing them.
+ */
+export class ByteLru {
+  private readonly entries = new Map<string, { stamp: string; f: TrigramBloom; used: boolean }>();
   private bytes = 0;
   constructor(private readonly max: number) {}
 
-  get(key: string): TrigramBloom | undefined {
-    const f = this.entries.get(key);
-    if (f) {
-      this.entries.delete(key);
-      this.entries.set(key, f);
-    }
-    return f;
+  get(key: string, stamp: string): TrigramBloom | undefined {
+    const e = this.entries.get(key);
+    if (!e || e.stamp !== stamp) return undefined;
+    e.used = true;
+    return e.f;
   }
 
-  set(key: string, f: TrigramBloom): void {
+  set(key: string, stamp: string, f: TrigramBloom): void {
     const old = this.entries.get(key);
     if (old) {
       this.entries.delete(key);
-      this.bytes -= old.bits.byteLength + ENTRY_OVERHEAD;
+      this.bytes -= old.f.bits.byteLength + ENTRY_OVERHEAD;
     }
     const size = f.bits.byteLength + ENTRY_OVERHEAD;
     if (size > this.max) return;
-    this.entries.set(key, f);
+    this.entries.set(key, { stamp, f, used: true }); // marked: the walk below drops older unmarked ones first
     this.bytes += size;
-    for (const [k, v] of this.entries) {
+    // Oldest first; a marked one goes to the back unmarked (the walk reaches it again only after the rest).
+    for (const [k, e] of this.entries) {
       if (this.bytes <= this.max) break;
       this.entries.delete(k);
-      this.bytes -= v.bits.byteLength + ENTRY_OVERHEAD;
+      if (e.used) {
+        e.used = false;
+        this.entries.set(k, e);
+      } else {
+        this.bytes -= e.f.bits.byteLength + ENTRY_OVERHEAD;
+      }
     }
   }
 
@@ -97,7 +106,7 @@ export async function filtersOf(m: EntityManager, kind: keyof typeof FETCH, repo
   for (const r of refs) {
     if (!r.filtered) out.set(r.id, null);
     else {
-      const f = cache.get(`${kind}:${r.id}@${r.stamp}`);
+      const f = cache.get(`${kind}:${r.id}`, r.stamp);
       if (f) out.set(r.id, f);
       else missing.push(r);
     }
@@ -110,7 +119,7 @@ export async function filtersOf(m: EntityManager, kind: keyof typeof FETCH, repo
     // A copy: the driver's buffer may be a slice of a larger one the cache should not hold on to.
     const f = parsed ? { ...parsed, bits: new Uint8Array(parsed.bits) } : null;
     out.set(row.id, f);
-    if (f) cache.set(`${kind}:${row.id}@${stampOf.get(row.id)}`, f);
+    if (f) cache.set(`${kind}:${row.id}`, stampOf.get(row.id)!, f);
   }
   // A row gone since it was listed has nothing to read; one the statement did not see stays unfiltered.
   for (const r of missing) if (!out.has(r.id)) out.set(r.id, null);
