@@ -252,8 +252,8 @@ async function symbolResults(m: EntityManager, scope: Scope, c: Compiled, run: R
 /** The repos of `scope` whose file paths' filter admits `plan` (a repo without a filter: admitted). */
 async function withPathsAdmitting(m: EntityManager, scope: Scope, plan: Plan): Promise<Scope> {
   const filters = await filtersOf(m, 'generation', scope.map((s) => s.repo.id), scope.map((s) => s.paths));
-  return scope.filter((s) => {
-    const f = filters.get(s.generation);
+  return scope.filter((_, i) => {
+    const f = filters[i];
     return !f || mayMatch(plan, (key) => bloomHas(f, key));
   });
 }
@@ -337,20 +337,21 @@ async function admittedSegments(m: EntityManager, scope: Scope, rows: ScopeSegme
   const segments = [...byRepo.values()].flat();
   if (!useFilters) return { admitted: segments.map((s) => ({ id: s.id, repo_id: s.repo_id, filter: null })), rarity: new Map() };
   const filters = await filtersOf(m, 'segment', repoIds, segments);
-  const rarity = keyRarity([...filters.values()], [...planKeys(c.filterPlan)]);
+  const rarity = keyRarity(filters, [...planKeys(c.filterPlan)]);
   // Rarest trigrams first: most segments are ruled out by the first one tested (each test is a cache miss in a 25 KB filter).
   const plan = rarestFirst(c.filterPlan, rarity);
-  const byTrigrams = segments.filter((s) => {
-    const f = filters.get(s.id);
-    return !f || mayMatch(plan, (key) => bloomHas(f, key));
+  const byTrigrams: Array<{ s: ScopeSegment; filter: TrigramBloom | null }> = [];
+  segments.forEach((s, i) => {
+    const f = filters[i];
+    if (!f || mayMatch(plan, (key) => bloomHas(f, key))) byTrigrams.push({ s, filter: f });
   });
   // The 4-gram filters only of the segments the trigrams left (fewer to read the first time).
-  const quads = c.quads.length ? await filtersOf(m, 'segment 4-grams', repoIds, byTrigrams.map((s) => s.quads)) : null;
+  const quads = c.quads.length ? await filtersOf(m, 'segment 4-grams', repoIds, byTrigrams.map(({ s }) => s.quads)) : null;
   const admitted: Segment[] = [];
-  for (const s of byTrigrams) {
-    const q = quads?.get(s.id);
-    if (!q || c.quads.every((key) => bloomHas(q, key))) admitted.push({ id: s.id, repo_id: s.repo_id, filter: filters.get(s.id) ?? null });
-  }
+  byTrigrams.forEach(({ s, filter }, i) => {
+    const q = quads?.[i];
+    if (!q || c.quads.every((key) => bloomHas(q, key))) admitted.push({ id: s.id, repo_id: s.repo_id, filter });
+  });
   return { admitted, rarity };
 }
 

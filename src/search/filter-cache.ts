@@ -24,6 +24,17 @@ export interface FilterRef {
   stamp: string;
   /** Whether the row has a filter (false: written before there were filters, may hold anything). */
   filtered: boolean;
+  /** The cache's entry of this row's filter, once looked up: a row the scope cache keeps finds it without a lookup. */
+  held?: CachedFilter;
+}
+
+/** A filter in the cache. `f` is emptied when the cache drops it, so an entry held by a row never keeps its bits. */
+export interface CachedFilter {
+  /** Its key in the cache: the table's kind of filter and the row's id. */
+  readonly key: string;
+  readonly stamp: string;
+  f: TrigramBloom | null;
+  used: boolean;
 }
 
 /** How a statement lists rows with these columns: `id`, `stamp`, `filtered`. */
@@ -35,26 +46,27 @@ export const STAMP_SQL = `(extract(epoch FROM created_at) * 1000000)::bigint::te
  * looks up a thousand filters, and moving each on every hit cost more than testing them.
  */
 export class ByteLru {
-  private readonly entries = new Map<string, { stamp: string; f: TrigramBloom; used: boolean }>();
+  private readonly entries = new Map<string, CachedFilter>();
   private bytes = 0;
   constructor(private readonly max: number) {}
 
-  get(key: string, stamp: string): TrigramBloom | undefined {
+  get(key: string, stamp: string): CachedFilter | undefined {
     const e = this.entries.get(key);
-    if (!e || e.stamp !== stamp) return undefined;
+    if (!e?.f || e.stamp !== stamp) return undefined;
     e.used = true;
-    return e.f;
+    return e;
   }
 
-  set(key: string, stamp: string, f: TrigramBloom): void {
+  set(key: string, stamp: string, f: TrigramBloom): CachedFilter | undefined {
     const old = this.entries.get(key);
     if (old) {
       this.entries.delete(key);
-      this.bytes -= old.f.bits.byteLength + ENTRY_OVERHEAD;
+      this.drop(old);
     }
     const size = f.bits.byteLength + ENTRY_OVERHEAD;
-    if (size > this.max) return;
-    this.entries.set(key, { stamp, f, used: true }); // marked: the walk below drops older unmarked ones first
+    if (size > this.max) return undefined;
+    const entry: CachedFilter = { key, stamp, f, used: true }; // marked: the walk below drops older unmarked ones first
+    this.entries.set(key, entry);
     this.bytes += size;
     // Oldest first; a marked one goes to the back unmarked (the walk reaches it again only after the rest).
     for (const [k, e] of this.entries) {
@@ -64,12 +76,19 @@ export class ByteLru {
         e.used = false;
         this.entries.set(k, e);
       } else {
-        this.bytes -= e.f.bits.byteLength + ENTRY_OVERHEAD;
+        this.drop(e);
       }
     }
+    return entry;
+  }
+
+  private drop(e: CachedFilter): void {
+    if (e.f) this.bytes -= e.f.bits.byteLength + ENTRY_OVERHEAD;
+    e.f = null;
   }
 
   clear(): void {
+    for (const e of this.entries.values()) e.f = null;
     this.entries.clear();
     this.bytes = 0;
   }
@@ -96,32 +115,39 @@ const FETCH = {
   generation: `SELECT id, path_bloom AS filter FROM index_generations WHERE repo_id = ANY($1::uuid[]) AND id = ANY($2::bigint[])`,
 } as const;
 
+export type FilterKind = keyof typeof FETCH;
+
 /**
- * The filter of each row (null: none, may hold anything), from the cache or, for those it lacks,
- * read in one statement bounded by the scope's repos like every statement of a search.
+ * The filter of each row, in the rows' order (null: none, may hold anything), from the entries the
+ * row holds, the cache, or, for those it lacks, read in one statement bounded by the scope's repos
+ * like every statement of a search.
  */
-export async function filtersOf(m: EntityManager, kind: keyof typeof FETCH, repoIds: string[], refs: FilterRef[]): Promise<Map<string, TrigramBloom | null>> {
-  const out = new Map<string, TrigramBloom | null>();
-  const missing: FilterRef[] = [];
-  for (const r of refs) {
-    if (!r.filtered) out.set(r.id, null);
-    else {
-      const f = cache.get(`${kind}:${r.id}`, r.stamp);
-      if (f) out.set(r.id, f);
-      else missing.push(r);
-    }
+export async function filtersOf(m: EntityManager, kind: FilterKind, repoIds: string[], refs: FilterRef[]): Promise<Array<TrigramBloom | null>> {
+  const out = new Array<TrigramBloom | null>(refs.length).fill(null);
+  const missing: number[] = [];
+  for (let i = 0; i < refs.length; i++) {
+    const r = refs[i];
+    if (!r.filtered) continue;
+    const key = `${kind}:${r.id}`;
+    let e = r.held;
+    if (e?.f && e.key === key) e.used = true;
+    else if ((e = cache.get(key, r.stamp))) r.held = e;
+    if (e?.f) out[i] = e.f;
+    else missing.push(i);
   }
   if (missing.length === 0) return out;
-  const rows = (await m.query(FETCH[kind], [repoIds, missing.map((r) => r.id)])) as Array<{ id: string; filter: Buffer | null }>;
-  const stampOf = new Map(missing.map((r) => [r.id, r.stamp]));
+  const rows = (await m.query(FETCH[kind], [repoIds, missing.map((i) => refs[i].id)])) as Array<{ id: string; filter: Buffer | null }>;
+  const at = new Map(missing.map((i) => [refs[i].id, i]));
   for (const row of rows) {
-    const parsed = parseBloom(row.filter);
+    const i = at.get(String(row.id));
+    const parsed = i === undefined ? null : parseBloom(row.filter);
+    if (i === undefined || !parsed) continue;
     // A copy: the driver's buffer may be a slice of a larger one the cache should not hold on to.
-    const f = parsed ? { ...parsed, bits: new Uint8Array(parsed.bits) } : null;
-    out.set(row.id, f);
-    if (f) cache.set(`${kind}:${row.id}`, stampOf.get(row.id)!, f);
+    const f = { ...parsed, bits: new Uint8Array(parsed.bits) };
+    out[i] = f;
+    const e = cache.set(`${kind}:${row.id}`, refs[i].stamp, f);
+    if (e) refs[i].held = e;
   }
-  // A row gone since it was listed has nothing to read; one the statement did not see stays unfiltered.
-  for (const r of missing) if (!out.has(r.id)) out.set(r.id, null);
+  // A row gone since it was listed has nothing to read; one the statement did not see stays unfiltered (null).
   return out;
 }

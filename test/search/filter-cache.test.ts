@@ -1,6 +1,7 @@
 // The filter cache keeps at most its bytes and drops the filters least recently used first (CLOCK:
 // a hit marks a filter, and the eviction walk spares a marked one once); a filter of another row
-// under the same id (another creation time) is not returned.
+// under the same id (another creation time) is not returned; an entry a row still holds after the
+// cache dropped it keeps no bits.
 import { ByteLru } from '../../src/search/filter-cache';
 import type { TrigramBloom } from '../../src/indexer/trigram-bloom';
 
@@ -18,7 +19,7 @@ it('keeps at most its bytes, dropping the filters not used since they were last 
   // b is used; e comes: b, older than c, is spared, and c (not used since it was spared) goes.
   expect(lru.get('b', 't')).toBeDefined();
   lru.set('e', 't', filter(1000));
-  expect(['b', 'c', 'd', 'e'].map((id) => lru.get(id, 't') !== undefined)).toEqual([true, false, true, true]);
+  expect(['b', 'c', 'd', 'e'].map((id) => lru.get(id, 't')?.f != null)).toEqual([true, false, true, true]);
   expect(lru.stats()).toEqual({ entries: 3, bytes: 3 * ENTRY });
 });
 
@@ -26,7 +27,7 @@ it('returns a filter only for the row it was read from (same id, same creation t
   const lru = new ByteLru(10 * ENTRY);
   const f = filter(1000);
   lru.set('segment:1', '100', f);
-  expect(lru.get('segment:1', '100')).toBe(f);
+  expect(lru.get('segment:1', '100')?.f).toBe(f);
   expect(lru.get('segment:1', '200')).toBeUndefined();
   lru.set('segment:1', '200', filter(10));
   expect(lru.get('segment:1', '100')).toBeUndefined();
@@ -38,4 +39,17 @@ it('never keeps a filter larger than the whole cache', () => {
   lru.set('big', 't', filter(5000));
   expect(lru.get('big', 't')).toBeUndefined();
   expect(lru.stats()).toEqual({ entries: 0, bytes: 0 });
+});
+
+it('empties the entries it drops: a row holding one keeps no filter alive', () => {
+  const lru = new ByteLru(2 * ENTRY);
+  const held = lru.set('a', 't', filter(1000))!;
+  expect(held.f).not.toBeNull();
+  lru.set('b', 't', filter(1000));
+  lru.set('c', 't', filter(1000));
+  expect(held.f).toBeNull(); // a was the oldest: dropped, its bits released
+  expect(lru.stats()).toEqual({ entries: 2, bytes: 2 * ENTRY });
+  const replaced = lru.get('b', 't')!;
+  lru.set('b', 'u', filter(10)); // the same id, another row: the old entry is emptied too
+  expect(replaced.f).toBeNull();
 });
