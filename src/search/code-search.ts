@@ -637,7 +637,7 @@ async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Com
 
 /**
  * The lines of a block's text to try, as [start, stop): each line starting before `end`, or, with
- * `hits` (where an expression's required string is), only the lines holding one.
+ * `hits` (where the literal or an expression's required string is), only the lines holding one.
  */
 function* linesToTry(text: string, end: number, hits: number[] | null): Generator<[number, number]> {
   let at = 0;
