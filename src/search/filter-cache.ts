@@ -30,8 +30,8 @@ export interface FilterRef {
 
 /** A filter in the cache. `f` is emptied when the cache drops it, so an entry held by a row never keeps its bits. */
 export interface CachedFilter {
-  /** Its key in the cache: the table's kind of filter and the row's id. */
-  readonly key: string;
+  /** Which of a row's filters it is (the row's id and stamp are in its cache key). */
+  readonly kind: FilterKind;
   readonly stamp: string;
   f: TrigramBloom | null;
   used: boolean;
@@ -57,7 +57,7 @@ export class ByteLru {
     return e;
   }
 
-  set(key: string, stamp: string, f: TrigramBloom): CachedFilter | undefined {
+  set(key: string, kind: FilterKind, stamp: string, f: TrigramBloom): CachedFilter | undefined {
     const old = this.entries.get(key);
     if (old) {
       this.entries.delete(key);
@@ -65,7 +65,7 @@ export class ByteLru {
     }
     const size = f.bits.byteLength + ENTRY_OVERHEAD;
     if (size > this.max) return undefined;
-    const entry: CachedFilter = { key, stamp, f, used: true }; // marked: the walk below drops older unmarked ones first
+    const entry: CachedFilter = { kind, stamp, f, used: true }; // marked: the walk below drops older unmarked ones first
     this.entries.set(key, entry);
     this.bytes += size;
     // Oldest first; a marked one goes to the back unmarked (the walk reaches it again only after the rest).
@@ -128,10 +128,10 @@ export async function filtersOf(m: EntityManager, kind: FilterKind, repoIds: str
   for (let i = 0; i < refs.length; i++) {
     const r = refs[i];
     if (!r.filtered) continue;
-    const key = `${kind}:${r.id}`;
+    // The entry the row holds when it is still cached: no key to build, no lookup.
     let e = r.held;
-    if (e?.f && e.key === key) e.used = true;
-    else if ((e = cache.get(key, r.stamp))) r.held = e;
+    if (e?.f && e.kind === kind) e.used = true;
+    else if ((e = cache.get(`${kind}:${r.id}`, r.stamp))) r.held = e;
     if (e?.f) out[i] = e.f;
     else missing.push(i);
   }
@@ -145,7 +145,7 @@ export async function filtersOf(m: EntityManager, kind: FilterKind, repoIds: str
     // A copy: the driver's buffer may be a slice of a larger one the cache should not hold on to.
     const f = { ...parsed, bits: new Uint8Array(parsed.bits) };
     out[i] = f;
-    const e = cache.set(`${kind}:${row.id}`, refs[i].stamp, f);
+    const e = cache.set(`${kind}:${row.id}`, kind, refs[i].stamp, f);
     if (e) refs[i].held = e;
   }
   // A row gone since it was listed has nothing to read; one the statement did not see stays unfiltered (null).

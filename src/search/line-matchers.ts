@@ -119,9 +119,8 @@ export function shortestMatch(re: RE2JS): number | null {
     };
     switch (inst.op) {
       case INST.MATCH:
-        break;
       case INST.FAIL:
-        break;
+        break; // a path's end
       case INST.ALT:
       case INST.ALT_MATCH:
         visit(inst.out, 0);

@@ -36,9 +36,14 @@ export function clearScopeCache(): void {
   kept.clear();
 }
 
+/** A set of repos' key among the kept scopes: their ids, in the caller's order. */
+function keyOf(repoIds: string[]): string {
+  return repoIds.join(',');
+}
+
 /** The kept scope of these repos, if any, as it was last read (the bench's counts: no statement). */
 export function keptScope(repoIds: string[]): IndexScope | undefined {
-  return kept.get(repoIds.join(','))?.scope;
+  return kept.get(keyOf(repoIds))?.scope;
 }
 
 // The ids of the repos' active generations and of their segments, hashed in order (the same set, the same hash).
@@ -48,7 +53,7 @@ const FINGERPRINT_SQL = `SELECT
 
 /** The repos' active generations and segments, from the kept copy while the fingerprint says it is current. */
 export async function indexScope(m: EntityManager, repoIds: string[]): Promise<IndexScope> {
-  const key = repoIds.join(',');
+  const key = keyOf(repoIds);
   const [{ fingerprint }] = (await m.query(FINGERPRINT_SQL, [repoIds])) as Array<{ fingerprint: string }>;
   const hit = kept.get(key);
   if (hit?.fingerprint === fingerprint) {
