@@ -332,18 +332,18 @@ const STATEMENTS: Array<{ re: RegExp; sql: string; after: string }> = [
   { re: /trigram_bloom AS filter/, sql: 'segment filters: fetch (SQL)', after: 'segment filters: test the plan (JS)' },
   { re: /quad_bloom AS filter/, sql: 'segment 4-gram filters: fetch (SQL)', after: 'segment filters: test the plan (JS)' },
   // The scope (src/search/scope-cache.ts): its fingerprint, and its rows only when that changed.
-  { re: /AS fingerprint/, sql: 'scope: fingerprint (SQL)', after: 'scope + path filters: test the plan (JS)' },
+  // After it, with everything kept: the path filters tested, the kept file names matched, the segment filters tested.
+  { re: /AS fingerprint/, sql: 'scope: fingerprint (SQL)', after: 'scope + path filters, file names, segment filters (JS)' },
   { re: /trigram_bloom IS NOT NULL/, sql: 'scope: segments (SQL)', after: 'scope + path filters: test the plan (JS)' },
   { re: /FROM index_generations/, sql: 'scope: active generations (SQL)', after: 'scope + path filters: test the plan (JS)' },
   { re: /JOIN index_symbols/, sql: 'symbol definitions (SQL)', after: 'symbols: filter (JS)' },
   { re: /FROM index_blobs WHERE repo_id = \$1 AND sha = \$2/, sql: 'symbol lines: read blob (SQL)', after: 'symbol lines: match (JS)' },
-  // After the file names, the plan is tested against the segments' filters before their posting lists are read.
-  { re: /strpos\(lower\(path\)/, sql: 'file names: paths query (SQL)', after: 'file names: match; segment filters: test the plan (JS)' },
+  // The generations' files (src/search/file-cache.ts): read only when not kept yet, for the file-name pass or the blocks' paths.
+  { re: /type = 'file' ORDER BY path OFFSET 0/, sql: "generations' files: fetch (SQL)", after: 'file names: match; segment filters: test the plan (JS)' },
   { re: /AS segment_id/, sql: 'candidates: posting lists (SQL)', after: 'candidates: decode + plan (JS)' },
-  // Without file:/lang:, one statement reads a batch of blocks with their text and paths; with them, three.
-  { re: /array_agg\(e\.path\)/, sql: 'reading blocks with their paths (SQL)', after: 'verifying lines (JS)' },
-  { re: /FROM index_blocks/, sql: 'blocks of the candidates (SQL)', after: 'blocks: group (JS)' },
-  { re: /AS k\(repo_id, sha, generation_id\)/, sql: 'paths of the blocks (SQL)', after: 'paths: file:/lang: filter (JS)' },
+  // Without file:/lang:, one statement reads a batch of blocks with their text; with them, two (the blocks, then the text of those the filters keep).
+  { re: /substring\(x\.content[\s\S]*FROM index_blocks/, sql: 'reading blocks (SQL)', after: 'verifying lines (JS)' },
+  { re: /FROM index_blocks/, sql: 'blocks of the candidates (SQL)', after: 'blocks: paths, file:/lang: filter (JS)' },
   { re: /substring\(x\.content/, sql: 'reading blocks (SQL)', after: 'verifying lines (JS)' },
   { re: /ORDER BY e\.path LIMIT 64/, sql: 'scan: reading files (SQL)', after: 'scan: verifying lines (JS)' },
 ];
@@ -356,7 +356,7 @@ interface Timed {
   statements: number;
   /** Segments of the scope, and those the candidates statement read posting lists from (their filter admits the plan). */
   segments: { total: number; read: number };
-  /** Generations of the scope, and those whose file names were read. */
+  /** Generations of the scope, and those whose files were read (not kept from a search before). */
   generations: { total: number; read: number };
   /** Candidate blocks read (their rows, then their text when file:/lang: keep them). */
   blocks: number;
@@ -383,7 +383,7 @@ async function timedSearch(ds: DataSource, repos: SearchRepo[], q: string, filte
           for (const id of [...(params![1] as string[]), ...(params![3] as string[])]) lookedUp.add(String(id));
           segments.read = lookedUp.size;
         }
-        if (/strpos\(lower\(path\)/.test(sql)) generations.read += (params![1] as string[]).length;
+        if (/type = 'file' ORDER BY path OFFSET 0/.test(sql)) generations.read += (params![1] as string[]).length;
         if (/FROM index_blocks WHERE segment_id = c\.s/.test(sql)) blocks += (params![0] as string[]).length;
         return rows;
       } finally {
@@ -661,10 +661,10 @@ async function main(): Promise<void> {
       const pr = f.pruning;
       const pruned = [
         pr.segments ? `posting lists read from ${fmt(pr.segmentsRead / f.searches, 1)} of ${fmt(pr.segments / f.searches, 0)} segments` : '',
-        pr.generationsRead || pr.generations ? `file names read in ${fmt(pr.generationsRead / f.searches, 1)} of ${fmt(pr.generations / f.searches, 0)} generations` : '',
       ].filter(Boolean);
+      const filesRead = pr.generations ? `; files read of ${fmt(pr.generationsRead / f.searches, 1)} of ${fmt(pr.generations / f.searches, 0)} generations (the rest kept)` : '';
       const blocksText = pr.blocks ? `; ${fmt(pr.blocks / f.searches, 0)} candidate blocks` : '';
-      say(`  ${k} (${fmtMs(total)} mean, ${fmt(f.statements / f.searches, 1)} statements${pruned.length ? `; Bloom filters: ${pruned.join(', ')}` : ''}${blocksText}):`);
+      say(`  ${k} (${fmtMs(total)} mean, ${fmt(f.statements / f.searches, 1)} statements${pruned.length ? `; Bloom filters: ${pruned.join(', ')}` : ''}${filesRead}${blocksText}):`);
       for (const [name, ms] of parts) say(`    ${name.padEnd(36)} ${fmtMs(ms).padStart(9)}  ${fmt((100 * ms) / total, 0).padStart(3)}%`);
     }
     if (cold) {

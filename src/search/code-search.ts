@@ -10,19 +10,21 @@
 // matching, an expression by RE2's linear-time engine (re2js), so no expression can take
 // exponential time. Results: definitions of matching symbols (sym:), then paths that match, then
 // lines; ties by repo name, path and line. A deadline bounds the work: what could not be searched
-// in time is left out and `truncated` says so. The file-name pass likewise reads only the
-// generations whose file paths' filter admits the plan.
+// in time is left out and `truncated` says so. The file-name pass likewise looks only at the
+// generations whose file paths' filter admits the plan; their files (paths, languages, blobs) are
+// kept per process (file-cache.ts) and name the blocks' files too.
 import type { EntityManager } from 'typeorm';
 import { queryKeys, unitsInLastBytes } from '../indexer/blocks';
 import { decodeList, FIB_HASH } from '../indexer/postings';
 import { quadKeys } from '../indexer/quadgrams';
 import { bloomHas, type TrigramBloom } from '../indexer/trigram-bloom';
-import { filtersOf, type FilterRef } from './filter-cache';
-import { indexScope, type ScopeSegment } from './scope-cache';
+import { filtersOf } from './filter-cache';
+import { filesOf } from './file-cache';
+import { indexScope, type ScopeGeneration, type ScopeSegment } from './scope-cache';
 import type { CodeSearchResultView, CodeSearchView } from '../shapes';
 import { anchorOf, literalMatcher, positionsOf, regexMatcher, textTester, type LineMatcher } from './line-matchers';
 import { compileRegex, parseSearchQuery, type SearchQuery } from './query';
-import { and, evaluate, FILTER_KEYS, literalPlan, MAX_LITERAL_KEYS, mayMatch, planKeys, regexPlan, requiredLiteral, requiredStrings, type Plan } from './trigram-plan';
+import { and, evaluate, FILTER_KEYS, literalPlan, MAX_LITERAL_KEYS, mayMatch, planKeys, regexPlan, requiredStrings, type Plan } from './trigram-plan';
 
 export interface SearchRepo {
   id: string;
@@ -44,8 +46,8 @@ const ANSWER_MARGIN_MS = 100;
 const PREVIEW_MAX = 300;
 const FIRST_BLOCKS = 16;
 const MAX_BLOCKS = 256;
-/** Paths looked at for file-name matches of an expression, at most. */
-const MAX_PATHS = 50_000;
+/** Paths the file-name pass tries between two looks at the clock (~1 ms of an expression's matching on 2 cores). */
+const PATHS_BETWEEN_CLOCKS = 1024;
 /**
  * Posting-list lookups (segments × trigrams) a search may spend on more of a long literal's
  * trigrams than MAX_LITERAL_KEYS when the Bloom filters leave few segments (see lookupPlan), or on
@@ -170,7 +172,7 @@ export async function codeSearch(
   const byId = new Map(wanted.map((r) => [r.id, r]));
   // In the order results tie in (repo name), so a search that stops early has the first repos' matches.
   const all: Scope = gens
-    .map((g) => ({ repo: byId.get(g.repo_id)!, generation: g.id, paths: g }))
+    .map((g) => ({ repo: byId.get(g.repo_id)!, gen: g }))
     .sort((a, b) => cmp(a.repo.name, b.repo.name) || cmp(a.repo.id, b.repo.id));
   const commits = new Map(gens.map((g) => [g.repo_id, g.commit]));
   const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET, waves: opts.waves ?? { oneWaveLookups: ONE_WAVE_LOOKUPS, firstWave: FIRST_WAVE }, lineRoom: limit };
@@ -196,8 +198,8 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The repos searched, each with its active generation (and that generation's file-path filter). */
-type Scope = Array<{ repo: SearchRepo; generation: string; paths: FilterRef }>;
+/** The repos searched, each with its active generation. */
+type Scope = Array<{ repo: SearchRepo; gen: ScopeGeneration }>;
 interface Run {
   results: Array<CodeSearchResult & { rank: number }>;
   files: Set<string>;
@@ -223,7 +225,7 @@ async function symbolResults(m: EntityManager, scope: Scope, c: Compiled, run: R
        JOIN index_symbols s ON s.repo_id = g.repo_id AND lower(s.name) LIKE $3 ESCAPE '\\'
        JOIN index_entries e ON e.generation_id = g.generation_id AND e.sha = s.sha AND e.is_text
       ORDER BY s.repo_id, e.path, s.line LIMIT $4`,
-    [scope.map((s) => s.repo.id), scope.map((s) => s.generation), like, run.limit * 4],
+    [scope.map((s) => s.repo.id), scope.map((s) => s.gen.id), like, run.limit * 4],
   )) as Array<{ repo_id: string; path: string; language: string | null; line: number; sha: string }>;
   if (rows.length >= run.limit * 4) run.truncated = true;
   const repoOf = new Map(scope.map((s) => [s.repo.id, s.repo]));
@@ -251,7 +253,7 @@ async function symbolResults(m: EntityManager, scope: Scope, c: Compiled, run: R
 
 /** The repos of `scope` whose file paths' filter admits `plan` (a repo without a filter: admitted). */
 async function withPathsAdmitting(m: EntityManager, scope: Scope, plan: Plan): Promise<Scope> {
-  const filters = await filtersOf(m, 'generation', scope.map((s) => s.repo.id), scope.map((s) => s.paths));
+  const filters = await filtersOf(m, 'generation', scope.map((s) => s.repo.id), scope.map((s) => s.gen));
   return scope.filter((_, i) => {
     const f = filters[i];
     return !f || mayMatch(plan, (key) => bloomHas(f, key));
@@ -261,9 +263,6 @@ async function withPathsAdmitting(m: EntityManager, scope: Scope, plan: Plan): P
 /** Paths that match the pattern (or, with no pattern, every path the file: filters keep). */
 async function pathResults(m: EntityManager, all: Scope, c: Compiled, run: Run): Promise<void> {
   let scope = all;
-  const p = c.query.pattern;
-  // Paths are narrowed in SQL by a text every match holds: the literal, or an expression's longest required literal.
-  const literal = p?.kind === 'literal' ? p.text : p?.kind === 'regex' ? requiredLiteral(p.source) : null;
   // A path that matches holds the plan's trigrams (the plan holds for any text): generations whose
   // file paths' filter rules the plan out have no path to look at.
   if (c.match && c.plan.op !== 'all' && run.filters) {
@@ -273,31 +272,26 @@ async function pathResults(m: EntityManager, all: Scope, c: Compiled, run: Run):
   // In waves of repos in name order: once the answer's room is filled, later repos' paths rank after it.
   const room = run.limit - run.results.length;
   let found = 0;
+  let looked = 0;
   for (let at = 0, size = FIRST_PATH_WAVE; at < scope.length; at += size, size *= WAVE_GROWTH) {
     if (Date.now() > run.deadline) return void (run.truncated = true);
     const wave = scope.slice(at, at + size);
-    const rows = (await m.query(
-      // One index scan per generation (a join would scan every generation's rows).
-      `SELECT g.repo_id, e.path, e.language
-         FROM unnest($1::uuid[], $2::bigint[]) AS g(repo_id, generation_id)
-         CROSS JOIN LATERAL (SELECT path, language FROM index_entries WHERE generation_id = g.generation_id AND type = 'file'
-                               AND ($3::text IS NULL OR strpos(lower(path), lower($3)) > 0) OFFSET 0) e
-        LIMIT $4`,
-      [wave.map((s) => s.repo.id), wave.map((s) => s.generation), literal, MAX_PATHS],
-    )) as Array<{ repo_id: string; path: string; language: string | null }>;
-    if (rows.length >= MAX_PATHS) run.truncated = true;
-    const repoOf = new Map(wave.map((s) => [s.repo.id, s.repo]));
-    for (const r of rows) {
-      if (!c.pathOk(r.path, r.language)) continue;
-      const repo = repoOf.get(r.repo_id)!;
-      if (!c.match) {
-        run.results.push({ repo, path: r.path, line: 0, column: 0, preview: r.path, matches: [], rank: RANK.path });
-      } else {
-        const ranges = c.match(r.path);
-        if (ranges.length === 0) continue;
-        run.results.push({ ...lineResult(repo, r.path, 0, r.path, ranges), column: 0, rank: RANK.path });
+    const files = await filesOf(m, wave.map((s) => s.gen));
+    for (let w = 0; w < wave.length; w++) {
+      const { paths, languages } = files[w];
+      const repo = wave[w].repo;
+      for (let i = 0; i < paths.length; i++) {
+        if (++looked % PATHS_BETWEEN_CLOCKS === 0 && Date.now() > run.deadline) return void (run.truncated = true);
+        const path = paths[i];
+        // A path without the literal (or an expression's required string) cannot match.
+        if (c.anchor?.(path).length === 0) continue;
+        const ranges = c.match?.(path) ?? [];
+        if (c.match && ranges.length === 0) continue;
+        if (!c.pathOk(path, languages[i])) continue;
+        if (!c.match) run.results.push({ repo, path, line: 0, column: 0, preview: path, matches: [], rank: RANK.path });
+        else run.results.push({ ...lineResult(repo, path, 0, path, ranges), column: 0, rank: RANK.path });
+        found++;
       }
-      found++;
     }
     if (found >= room) {
       if (at + size < scope.length) run.truncated = true;
@@ -541,51 +535,48 @@ interface ReadBlock {
 }
 
 /**
- * The blocks of `slice` with their text and paths. With file:, -file: or lang: the paths come
- * first, so blocks no kept path holds are never read (three statements); without, one statement
- * reads each block's row, text and paths together.
+ * The blocks of `slice` with their text and the paths of their blob that the filters keep (from
+ * the generations' files, file-cache.ts). With file:, -file: or lang: the blocks' rows come first,
+ * so blocks no kept path holds are never read (two statements); without, one statement reads each
+ * block's row and text.
  */
-async function readBlocks(m: EntityManager, slice: Candidate[], genOf: Map<string, string>, c: Compiled): Promise<ReadBlock[]> {
+async function readBlocks(m: EntityManager, slice: Candidate[], genOf: Map<string, ScopeGeneration>, c: Compiled): Promise<ReadBlock[]> {
+  const repos = [...new Set(slice.map((x) => x.repo))];
+  const files = await filesOf(m, repos.map((r) => genOf.get(r)!));
+  const filesOfRepo = new Map(repos.map((r, i) => [r, files[i]]));
+  // The paths of a block's blob in its repo's generation that the filters keep (none: not in the generation, or filtered out).
+  const pathsOf = (b: Block): string[] => {
+    const f = filesOfRepo.get(b.repo_id)!;
+    return (f.textBySha.get(b.sha) ?? []).filter((i) => c.pathOk(f.paths[i], f.languages[i])).map((i) => f.paths[i]);
+  };
   const blockSql = `SELECT repo_id, sha, start, length, tail, line, line_start FROM index_blocks WHERE segment_id = c.s AND ordinal = c.o OFFSET 0`;
   // A block's text from its blob (x), from its cut line's start: `r` names where the block's columns come from.
   const textOf = (r: string) =>
     `convert_from(substring(x.content FROM coalesce(${r}.line_start, ${r}.start) + 1 FOR ${r}.start + ${r}.length + ${r}.tail - coalesce(${r}.line_start, ${r}.start)), 'UTF8')`;
   if (!c.pathFiltered) {
     const rows = (await m.query(
-      `SELECT b.repo_id, b.sha, b.start, b.length, b.tail, b.line, b.line_start, ${textOf('b')} AS text,
-              (SELECT array_agg(e.path) FROM index_entries e WHERE e.generation_id = (c.g)::bigint AND e.sha = b.sha AND e.is_text) AS paths
-         FROM unnest($1::bigint[], $2::int[], $3::bigint[]) AS c(s, o, g)
+      `SELECT b.repo_id, b.sha, b.start, b.length, b.tail, b.line, b.line_start, ${textOf('b')} AS text
+         FROM unnest($1::bigint[], $2::int[]) AS c(s, o)
          CROSS JOIN LATERAL (${blockSql}) b
          CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = b.repo_id AND sha = b.sha OFFSET 0) x`,
-      [slice.map((x) => x.segment), slice.map((x) => x.ordinal), slice.map((x) => genOf.get(x.repo))],
-    )) as Array<Block & { text: string; paths: string[] | null }>;
-    return rows.filter((r) => r.paths?.length).map(({ text, paths, ...b }) => ({ b, text, paths: paths! }));
+      [slice.map((x) => x.segment), slice.map((x) => x.ordinal)],
+    )) as Array<Block & { text: string }>;
+    return rows.map(({ text, ...b }) => ({ b, text, paths: pathsOf(b) })).filter((r) => r.paths.length > 0);
   }
-  // The blocks and their blobs' paths first: file:, -file: and lang: drop blocks before their text is read.
+  // The blocks first: file:, -file: and lang: drop blocks before their text is read.
   const blocks = (await m.query(`SELECT b.* FROM unnest($1::bigint[], $2::int[]) AS c(s, o) CROSS JOIN LATERAL (${blockSql}) b`, [
     slice.map((x) => x.segment),
     slice.map((x) => x.ordinal),
   ])) as Block[];
-  const shas = [...new Set(blocks.map((b) => `${b.repo_id}:${b.sha}`))];
-  const paths = (await m.query(
-    `SELECT k.repo_id, e.sha, e.path, e.language FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS k(repo_id, sha, generation_id)
-       JOIN index_entries e ON e.generation_id = k.generation_id AND e.sha = k.sha AND e.is_text`,
-    [shas.map((s) => s.split(':')[0]), shas.map((s) => s.split(':')[1]), shas.map((s) => genOf.get(s.split(':')[0]))],
-  )) as Array<{ repo_id: string; sha: string; path: string; language: string | null }>;
-  const pathsOf = new Map<string, string[]>();
-  for (const p of paths) if (c.pathOk(p.path, p.language)) pathsOf.set(`${p.repo_id}:${p.sha}`, [...(pathsOf.get(`${p.repo_id}:${p.sha}`) ?? []), p.path]);
-  const kept = blocks.filter((b) => pathsOf.has(`${b.repo_id}:${b.sha}`));
+  const kept = blocks.map((b) => ({ b, paths: pathsOf(b) })).filter((k) => k.paths.length > 0);
   if (kept.length === 0) return [];
   const texts = (await m.query(
     `SELECT c.i, ${textOf('c')} AS text
        FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) WITH ORDINALITY AS c(repo_id, sha, start, length, tail, line_start, i)
        CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = c.repo_id AND sha = c.sha OFFSET 0) x`,
-    [kept.map((b) => b.repo_id), kept.map((b) => b.sha), kept.map((b) => b.start), kept.map((b) => b.length), kept.map((b) => b.tail), kept.map((b) => b.line_start)],
+    [kept.map(({ b }) => b.repo_id), kept.map(({ b }) => b.sha), kept.map(({ b }) => b.start), kept.map(({ b }) => b.length), kept.map(({ b }) => b.tail), kept.map(({ b }) => b.line_start)],
   )) as Array<{ i: string; text: string }>;
-  return texts.map((t) => {
-    const b = kept[Number(t.i) - 1];
-    return { b, text: t.text, paths: pathsOf.get(`${b.repo_id}:${b.sha}`)! };
-  });
+  return texts.map((t) => ({ ...kept[Number(t.i) - 1], text: t.text }));
 }
 
 /**
@@ -595,7 +586,7 @@ async function readBlocks(m: EntityManager, slice: Candidate[], genOf: Map<strin
  * nothing when the answer filled held up the COMMIT.)
  */
 async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Compiled, run: Run): Promise<boolean> {
-  const genOf = new Map(scope.map((s) => [s.repo.id, s.generation]));
+  const genOf = new Map(scope.map((s) => [s.repo.id, s.gen]));
   const repoOf = new Map(scope.map((s) => [s.repo.id, s.repo]));
   const seen = new Set<string>();
   let batch = FIRST_BLOCKS;
@@ -670,7 +661,7 @@ function lineCounter(text: string, first: number): (at: number) => number {
 
 /** No trigram to go by (a one-character literal, an expression without a literal): files in order, until the deadline. */
 async function scanFiles(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<void> {
-  for (const { repo, generation } of scope) {
+  for (const { repo, gen } of scope) {
     let after = '';
     for (;;) {
       if (Date.now() > run.deadline || enoughLines(run)) return void (run.truncated = true);
@@ -678,7 +669,7 @@ async function scanFiles(m: EntityManager, scope: Scope, c: Compiled, run: Run):
         `SELECT e.path, e.language, convert_from(b.content, 'UTF8') AS text FROM index_entries e
            JOIN index_blobs b ON b.repo_id = $1 AND b.sha = e.sha
           WHERE e.generation_id = $2 AND e.is_text AND e.path > $3 ORDER BY e.path LIMIT 64`,
-        [repo.id, generation, after],
+        [repo.id, gen.id, after],
       )) as Array<{ path: string; language: string | null; text: string }>;
       if (page.length === 0) break;
       after = page[page.length - 1].path;

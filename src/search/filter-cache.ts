@@ -7,6 +7,7 @@
 // one id apart), and a repeated search over the same repos reads none again.
 import type { EntityManager } from 'typeorm';
 import { parseBloom, type TrigramBloom } from '../indexer/trigram-bloom';
+import { ByteLru, type Kept } from './byte-lru';
 
 /**
  * Bytes of filters the cache keeps, at most (each counted as its bits plus 96 bytes): 96 MiB per
@@ -28,77 +29,16 @@ export interface FilterRef {
   held?: CachedFilter;
 }
 
-/** A filter in the cache. `f` is emptied when the cache drops it, so an entry held by a row never keeps its bits. */
-export interface CachedFilter {
+/** A filter in the cache (emptied when the cache drops it, so an entry held by a row never keeps its bits). */
+export interface CachedFilter extends Kept<TrigramBloom> {
   /** Which of a row's filters it is (the row's id and stamp are in its cache key). */
   readonly kind: FilterKind;
-  readonly stamp: string;
-  f: TrigramBloom | null;
-  used: boolean;
 }
 
 /** How a statement lists rows with these columns: `id`, `stamp`, `filtered`. */
 export const STAMP_SQL = `(extract(epoch FROM created_at) * 1000000)::bigint::text`;
 
-/**
- * Filters by key, least recently used first out, approximately (CLOCK; exported for its test): a hit only marks its
- * entry, and eviction moves a marked one to the back once instead of dropping it — a search
- * looks up a thousand filters, and moving each on every hit cost more than testing them.
- */
-export class ByteLru {
-  private readonly entries = new Map<string, CachedFilter>();
-  private bytes = 0;
-  constructor(private readonly max: number) {}
-
-  get(key: string, stamp: string): CachedFilter | undefined {
-    const e = this.entries.get(key);
-    if (!e?.f || e.stamp !== stamp) return undefined;
-    e.used = true;
-    return e;
-  }
-
-  set(key: string, kind: FilterKind, stamp: string, f: TrigramBloom): CachedFilter | undefined {
-    const old = this.entries.get(key);
-    if (old) {
-      this.entries.delete(key);
-      this.drop(old);
-    }
-    const size = f.bits.byteLength + ENTRY_OVERHEAD;
-    if (size > this.max) return undefined;
-    const entry: CachedFilter = { kind, stamp, f, used: true }; // marked: the walk below drops older unmarked ones first
-    this.entries.set(key, entry);
-    this.bytes += size;
-    // Oldest first; a marked one goes to the back unmarked (the walk reaches it again only after the rest).
-    for (const [k, e] of this.entries) {
-      if (this.bytes <= this.max) break;
-      this.entries.delete(k);
-      if (e.used) {
-        e.used = false;
-        this.entries.set(k, e);
-      } else {
-        this.drop(e);
-      }
-    }
-    return entry;
-  }
-
-  private drop(e: CachedFilter): void {
-    if (e.f) this.bytes -= e.f.bits.byteLength + ENTRY_OVERHEAD;
-    e.f = null;
-  }
-
-  clear(): void {
-    for (const e of this.entries.values()) e.f = null;
-    this.entries.clear();
-    this.bytes = 0;
-  }
-
-  stats(): { entries: number; bytes: number } {
-    return { entries: this.entries.size, bytes: this.bytes };
-  }
-}
-
-const cache = new ByteLru(FILTER_CACHE_BYTES);
+const cache = new ByteLru<CachedFilter>(FILTER_CACHE_BYTES);
 
 /** Empties the cache (tests). */
 export function clearFilterCache(): void {
@@ -130,9 +70,9 @@ export async function filtersOf(m: EntityManager, kind: FilterKind, repoIds: str
     if (!r.filtered) continue;
     // The entry the row holds when it is still cached: no key to build, no lookup.
     let e = r.held;
-    if (e?.f && e.kind === kind) e.used = true;
+    if (e?.value && e.kind === kind) e.used = true;
     else if ((e = cache.get(`${kind}:${r.id}`, r.stamp))) r.held = e;
-    if (e?.f) out[i] = e.f;
+    if (e?.value) out[i] = e.value;
     else missing.push(i);
   }
   if (missing.length === 0) return out;
@@ -145,7 +85,7 @@ export async function filtersOf(m: EntityManager, kind: FilterKind, repoIds: str
     // A copy: the driver's buffer may be a slice of a larger one the cache should not hold on to.
     const f = { ...parsed, bits: new Uint8Array(parsed.bits) };
     out[i] = f;
-    const e = cache.set(`${kind}:${row.id}`, kind, refs[i].stamp, f);
+    const e = cache.set(`${kind}:${row.id}`, { kind, stamp: refs[i].stamp, bytes: f.bits.byteLength + ENTRY_OVERHEAD, value: f, used: true });
     if (e) refs[i].held = e;
   }
   // A row gone since it was listed has nothing to read; one the statement did not see stays unfiltered (null).

@@ -10,6 +10,7 @@ import { closeParsePools } from '../../src/indexer/parse-pool';
 import { quadKeys } from '../../src/indexer/quadgrams';
 import { bloomHas, parseBloom } from '../../src/indexer/trigram-bloom';
 import { codeSearch, type CodeSearchAnswer, type SearchRepo } from '../../src/search/code-search';
+import { clearFileCache } from '../../src/search/file-cache';
 import { clearFilterCache, filterCacheStats } from '../../src/search/filter-cache';
 import { parseSearchQuery } from '../../src/search/query';
 import { FILTER_KEYS, literalPlan, mayMatch, regexPlan, type Plan } from '../../src/search/trigram-plan';
@@ -37,9 +38,10 @@ function filesOf(i: number): Record<string, string> {
 
 type SearchOptions = NonNullable<Parameters<typeof codeSearch>[5]> & { limit?: number };
 
-/** The search as /v1/search runs it (limit 200 unless given), with every statement it sent. */
+/** The search as /v1/search runs it (limit 200 unless given), with every statement it sent (the generations' files not kept from a search before). */
 async function searchWith(q: string, opts: SearchOptions = {}, scope: SearchRepo[] = repos): Promise<{ answer: CodeSearchAnswer; statements: Statement[] }> {
   const statements: Statement[] = [];
+  clearFileCache();
   const { limit = 200, ...options } = opts;
   const answer = await ds.transaction('REPEATABLE READ', async (m) => {
     const spy = Object.create(m) as EntityManager;
@@ -58,9 +60,9 @@ function candidateSegments(statements: Statement[]): Set<string> | null {
   return s ? new Set([...(s.params[1] as string[]), ...(s.params[3] as string[])].map(String)) : null;
 }
 
-/** The generations the file-name statement was given. */
+/** The generations whose files the file-name pass read (the first statement that reads files: the pass comes before the lines'). */
 function pathGenerations(statements: Statement[]): Set<string> | null {
-  const s = statements.find((x) => /strpos\(lower\(path\)/.test(x.sql));
+  const s = statements.find((x) => /FROM index_entries\s+WHERE generation_id = k\.generation_id AND type = 'file'/.test(x.sql));
   return s ? new Set((s.params[1] as string[]).map(String)) : null;
 }
 

@@ -1,0 +1,83 @@
+// The files of the repos' active generations — each file's path, language and blob — kept per
+// process, so the file-name pass and the paths of the blocks a search reads cost no statement once
+// a generation has been searched. A generation's files never change once it is active (a push
+// builds a new generation with new rows), and an entry is checked against the generation's
+// creation time like the filters (filter-cache.ts).
+import type { EntityManager } from 'typeorm';
+import { ByteLru, type Kept } from './byte-lru';
+
+/**
+ * Bytes of files kept, at most: 64 MiB per process, about 600,000 files (node_modules' paths
+ * average ~60 characters; each file is counted as its path's UTF-16 bytes and 40 bytes more, a
+ * text file 100 more for its blob's sha). A search over more files than fit reads the rest again.
+ */
+export const FILE_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** A generation's files. */
+export interface GenerationFiles {
+  /** Every file, in path order, and its language. */
+  paths: string[];
+  languages: Array<string | null>;
+  /** The text files' indexes in `paths`, by their blob's sha. */
+  textBySha: Map<string, number[]>;
+}
+
+/** What names a generation: its repo (every statement of a search is bounded by the account's repos), id and creation time. */
+export interface GenerationRef {
+  repo_id: string;
+  id: string;
+  stamp: string;
+}
+
+const cache = new ByteLru<Kept<GenerationFiles>>(FILE_CACHE_BYTES);
+
+/** Empties the cache (tests). */
+export function clearFileCache(): void {
+  cache.clear();
+}
+
+export function fileCacheStats(): { entries: number; bytes: number } {
+  return cache.stats();
+}
+
+/** The files of each generation, in the refs' order: from the cache, and those it lacks in one statement. */
+export async function filesOf(m: EntityManager, gens: GenerationRef[]): Promise<GenerationFiles[]> {
+  const out = new Array<GenerationFiles | undefined>(gens.length);
+  const missing: number[] = [];
+  gens.forEach((g, i) => {
+    out[i] = cache.get(g.id, g.stamp)?.value ?? undefined;
+    if (!out[i]) missing.push(i);
+  });
+  if (missing.length > 0) {
+    const rows = (await m.query(
+      `SELECT k.generation_id::text AS generation, e.path, e.language, e.sha, e.is_text
+         FROM unnest($1::uuid[], $2::bigint[]) AS k(repo_id, generation_id)
+         JOIN index_generations g ON g.id = k.generation_id AND g.repo_id = k.repo_id
+         CROSS JOIN LATERAL (SELECT path, language, sha, is_text FROM index_entries
+                              WHERE generation_id = k.generation_id AND type = 'file' ORDER BY path OFFSET 0) e`,
+      [missing.map((i) => gens[i].repo_id), missing.map((i) => gens[i].id)],
+    )) as Array<{ generation: string; path: string; language: string | null; sha: string | null; is_text: boolean }>;
+    const read = new Map<string, { files: GenerationFiles; bytes: number }>(
+      missing.map((i) => [gens[i].id, { files: { paths: [], languages: [], textBySha: new Map() }, bytes: 0 }]),
+    );
+    for (const r of rows) {
+      const at = read.get(r.generation)!;
+      const { files } = at;
+      at.bytes += 2 * r.path.length + 40;
+      if (r.is_text && r.sha) {
+        const same = files.textBySha.get(r.sha);
+        if (same) same.push(files.paths.length);
+        else files.textBySha.set(r.sha, [files.paths.length]);
+        at.bytes += 100;
+      }
+      files.paths.push(r.path);
+      files.languages.push(r.language);
+    }
+    for (const i of missing) {
+      const { files, bytes } = read.get(gens[i].id)!;
+      out[i] = files;
+      cache.set(gens[i].id, { stamp: gens[i].stamp, bytes, value: files, used: true });
+    }
+  }
+  return out as GenerationFiles[];
+}

@@ -1,0 +1,128 @@
+// Against the run's PostgreSQL: a search keeps the files of the generations it read (paths,
+// languages, blobs), so the file-name pass and the paths of the blocks it reads send no statement
+// the next time — and never answers from stale files: a push's renamed, added and removed files
+// are what the next search names, filters and finds; an entry answers only for the generation row
+// it was read from.
+import type { DataSource, EntityManager } from 'typeorm';
+import { indexCommit } from '../../src/indexer';
+import { closeParsePools } from '../../src/indexer/parse-pool';
+import { codeSearch, type CodeSearchAnswer, type SearchRepo } from '../../src/search/code-search';
+import { clearFileCache, fileCacheStats, filesOf } from '../../src/search/file-cache';
+import { STAMP_SQL } from '../../src/search/filter-cache';
+import { createRepoRow, openTestDb, Origin } from '../indexer/helpers';
+
+let ds: DataSource;
+const repos: SearchRepo[] = [];
+const origins: Origin[] = [];
+const clones: string[] = [];
+
+/** The search as /v1/search runs it, with the statements it sent. */
+async function search(q: string, db = ds, over = repos): Promise<{ answer: CodeSearchAnswer; statements: string[] }> {
+  const statements: string[] = [];
+  const answer = await db.transaction('REPEATABLE READ', (em: EntityManager) => {
+    const spy = Object.create(em) as EntityManager;
+    spy.query = (async (sql: string, params?: unknown[]) => {
+      statements.push(sql);
+      return em.query(sql, params);
+    }) as EntityManager['query'];
+    return codeSearch(spy, over, q, 50, 10_000);
+  });
+  return { answer, statements };
+}
+
+const readsEntries = (statements: string[]) => statements.filter((s) => /index_entries/.test(s)).length;
+const where = (a: CodeSearchAnswer) => a.results.map((r) => `${r.repo.name}:${r.path}:${r.line}`);
+
+async function push(i: number, change: (o: Origin) => void): Promise<void> {
+  change(origins[i]);
+  origins[i].commit();
+  const head = Origin.fetch(clones[i]);
+  await indexCommit(ds, { repoId: repos[i].id, gitDir: clones[i], commit: head });
+}
+
+beforeAll(async () => {
+  ds = await openTestDb();
+  for (let i = 0; i < 2; i++) {
+    const id = await createRepoRow(ds);
+    repos.push({ id, name: `files/repo-${i}` });
+    const origin = new Origin().write({
+      [`src/fileWord${i}.ts`]: `export const a${i} = "fileWord";\n`,
+      'docs/notes.md': `fileWord in the docs of ${i}\n`,
+      'same/one.py': `x = "twinWord"\n`,
+      'same/two.py': `x = "twinWord"\n`,
+    });
+    const head = origin.commit();
+    const clone = origin.clone();
+    origins.push(origin);
+    clones.push(clone);
+    await indexCommit(ds, { repoId: id, gitDir: clone, commit: head });
+  }
+});
+
+afterAll(async () => {
+  await ds?.destroy();
+  await closeParsePools();
+});
+
+beforeEach(() => clearFileCache());
+
+it('reads a generation\'s files once: the same search again sends no statement about files, and finds the same', async () => {
+  const first = await search('fileWord');
+  expect(where(first.answer)).toEqual([
+    'files/repo-0:src/fileWord0.ts:0',
+    'files/repo-1:src/fileWord1.ts:0',
+    'files/repo-0:docs/notes.md:1',
+    'files/repo-0:src/fileWord0.ts:1',
+    'files/repo-1:docs/notes.md:1',
+    'files/repo-1:src/fileWord1.ts:1',
+  ]);
+  expect(readsEntries(first.statements)).toBe(1);
+  expect(fileCacheStats().entries).toBe(2);
+  const again = await search('fileWord');
+  expect(readsEntries(again.statements)).toBe(0);
+  expect(again.answer).toEqual(first.answer);
+  // The file filters and a blob two files share come from the kept files too.
+  const filtered = await search('file:\\.md$ fileWord');
+  expect(where(filtered.answer)).toEqual(['files/repo-0:docs/notes.md:1', 'files/repo-1:docs/notes.md:1']);
+  expect(where((await search('lang:typescript fileWord')).answer)).toEqual(where(first.answer).filter((w) => w.includes('.ts')));
+  const twins = await search('repo:repo-1 twinWord');
+  expect(where(twins.answer)).toEqual(['files/repo-1:same/one.py:1', 'files/repo-1:same/two.py:1']);
+  expect(readsEntries(filtered.statements) + readsEntries(twins.statements)).toBe(0);
+});
+
+it("names, filters and finds a push's renamed, added and removed files at once (a new generation's files are read)", async () => {
+  await search('fileWord');
+  await push(1, (o) => o.rename('src/fileWord1.ts', 'lib/movedFileWord.rs').write({ 'src/addedFileWord.ts': 'fileWord again\n' }).remove('docs/notes.md'));
+  const after = await search('fileWord');
+  expect(readsEntries(after.statements)).toBe(1); // repo-1's new generation; repo-0's files are still kept
+  expect(where(after.answer)).toEqual([
+    'files/repo-0:src/fileWord0.ts:0',
+    'files/repo-1:lib/movedFileWord.rs:0',
+    'files/repo-1:src/addedFileWord.ts:0',
+    'files/repo-0:docs/notes.md:1',
+    'files/repo-0:src/fileWord0.ts:1',
+    'files/repo-1:lib/movedFileWord.rs:1',
+    'files/repo-1:src/addedFileWord.ts:1',
+  ]);
+  expect(where((await search('lang:rust fileWord')).answer)).toEqual(['files/repo-1:lib/movedFileWord.rs:0', 'files/repo-1:lib/movedFileWord.rs:1']);
+});
+
+it('keeps an entry only for the generation row it read (same id, same creation time: ids of two databases may meet)', async () => {
+  await search('fileWord');
+  const [gen] = (await ds.query(`SELECT id::text, ${STAMP_SQL} AS stamp FROM index_generations WHERE repo_id = $1 AND state = 'active'`, [repos[0].id])) as Array<{ id: string; stamp: string }>;
+  const read = async (stamp: string) => {
+    const statements: string[] = [];
+    const spy = Object.create(ds.manager) as EntityManager;
+    spy.query = (async (sql: string, params?: unknown[]) => {
+      statements.push(sql);
+      return ds.manager.query(sql, params);
+    }) as EntityManager['query'];
+    const [files] = await filesOf(spy, [{ repo_id: repos[0].id, id: gen.id, stamp }]);
+    return { files, statements: statements.length };
+  };
+  const kept = await read(gen.stamp);
+  expect(kept.statements).toBe(0);
+  expect(kept.files.paths).toContain('src/fileWord0.ts');
+  // Another row under the same id (another creation time) is read, not answered from the entry.
+  expect((await read(`${BigInt(gen.stamp) + 1n}`)).statements).toBe(1);
+});
