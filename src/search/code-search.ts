@@ -318,35 +318,67 @@ interface Segment {
 }
 
 /**
- * The segments of the scope's repos that may hold a match, in the scope's (repo name) order, and
- * how rare each trigram of the plan is across them (see keyRarity). A segment whose trigram
- * filter rules out the plan with every trigram of each literal (filterPlan), or whose 4-gram
- * filter lacks one of the query's 4-grams, holds no block with a match.
+ * The segments of the scope's repos that may hold a match, in the scope's (repo name) order, each
+ * repo's tested against the filters when the search reaches it (a common literal fills its answer
+ * from the first repos: testing a thousand segments' filters cost it ~7 ms of a ~30 ms search).
+ * A segment whose trigram filter rules out the plan with every trigram of each literal
+ * (filterPlan), or whose 4-gram filter lacks one of the query's 4-grams, holds no block with a
+ * match. `rarity`: how rare each trigram of the plan is across the scope (see keyRarity).
  */
-async function admittedSegments(m: EntityManager, scope: Scope, rows: ScopeSegment[], c: Compiled, useFilters: boolean): Promise<{ admitted: Segment[]; rarity: Map<number, number> }> {
-  const repoIds = scope.map((s) => s.repo.id);
-  // In the scope's order, each repo's in id order: grouped by repo (a sort by the repos' ranks costs ~10× more over 3,000 segments).
-  const byRepo = new Map<string, ScopeSegment[]>(repoIds.map((id) => [id, []]));
-  for (const r of rows) byRepo.get(r.repo_id)?.push(r);
-  const segments = [...byRepo.values()].flat();
-  if (!useFilters) return { admitted: segments.map((s) => ({ id: s.id, repo_id: s.repo_id, filter: null })), rarity: new Map() };
-  const filters = await filtersOf(m, 'segment', repoIds, segments);
-  const rarity = keyRarity(filters, [...planKeys(c.filterPlan)]);
-  // Rarest trigrams first: most segments are ruled out by the first one tested (each test is a cache miss in a 25 KB filter).
-  const plan = rarestFirst(c.filterPlan, rarity);
-  const byTrigrams: Array<{ s: ScopeSegment; filter: TrigramBloom | null }> = [];
-  segments.forEach((s, i) => {
-    const f = filters[i];
-    if (!f || mayMatch(plan, (key) => bloomHas(f, key))) byTrigrams.push({ s, filter: f });
-  });
-  // The 4-gram filters only of the segments the trigrams left (fewer to read the first time).
-  const quads = c.quads.length ? await filtersOf(m, 'segment 4-grams', repoIds, byTrigrams.map(({ s }) => s.quads)) : null;
-  const admitted: Segment[] = [];
-  byTrigrams.forEach(({ s, filter }, i) => {
-    const q = quads?.[i];
-    if (!q || c.quads.every((key) => bloomHas(q, key))) admitted.push({ id: s.id, repo_id: s.repo_id, filter });
-  });
-  return { admitted, rarity };
+class Admission {
+  private next = 0;
+  private constructor(
+    private readonly m: EntityManager,
+    private readonly repoIds: string[],
+    /** Each repo's segments with their trigram filters (null: none, may hold anything), in the scope's order. */
+    private readonly repos: Array<Array<{ s: ScopeSegment; filter: TrigramBloom | null }>>,
+    private readonly c: Compiled,
+    private readonly plan: Plan | null,
+    readonly rarity: Map<number, number>,
+  ) {}
+
+  static async open(m: EntityManager, scope: Scope, rows: ScopeSegment[], c: Compiled, useFilters: boolean): Promise<Admission> {
+    const repoIds = scope.map((s) => s.repo.id);
+    // In the scope's order, each repo's in id order: grouped by repo (a sort by the repos' ranks costs ~10× more over 3,000 segments).
+    const byRepo = new Map<string, ScopeSegment[]>(repoIds.map((id) => [id, []]));
+    for (const r of rows) byRepo.get(r.repo_id)?.push(r);
+    const segments = [...byRepo.values()].flat();
+    const filters = useFilters ? await filtersOf(m, 'segment', repoIds, segments) : segments.map(() => null);
+    let i = 0;
+    const repos = [...byRepo.values()].filter((r) => r.length > 0).map((r) => r.map((s) => ({ s, filter: filters[i++] })));
+    if (!useFilters) return new Admission(m, repoIds, repos, c, null, new Map());
+    const rarity = keyRarity(filters, [...planKeys(c.filterPlan)]);
+    // Rarest trigrams first: most segments are ruled out by the first one tested (each test is a cache miss in a 25 KB filter).
+    return new Admission(m, repoIds, repos, c, rarestFirst(c.filterPlan, rarity), rarity);
+  }
+
+  /** Whether every repo's segments were tested. */
+  get done(): boolean {
+    return this.next >= this.repos.length;
+  }
+
+  /** The admitted segments of the next repos, whole repos, until there are `want` or the repos end. */
+  async take(want: number): Promise<Segment[]> {
+    const out: Segment[] = [];
+    const plan = this.plan;
+    while (out.length < want && !this.done) {
+      // The trigram filters, a repo at a time, until as many segments pass as are wanted still.
+      const passed: Array<{ s: ScopeSegment; filter: TrigramBloom | null }> = [];
+      while (out.length + passed.length < want && !this.done) {
+        for (const x of this.repos[this.next++]) {
+          const f = x.filter;
+          if (!plan || !f || mayMatch(plan, (key) => bloomHas(f, key))) passed.push(x);
+        }
+      }
+      // Then the 4-gram filters of those (read, the first time, only for the segments the trigrams left).
+      const quads = plan && this.c.quads.length ? await filtersOf(this.m, 'segment 4-grams', this.repoIds, passed.map(({ s }) => s.quads)) : null;
+      passed.forEach(({ s, filter }, i) => {
+        const q = quads?.[i];
+        if (!q || this.c.quads.every((key) => bloomHas(q, key))) out.push({ id: s.id, repo_id: s.repo_id, filter });
+      });
+    }
+    return out;
+  }
 }
 
 /** Segment filters sampled to tell how rare a trigram is across the scope (evenly spread, at most). */
@@ -485,19 +517,23 @@ async function candidates(m: EntityManager, scopeRepos: Set<string>, segments: S
  * The admitted segments in waves of whole repos, in the scope's order: all at once when looking
  * them all up is cheap (a rare literal, one repo), else a first wave of FIRST_WAVE segments and
  * each next one WAVE_GROWTH times larger — a common literal over 1,000 repos finds its `limit`
- * lines in the first repos' segments without reading every repo's posting lists.
+ * lines in the first repos' segments without reading (or testing) every repo's.
  */
-function* waves(segments: Segment[], keys: number, sizes: Run['waves']): Generator<Segment[]> {
-  if (segments.length * keys <= sizes.oneWaveLookups) {
-    yield segments;
+async function* waves(admission: Admission, keys: number, sizes: Run['waves']): AsyncGenerator<Segment[]> {
+  const cheap = Math.floor(sizes.oneWaveLookups / keys);
+  let pending = await admission.take(cheap + 1);
+  if (admission.done && pending.length <= cheap) {
+    if (pending.length > 0) yield pending;
     return;
   }
-  let size = sizes.firstWave;
-  for (let at = 0; at < segments.length; size *= WAVE_GROWTH) {
-    let end = Math.min(at + size, segments.length);
-    while (end < segments.length && segments[end].repo_id === segments[end - 1].repo_id) end++;
-    yield segments.slice(at, end);
-    at = end;
+  for (let size = sizes.firstWave; pending.length > 0 || !admission.done; size *= WAVE_GROWTH) {
+    if (pending.length < size) pending = pending.concat(await admission.take(size - pending.length));
+    if (pending.length === 0) return; // the last repos admitted none
+    // Whole repos: the wave ends where its last segment's repo does (take gives whole repos).
+    let end = Math.min(size, pending.length);
+    while (end < pending.length && pending[end].repo_id === pending[end - 1].repo_id) end++;
+    yield pending.slice(0, end);
+    pending = pending.slice(end);
   }
 }
 
@@ -508,10 +544,10 @@ async function lineResults(m: EntityManager, scope: Scope, segments: ScopeSegmen
   if (run.lineRoom <= 0) return void (run.truncated = true);
   if (c.plan.op === 'all') return scanFiles(m, scope, c, run);
   const scopeRepos = new Set(scope.map((s) => s.repo.id));
-  const { admitted, rarity } = await admittedSegments(m, scope, segments, c, run.filters);
-  for (const wave of waves(admitted, planKeys(c.plan).size, run.waves)) {
+  const admission = await Admission.open(m, scope, segments, c, run.filters);
+  for await (const wave of waves(admission, planKeys(c.plan).size, run.waves)) {
     if (Date.now() > run.deadline || enoughLines(run)) return void (run.truncated = true);
-    const found = await candidates(m, scopeRepos, wave, rarity, c, run);
+    const found = await candidates(m, scopeRepos, wave, admission.rarity, c, run);
     if (!(await verify(m, scope, found, c, run))) return;
   }
 }

@@ -288,6 +288,7 @@ it('looks up a common literal in waves of whole repos in name order, and stops o
   // sharedWidget is in 12 files of every repo: the first wave (repo-0's segments) has more than 5.
   const waves = { oneWaveLookups: 0, firstWave: 1 };
   const all = await searchWith('sharedWidget');
+  clearFilterCache();
   const first = await searchWith('sharedWidget', { waves, linesOnly: true, limit: 5 }, [...repos].reverse());
   const lines = all.answer.results.filter((r) => r.line > 0);
   expect(first.answer.results.map((r) => [r.repo.name, r.path, r.line])).toEqual(lines.slice(0, 5).map((r) => [r.repo.name, r.path, r.line]));
@@ -300,6 +301,10 @@ it('looks up a common literal in waves of whole repos in name order, and stops o
   const read = candidateSegments(lookups)!;
   expect([...read].filter((id) => !repo0.includes(id))).toEqual([]);
   expect(read.size).toBeGreaterThan(0);
+  // Only repo-0's segments were tested against their filters: the 4-gram filters read (those of the segments the trigrams admit) are theirs.
+  const quadFilters = first.statements.filter((x) => /quad_bloom AS filter/.test(x.sql)).flatMap((x) => (x.params[1] as string[]).map(String));
+  expect(quadFilters.length).toBeGreaterThan(0);
+  expect(quadFilters.filter((id) => !repo0.includes(id))).toEqual([]);
   // All at once (the default for so few lookups): one statement over every repo's segments.
   expect(all.statements.filter((x) => /AS segment_id/.test(x.sql))).toHaveLength(1);
   const everyRepo = candidateSegments(all.statements)!;
