@@ -340,6 +340,9 @@ const STATEMENTS: Array<{ re: RegExp; sql: string; after: string }> = [
   { re: /FROM index_blobs WHERE repo_id = \$1 AND sha = \$2/, sql: 'symbol lines: read blob (SQL)', after: 'symbol lines: match (JS)' },
   // The generations' files (src/search/file-cache.ts): read only when not kept yet, for the file-name pass or the blocks' paths.
   { re: /type = 'file' ORDER BY path OFFSET 0/, sql: "generations' files: fetch (SQL)", after: 'file names: match; segment filters: test the plan (JS)' },
+  // When the repos have more files than the cache keeps: the paths holding the literal, and the blocks' paths, in SQL.
+  { re: /strpos\(lower\(path\)/, sql: 'file names: paths query (SQL)', after: 'file names: match; segment filters: test the plan (JS)' },
+  { re: /AS k\(repo_id, sha, generation_id\)/, sql: 'paths of the blocks (SQL)', after: 'paths: file:/lang: filter (JS)' },
   { re: /AS segment_id/, sql: 'candidates: posting lists (SQL)', after: 'candidates: decode + plan (JS)' },
   // Without file:/lang:, one statement reads a batch of blocks with their text; with them, two (the blocks, then the text of those the filters keep).
   { re: /substring\(x\.content[\s\S]*FROM index_blocks/, sql: 'reading blocks (SQL)', after: 'verifying lines (JS)' },

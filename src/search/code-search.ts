@@ -19,12 +19,12 @@ import { decodeList, FIB_HASH } from '../indexer/postings';
 import { quadKeys } from '../indexer/quadgrams';
 import { bloomHas, type TrigramBloom } from '../indexer/trigram-bloom';
 import { filtersOf } from './filter-cache';
-import { filesOf } from './file-cache';
+import { filesOf, MAX_KEPT_FILES } from './file-cache';
 import { indexScope, type ScopeGeneration, type ScopeSegment } from './scope-cache';
 import type { CodeSearchResultView, CodeSearchView } from '../shapes';
 import { anchorOf, literalMatcher, positionsOf, regexMatcher, textTester, type LineMatcher } from './line-matchers';
 import { compileRegex, parseSearchQuery, type SearchQuery } from './query';
-import { and, evaluate, FILTER_KEYS, literalPlan, MAX_LITERAL_KEYS, mayMatch, planKeys, regexPlan, requiredStrings, type Plan } from './trigram-plan';
+import { and, evaluate, FILTER_KEYS, literalPlan, MAX_LITERAL_KEYS, mayMatch, planKeys, regexPlan, requiredLiteral, requiredStrings, type Plan } from './trigram-plan';
 
 export interface SearchRepo {
   id: string;
@@ -48,6 +48,8 @@ const FIRST_BLOCKS = 16;
 const MAX_BLOCKS = 256;
 /** Paths the file-name pass tries between two looks at the clock (~1 ms of an expression's matching on 2 cores). */
 const PATHS_BETWEEN_CLOCKS = 1024;
+/** Paths a statement of the file-name pass reads, at most, when the repos' files are not kept. */
+const MAX_PATHS = 50_000;
 /**
  * Posting-list lookups (segments × trigrams) a search may spend on more of a long literal's
  * trigrams than MAX_LITERAL_KEYS when the Bloom filters leave few segments (see lookupPlan), or on
@@ -158,6 +160,8 @@ export async function codeSearch(
     filters?: boolean;
     /** LOOKUP_BUDGET (tests). */
     lookupBudget?: number;
+    /** MAX_KEPT_FILES (tests). */
+    maxKeptFiles?: number;
     /** ONE_WAVE_LOOKUPS and FIRST_WAVE (tests). */
     waves?: { oneWaveLookups: number; firstWave: number };
   } = {},
@@ -175,7 +179,9 @@ export async function codeSearch(
     .map((g) => ({ repo: byId.get(g.repo_id)!, gen: g }))
     .sort((a, b) => cmp(a.repo.name, b.repo.name) || cmp(a.repo.id, b.repo.id));
   const commits = new Map(gens.map((g) => [g.repo_id, g.commit]));
-  const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET, waves: opts.waves ?? { oneWaveLookups: ONE_WAVE_LOOKUPS, firstWave: FIRST_WAVE }, lineRoom: limit };
+  // The repos' files are kept when they fit in the cache, else read in SQL as needed (see file-cache.ts).
+  const keepFiles = gens.reduce((n, g) => n + Number(g.files), 0) <= (opts.maxKeptFiles ?? MAX_KEPT_FILES);
+  const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET, waves: opts.waves ?? { oneWaveLookups: ONE_WAVE_LOOKUPS, firstWave: FIRST_WAVE }, lineRoom: limit, keepFiles };
   // file: patterns need a path that matches: repos whose file paths' filter rules one out are not searched.
   const scope = run.filters && c.pathPlan.op !== 'all' ? await withPathsAdmitting(m, all, c.pathPlan) : all;
   if (c.query.sym) await symbolResults(m, scope, c, run);
@@ -212,6 +218,8 @@ interface Run {
   waves: { oneWaveLookups: number; firstWave: number };
   /** Lines the answer has room for: the limit less the definitions and file names found before (set by the line pass). */
   lineRoom: number;
+  /** Whether the repos' files come from the cache (they fit in it), or from SQL as they are needed. */
+  keepFiles: boolean;
 }
 
 const RANK = { definition: 0, path: 1, line: 2 };
@@ -276,10 +284,7 @@ async function pathResults(m: EntityManager, all: Scope, c: Compiled, run: Run):
   for (let at = 0, size = FIRST_PATH_WAVE; at < scope.length; at += size, size *= WAVE_GROWTH) {
     if (Date.now() > run.deadline) return void (run.truncated = true);
     const wave = scope.slice(at, at + size);
-    const files = await filesOf(m, wave.map((s) => s.gen));
-    for (let w = 0; w < wave.length; w++) {
-      const { paths, languages } = files[w];
-      const repo = wave[w].repo;
+    for (const { repo, paths, languages } of await waveFiles(m, wave, c, run)) {
       for (let i = 0; i < paths.length; i++) {
         if (++looked % PATHS_BETWEEN_CLOCKS === 0 && Date.now() > run.deadline) return void (run.truncated = true);
         const path = paths[i];
@@ -298,6 +303,37 @@ async function pathResults(m: EntityManager, all: Scope, c: Compiled, run: Run):
       return;
     }
   }
+}
+
+/**
+ * The files of a wave's repos: kept (file-cache.ts), or, when the scope has too many to keep,
+ * those whose path holds the literal (or an expression's longest required string) read in SQL —
+ * at most MAX_PATHS.
+ */
+async function waveFiles(m: EntityManager, wave: Scope, c: Compiled, run: Run): Promise<Array<{ repo: SearchRepo; paths: string[]; languages: Array<string | null> }>> {
+  if (run.keepFiles) {
+    const files = await filesOf(m, wave.map((s) => s.gen));
+    return wave.map(({ repo }, i) => ({ repo, ...files[i] }));
+  }
+  const p = c.query.pattern;
+  const literal = p?.kind === 'literal' ? p.text : p?.kind === 'regex' ? requiredLiteral(p.source) : null;
+  const rows = (await m.query(
+    // One index scan per generation (a join would scan every generation's rows).
+    `SELECT g.repo_id, e.path, e.language
+       FROM unnest($1::uuid[], $2::bigint[]) AS g(repo_id, generation_id)
+       CROSS JOIN LATERAL (SELECT path, language FROM index_entries WHERE generation_id = g.generation_id AND type = 'file'
+                             AND ($3::text IS NULL OR strpos(lower(path), lower($3)) > 0) OFFSET 0) e
+      LIMIT $4`,
+    [wave.map((s) => s.repo.id), wave.map((s) => s.gen.id), literal, MAX_PATHS],
+  )) as Array<{ repo_id: string; path: string; language: string | null }>;
+  if (rows.length >= MAX_PATHS) run.truncated = true;
+  const out = new Map(wave.map(({ repo }) => [repo.id, { repo, paths: [] as string[], languages: [] as Array<string | null> }]));
+  for (const r of rows) {
+    const files = out.get(r.repo_id)!;
+    files.paths.push(r.path);
+    files.languages.push(r.language);
+  }
+  return [...out.values()];
 }
 
 interface Block {
@@ -571,20 +607,42 @@ interface ReadBlock {
 }
 
 /**
- * The blocks of `slice` with their text and the paths of their blob that the filters keep (from
- * the generations' files, file-cache.ts). With file:, -file: or lang: the blocks' rows come first,
- * so blocks no kept path holds are never read (two statements); without, one statement reads each
- * block's row and text.
+ * For blocks read, the paths of each one's blob in its repo's generation that the filters keep
+ * (none: not in the generation, or filtered out): from the kept files, or read in one statement.
  */
-async function readBlocks(m: EntityManager, slice: Candidate[], genOf: Map<string, ScopeGeneration>, c: Compiled): Promise<ReadBlock[]> {
-  const repos = [...new Set(slice.map((x) => x.repo))];
-  const files = await filesOf(m, repos.map((r) => genOf.get(r)!));
-  const filesOfRepo = new Map(repos.map((r, i) => [r, files[i]]));
-  // The paths of a block's blob in its repo's generation that the filters keep (none: not in the generation, or filtered out).
-  const pathsOf = (b: Block): string[] => {
-    const f = filesOfRepo.get(b.repo_id)!;
-    return (f.textBySha.get(b.sha) ?? []).filter((i) => c.pathOk(f.paths[i], f.languages[i])).map((i) => f.paths[i]);
-  };
+async function blockPaths(m: EntityManager, blocks: Block[], genOf: Map<string, ScopeGeneration>, c: Compiled, run: Run): Promise<(b: Block) => string[]> {
+  if (run.keepFiles) {
+    const repos = [...new Set(blocks.map((b) => b.repo_id))];
+    const files = await filesOf(m, repos.map((r) => genOf.get(r)!));
+    const filesOfRepo = new Map(repos.map((r, i) => [r, files[i]]));
+    return (b) => {
+      const f = filesOfRepo.get(b.repo_id)!;
+      return (f.textBySha.get(b.sha) ?? []).filter((i) => c.pathOk(f.paths[i], f.languages[i])).map((i) => f.paths[i]);
+    };
+  }
+  const blobs = [...new Map(blocks.map((b) => [`${b.repo_id}:${b.sha}`, b])).values()];
+  const rows = (await m.query(
+    `SELECT k.repo_id, e.sha, e.path, e.language FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS k(repo_id, sha, generation_id)
+       JOIN index_entries e ON e.generation_id = k.generation_id AND e.sha = k.sha AND e.is_text`,
+    [blobs.map((b) => b.repo_id), blobs.map((b) => b.sha), blobs.map((b) => genOf.get(b.repo_id)!.id)],
+  )) as Array<{ repo_id: string; sha: string; path: string; language: string | null }>;
+  const pathsOf = new Map<string, string[]>();
+  for (const r of rows) {
+    if (!c.pathOk(r.path, r.language)) continue;
+    const key = `${r.repo_id}:${r.sha}`;
+    const same = pathsOf.get(key);
+    if (same) same.push(r.path);
+    else pathsOf.set(key, [r.path]);
+  }
+  return (b) => pathsOf.get(`${b.repo_id}:${b.sha}`) ?? [];
+}
+
+/**
+ * The blocks of `slice` with their text and the paths of their blob that the filters keep (see
+ * blockPaths). With file:, -file: or lang: the blocks' rows come first, so blocks no kept path
+ * holds are never read; without, one statement reads each block's row and text.
+ */
+async function readBlocks(m: EntityManager, slice: Candidate[], genOf: Map<string, ScopeGeneration>, c: Compiled, run: Run): Promise<ReadBlock[]> {
   const blockSql = `SELECT repo_id, sha, start, length, tail, line, line_start FROM index_blocks WHERE segment_id = c.s AND ordinal = c.o OFFSET 0`;
   // A block's text from its blob (x), from its cut line's start: `r` names where the block's columns come from.
   const textOf = (r: string) =>
@@ -597,6 +655,7 @@ async function readBlocks(m: EntityManager, slice: Candidate[], genOf: Map<strin
          CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = b.repo_id AND sha = b.sha OFFSET 0) x`,
       [slice.map((x) => x.segment), slice.map((x) => x.ordinal)],
     )) as Array<Block & { text: string }>;
+    const pathsOf = await blockPaths(m, rows, genOf, c, run);
     return rows.map(({ text, ...b }) => ({ b, text, paths: pathsOf(b) })).filter((r) => r.paths.length > 0);
   }
   // The blocks first: file:, -file: and lang: drop blocks before their text is read.
@@ -604,6 +663,7 @@ async function readBlocks(m: EntityManager, slice: Candidate[], genOf: Map<strin
     slice.map((x) => x.segment),
     slice.map((x) => x.ordinal),
   ])) as Block[];
+  const pathsOf = await blockPaths(m, blocks, genOf, c, run);
   const kept = blocks.map((b) => ({ b, paths: pathsOf(b) })).filter((k) => k.paths.length > 0);
   if (kept.length === 0) return [];
   const texts = (await m.query(
@@ -628,7 +688,7 @@ async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Com
   let batch = FIRST_BLOCKS;
   for (let next = 0; next < found.length; next += batch, batch = Math.min(batch * 2, MAX_BLOCKS)) {
     if (Date.now() > run.deadline || enoughLines(run)) return cutShort(run);
-    const read = await readBlocks(m, found.slice(next, next + batch), genOf, c);
+    const read = await readBlocks(m, found.slice(next, next + batch), genOf, c, run);
     for (const { b, text: blockText, paths } of read) {
       if (Date.now() > run.deadline) return cutShort(run);
       const key = `${b.repo_id}:${b.sha}`;

@@ -12,6 +12,8 @@ import { STAMP_SQL, type FilterRef } from './filter-cache';
 export interface ScopeGeneration extends FilterRef {
   repo_id: string;
   commit: string;
+  /** Its files (file_count). */
+  files: number;
 }
 
 export interface ScopeSegment extends FilterRef {
@@ -62,7 +64,8 @@ export async function indexScope(m: EntityManager, repoIds: string[]): Promise<I
     return hit.scope;
   }
   const generations = (await m.query(
-    `SELECT repo_id, id, commit, ${STAMP_SQL} AS stamp, path_bloom IS NOT NULL AS filtered FROM index_generations WHERE repo_id = ANY($1::uuid[]) AND state = 'active'`,
+    `SELECT repo_id, id, commit, coalesce(file_count, 0) AS files, ${STAMP_SQL} AS stamp, path_bloom IS NOT NULL AS filtered
+       FROM index_generations WHERE repo_id = ANY($1::uuid[]) AND state = 'active'`,
     [repoIds],
   )) as ScopeGeneration[];
   const rows = (await m.query(

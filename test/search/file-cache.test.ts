@@ -17,20 +17,21 @@ const origins: Origin[] = [];
 const clones: string[] = [];
 
 /** The search as /v1/search runs it, with the statements it sent. */
-async function search(q: string, db = ds, over = repos): Promise<{ answer: CodeSearchAnswer; statements: string[] }> {
+async function search(q: string, opts: { maxKeptFiles?: number } = {}): Promise<{ answer: CodeSearchAnswer; statements: string[] }> {
   const statements: string[] = [];
-  const answer = await db.transaction('REPEATABLE READ', (em: EntityManager) => {
+  const answer = await ds.transaction('REPEATABLE READ', (em: EntityManager) => {
     const spy = Object.create(em) as EntityManager;
     spy.query = (async (sql: string, params?: unknown[]) => {
       statements.push(sql);
       return em.query(sql, params);
     }) as EntityManager['query'];
-    return codeSearch(spy, over, q, 50, 10_000);
+    return codeSearch(spy, repos, q, 50, 10_000, opts);
   });
   return { answer, statements };
 }
 
 const readsEntries = (statements: string[]) => statements.filter((s) => /index_entries/.test(s)).length;
+const readsFiles = (statements: string[]) => statements.filter((s) => /type = 'file' ORDER BY path OFFSET 0/.test(s)).length;
 const where = (a: CodeSearchAnswer) => a.results.map((r) => `${r.repo.name}:${r.path}:${r.line}`);
 
 async function push(i: number, change: (o: Origin) => void): Promise<void> {
@@ -125,4 +126,16 @@ it('keeps an entry only for the generation row it read (same id, same creation t
   expect(kept.files.paths).toContain('src/fileWord0.ts');
   // Another row under the same id (another creation time) is read, not answered from the entry.
   expect((await read(`${BigInt(gen.stamp) + 1n}`)).statements).toBe(1);
+});
+
+it('reads paths in SQL as it needs them when the repos have more files than the cache keeps, and finds the same', async () => {
+  for (const q of ['fileWord', 'file:\\.md$ fileWord', 'lang:typescript fileWord', '/file\\w+\\d/', 'twinWord', 'file:same/']) {
+    clearFileCache();
+    const kept = await search(q);
+    clearFileCache();
+    const unkept = await search(q, { maxKeptFiles: 3 }); // 2 repos of 4 files: more than 3
+    expect([q, unkept.answer]).toEqual([q, kept.answer]);
+    expect([q, readsFiles(unkept.statements), fileCacheStats().entries]).toEqual([q, 0, 0]);
+    expect(readsEntries(unkept.statements)).toBeGreaterThan(0);
+  }
 });
