@@ -3,67 +3,29 @@
 // the next time — and never answers from stale files: a push's renamed, added and removed files
 // are what the next search names, filters and finds; an entry answers only for the generation row
 // it was read from.
-import type { DataSource, EntityManager } from 'typeorm';
-import { indexCommit } from '../../src/indexer';
-import { closeParsePools } from '../../src/indexer/parse-pool';
-import { codeSearch, type CodeSearchAnswer, type SearchRepo } from '../../src/search/code-search';
+import type { EntityManager } from 'typeorm';
 import { clearFileCache, fileCacheStats, filesOf } from '../../src/search/file-cache';
 import { STAMP_SQL } from '../../src/search/filter-cache';
-import { createRepoRow, openTestDb, Origin } from '../indexer/helpers';
+import { SearchedRepos, where } from './searched-repos';
 
-let ds: DataSource;
-const repos: SearchRepo[] = [];
-const origins: Origin[] = [];
-const clones: string[] = [];
-
-/** The search as /v1/search runs it, with the statements it sent. */
-async function search(q: string, opts: { maxKeptFiles?: number } = {}): Promise<{ answer: CodeSearchAnswer; statements: string[] }> {
-  const statements: string[] = [];
-  const answer = await ds.transaction('REPEATABLE READ', (em: EntityManager) => {
-    const spy = Object.create(em) as EntityManager;
-    spy.query = (async (sql: string, params?: unknown[]) => {
-      statements.push(sql);
-      return em.query(sql, params);
-    }) as EntityManager['query'];
-    return codeSearch(spy, repos, q, 50, 10_000, opts);
-  });
-  return { answer, statements };
-}
-
+let at: SearchedRepos;
+const search = (q: string, opts: { maxKeptFiles?: number } = {}) => at.search(q, opts);
 const readsEntries = (statements: string[]) => statements.filter((s) => /index_entries/.test(s)).length;
 const readsFiles = (statements: string[]) => statements.filter((s) => /type = 'file' ORDER BY path OFFSET 0/.test(s)).length;
-const where = (a: CodeSearchAnswer) => a.results.map((r) => `${r.repo.name}:${r.path}:${r.line}`);
-
-async function push(i: number, change: (o: Origin) => void): Promise<void> {
-  change(origins[i]);
-  origins[i].commit();
-  const head = Origin.fetch(clones[i]);
-  await indexCommit(ds, { repoId: repos[i].id, gitDir: clones[i], commit: head });
-}
 
 beforeAll(async () => {
-  ds = await openTestDb();
+  at = await SearchedRepos.open();
   for (let i = 0; i < 2; i++) {
-    const id = await createRepoRow(ds);
-    repos.push({ id, name: `files/repo-${i}` });
-    const origin = new Origin().write({
+    await at.add(`files/repo-${i}`, {
       [`src/fileWord${i}.ts`]: `export const a${i} = "fileWord";\n`,
       'docs/notes.md': `fileWord in the docs of ${i}\n`,
       'same/one.py': `x = "twinWord"\n`,
       'same/two.py': `x = "twinWord"\n`,
     });
-    const head = origin.commit();
-    const clone = origin.clone();
-    origins.push(origin);
-    clones.push(clone);
-    await indexCommit(ds, { repoId: id, gitDir: clone, commit: head });
   }
 });
 
-afterAll(async () => {
-  await ds?.destroy();
-  await closeParsePools();
-});
+afterAll(() => at?.close());
 
 beforeEach(() => clearFileCache());
 
@@ -93,7 +55,7 @@ it('reads a generation\'s files once: the same search again sends no statement a
 
 it("names, filters and finds a push's renamed, added and removed files at once (a new generation's files are read)", async () => {
   await search('fileWord');
-  await push(1, (o) => o.rename('src/fileWord1.ts', 'lib/movedFileWord.rs').write({ 'src/addedFileWord.ts': 'fileWord again\n' }).remove('docs/notes.md'));
+  await at.push(1, (o) => o.rename('src/fileWord1.ts', 'lib/movedFileWord.rs').write({ 'src/addedFileWord.ts': 'fileWord again\n' }).remove('docs/notes.md'));
   const after = await search('fileWord');
   expect(readsEntries(after.statements)).toBe(1); // repo-1's new generation; repo-0's files are still kept
   expect(where(after.answer)).toEqual([
@@ -110,15 +72,15 @@ it("names, filters and finds a push's renamed, added and removed files at once (
 
 it('keeps an entry only for the generation row it read (same id, same creation time: ids of two databases may meet)', async () => {
   await search('fileWord');
-  const [gen] = (await ds.query(`SELECT id::text, ${STAMP_SQL} AS stamp FROM index_generations WHERE repo_id = $1 AND state = 'active'`, [repos[0].id])) as Array<{ id: string; stamp: string }>;
+  const [gen] = (await at.ds.query(`SELECT id::text, ${STAMP_SQL} AS stamp FROM index_generations WHERE repo_id = $1 AND state = 'active'`, [at.repos[0].id])) as Array<{ id: string; stamp: string }>;
   const read = async (stamp: string) => {
     const statements: string[] = [];
-    const spy = Object.create(ds.manager) as EntityManager;
+    const spy = Object.create(at.ds.manager) as EntityManager;
     spy.query = (async (sql: string, params?: unknown[]) => {
       statements.push(sql);
-      return ds.manager.query(sql, params);
+      return at.ds.manager.query(sql, params);
     }) as EntityManager['query'];
-    const [files] = await filesOf(spy, [{ repo_id: repos[0].id, id: gen.id, stamp }]);
+    const [files] = await filesOf(spy, [{ repo_id: at.repos[0].id, id: gen.id, stamp }]);
     return { files, statements: statements.length };
   };
   const kept = await read(gen.stamp);
