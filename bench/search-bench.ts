@@ -344,7 +344,7 @@ const STATEMENTS: Array<{ re: RegExp; sql: string; after: string }> = [
   { re: /strpos\(lower\(path\)/, sql: 'file names: paths query (SQL)', after: 'file names: match; segment filters: test the plan (JS)' },
   { re: /AS k\(repo_id, sha, generation_id\)/, sql: 'paths of the blocks (SQL)', after: 'paths: file:/lang: filter (JS)' },
   { re: /AS segment_id/, sql: 'candidates: posting lists (SQL)', after: 'candidates: decode + plan (JS)' },
-  // Without file:/lang:, one statement reads a batch of blocks with their text; with them, two (the blocks, then the text of those the filters keep).
+  // Without file:/lang:, one statement reads a batch of blocks with their text; with them, the candidates' rows first (in one statement), then the text of those the filters keep a batch at a time.
   { re: /substring\(x\.content[\s\S]*FROM index_blocks/, sql: 'reading blocks (SQL)', after: 'verifying lines (JS)' },
   { re: /FROM index_blocks/, sql: 'blocks of the candidates (SQL)', after: 'blocks: paths, file:/lang: filter (JS)' },
   { re: /substring\(x\.content/, sql: 'reading blocks (SQL)', after: 'verifying lines (JS)' },

@@ -637,46 +637,80 @@ async function blockPaths(m: EntityManager, blocks: Block[], genOf: Map<string, 
   return (b) => pathsOf.get(`${b.repo_id}:${b.sha}`) ?? [];
 }
 
+const BLOCK_SQL = `SELECT repo_id, sha, start, length, tail, line, line_start FROM index_blocks WHERE segment_id = c.s AND ordinal = c.o OFFSET 0`;
+/** A block's text from its blob (x), from its cut line's start: `r` names where the block's columns come from. */
+const textOf = (r: string) =>
+  `convert_from(substring(x.content FROM coalesce(${r}.line_start, ${r}.start) + 1 FOR ${r}.start + ${r}.length + ${r}.tail - coalesce(${r}.line_start, ${r}.start)), 'UTF8')`;
+/** Candidate blocks' rows read in one statement, at most, when file:, -file: or lang: filter them by path before their text is read. */
+const ROWS_AT_ONCE = 4096;
+
 /**
- * The blocks of `slice` with their text and the paths of their blob that the filters keep (see
- * blockPaths). With file:, -file: or lang: the blocks' rows come first, so blocks no kept path
- * holds are never read; without, one statement reads each block's row and text.
+ * The candidate blocks read back a batch at a time (16, 32, … 256 blocks), each with its text and
+ * the paths of its blob the filters keep (see blockPaths). Without file:, -file: or lang:, one
+ * statement reads a batch's rows and text; with them, the rows of the candidates come first (small:
+ * up to ROWS_AT_ONCE in a statement), so blocks no kept path holds are never read, and the kept
+ * blocks' text then comes a batch at a time.
  */
-async function readBlocks(m: EntityManager, slice: Candidate[], genOf: Map<string, ScopeGeneration>, c: Compiled, run: Run): Promise<ReadBlock[]> {
-  const blockSql = `SELECT repo_id, sha, start, length, tail, line, line_start FROM index_blocks WHERE segment_id = c.s AND ordinal = c.o OFFSET 0`;
-  // A block's text from its blob (x), from its cut line's start: `r` names where the block's columns come from.
-  const textOf = (r: string) =>
-    `convert_from(substring(x.content FROM coalesce(${r}.line_start, ${r}.start) + 1 FOR ${r}.start + ${r}.length + ${r}.tail - coalesce(${r}.line_start, ${r}.start)), 'UTF8')`;
-  if (!c.pathFiltered) {
-    const rows = (await m.query(
-      `SELECT b.repo_id, b.sha, b.start, b.length, b.tail, b.line, b.line_start, ${textOf('b')} AS text
-         FROM unnest($1::bigint[], $2::int[]) AS c(s, o)
-         CROSS JOIN LATERAL (${blockSql}) b
-         CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = b.repo_id AND sha = b.sha OFFSET 0) x`,
-      [slice.map((x) => x.segment), slice.map((x) => x.ordinal)],
-    )) as Array<Block & { text: string }>;
-    const pathsOf = await blockPaths(m, rows, genOf, c, run);
-    return rows.map(({ text, ...b }) => ({ b, text, paths: pathsOf(b) })).filter((r) => r.paths.length > 0);
+class BlockReader {
+  private next = 0;
+  private batch = FIRST_BLOCKS;
+  /** With path filters: the rows read so far that a kept path holds, and how many of them were read. */
+  private kept: Array<{ b: Block; paths: string[] }> = [];
+  private keptRead = 0;
+
+  constructor(
+    private readonly m: EntityManager,
+    private readonly found: Candidate[],
+    private readonly genOf: Map<string, ScopeGeneration>,
+    private readonly c: Compiled,
+    private readonly run: Run,
+  ) {}
+
+  /** Whether every candidate was read. */
+  get done(): boolean {
+    return this.next >= this.found.length && this.keptRead >= this.kept.length;
   }
-  // The blocks first: file:, -file: and lang: drop blocks before their text is read.
-  const blocks = (await m.query(`SELECT b.* FROM unnest($1::bigint[], $2::int[]) AS c(s, o) CROSS JOIN LATERAL (${blockSql}) b`, [
-    slice.map((x) => x.segment),
-    slice.map((x) => x.ordinal),
-  ])) as Block[];
-  const pathsOf = await blockPaths(m, blocks, genOf, c, run);
-  const kept = blocks.map((b) => ({ b, paths: pathsOf(b) })).filter((k) => k.paths.length > 0);
-  if (kept.length === 0) return [];
-  const texts = (await m.query(
-    `SELECT c.i, ${textOf('c')} AS text
-       FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) WITH ORDINALITY AS c(repo_id, sha, start, length, tail, line_start, i)
-       CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = c.repo_id AND sha = c.sha OFFSET 0) x`,
-    [kept.map(({ b }) => b.repo_id), kept.map(({ b }) => b.sha), kept.map(({ b }) => b.start), kept.map(({ b }) => b.length), kept.map(({ b }) => b.tail), kept.map(({ b }) => b.line_start)],
-  )) as Array<{ i: string; text: string }>;
-  return texts.map((t) => ({ ...kept[Number(t.i) - 1], text: t.text }));
+
+  /** The next batch (empty when the last candidates' paths are all filtered out). */
+  async read(): Promise<ReadBlock[]> {
+    const size = this.batch;
+    this.batch = Math.min(this.batch * 2, MAX_BLOCKS);
+    if (!this.c.pathFiltered) {
+      const slice = this.found.slice(this.next, (this.next += size));
+      const rows = (await this.m.query(
+        `SELECT b.repo_id, b.sha, b.start, b.length, b.tail, b.line, b.line_start, ${textOf('b')} AS text
+           FROM unnest($1::bigint[], $2::int[]) AS c(s, o)
+           CROSS JOIN LATERAL (${BLOCK_SQL}) b
+           CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = b.repo_id AND sha = b.sha OFFSET 0) x`,
+        [slice.map((x) => x.segment), slice.map((x) => x.ordinal)],
+      )) as Array<Block & { text: string }>;
+      const pathsOf = await blockPaths(this.m, rows, this.genOf, this.c, this.run);
+      return rows.map(({ text, ...b }) => ({ b, text, paths: pathsOf(b) })).filter((r) => r.paths.length > 0);
+    }
+    while (this.keptRead >= this.kept.length && this.next < this.found.length) {
+      const slice = this.found.slice(this.next, (this.next += ROWS_AT_ONCE));
+      const blocks = (await this.m.query(`SELECT b.* FROM unnest($1::bigint[], $2::int[]) AS c(s, o) CROSS JOIN LATERAL (${BLOCK_SQL}) b`, [
+        slice.map((x) => x.segment),
+        slice.map((x) => x.ordinal),
+      ])) as Block[];
+      const pathsOf = await blockPaths(this.m, blocks, this.genOf, this.c, this.run);
+      this.kept = blocks.map((b) => ({ b, paths: pathsOf(b) })).filter((k) => k.paths.length > 0);
+      this.keptRead = 0;
+    }
+    const kept = this.kept.slice(this.keptRead, (this.keptRead += size));
+    if (kept.length === 0) return [];
+    const texts = (await this.m.query(
+      `SELECT c.i, ${textOf('c')} AS text
+         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) WITH ORDINALITY AS c(repo_id, sha, start, length, tail, line_start, i)
+         CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = c.repo_id AND sha = c.sha OFFSET 0) x`,
+      [kept.map(({ b }) => b.repo_id), kept.map(({ b }) => b.sha), kept.map(({ b }) => b.start), kept.map(({ b }) => b.length), kept.map(({ b }) => b.tail), kept.map(({ b }) => b.line_start)],
+    )) as Array<{ i: string; text: string }>;
+    return texts.map((t) => ({ ...kept[Number(t.i) - 1], text: t.text }));
+  }
 }
 
 /**
- * Reads the candidate blocks a batch at a time (see readBlocks) and adds the lines that match.
+ * Reads the candidate blocks a batch at a time (see BlockReader) and adds the lines that match.
  * False once the deadline or the limit stopped it (`truncated` set). (Reading the next batch while
  * one is verified was tried: on 2 cores it gained nothing measurable, and the batch read for
  * nothing when the answer filled held up the COMMIT.)
@@ -685,11 +719,10 @@ async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Com
   const genOf = new Map(scope.map((s) => [s.repo.id, s.gen]));
   const repoOf = new Map(scope.map((s) => [s.repo.id, s.repo]));
   const seen = new Set<string>();
-  let batch = FIRST_BLOCKS;
-  for (let next = 0; next < found.length; next += batch, batch = Math.min(batch * 2, MAX_BLOCKS)) {
+  const reader = new BlockReader(m, found, genOf, c, run);
+  while (!reader.done) {
     if (Date.now() > run.deadline || enoughLines(run)) return cutShort(run);
-    const read = await readBlocks(m, found.slice(next, next + batch), genOf, c, run);
-    for (const { b, text: blockText, paths } of read) {
+    for (const { b, text: blockText, paths } of await reader.read()) {
       if (Date.now() > run.deadline) return cutShort(run);
       const key = `${b.repo_id}:${b.sha}`;
       for (const path of paths) run.files.add(`${b.repo_id}:${path}`);
