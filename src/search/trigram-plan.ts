@@ -185,18 +185,33 @@ function alternate(items: Info[], maxKeys: number): Info {
 
 /**
  * RE2's case-insensitive matching folds k with the Kelvin sign (U+212A) and s with the long s
- * (U+017F), which the index files under another class than k and s: those letters promise nothing.
+ * (U+017F), which the index files under another class than k and s.
  */
 function foldsBeyondAscii(c: string): boolean {
   return /[ksKS]/.test(c);
 }
+
+/** A letter's matches beyond ASCII case: k and the Kelvin sign, s and the long s. */
+const BEYOND_ASCII: Record<string, string> = { k: '\u212a', s: '\u017f' };
 
 class RegexReader {
   private i = 0;
   constructor(
     private readonly src: string,
     private readonly maxKeys = MAX_LITERAL_KEYS,
+    /**
+     * How k and s read: as the strings they match (k or the Kelvin sign, s or the long s: a plan
+     * of trigrams ORs both), or as anything (for required strings, which must be plain ASCII to
+     * be looked for by V8's case-insensitive search, which does not fold them so).
+     */
+    private readonly foldVariants = false,
   ) {}
+
+  /** A plain character: itself, or, for k and s, what it matches (see foldVariants). */
+  private char(c: string): Info {
+    if (!foldsBeyondAscii(c)) return { exact: new Set([c]), plan: ALL };
+    return this.foldVariants ? { exact: new Set([c, BEYOND_ASCII[c.toLowerCase()]]), plan: ALL } : anything;
+  }
 
   read(): Info {
     const info = this.alternation();
@@ -256,7 +271,7 @@ class RegexReader {
       case '\\':
         return this.escape();
       default:
-        return foldsBeyondAscii(c) ? anything : { exact: new Set([c]), plan: ALL };
+        return this.char(c);
     }
   }
 
@@ -312,8 +327,14 @@ class RegexReader {
       this.i++;
     }
     this.i++; // ]
-    if (negated || !plain || chars.size === 0 || chars.size > MAX_CLASS_CHARS || [...chars].some(foldsBeyondAscii)) return anything;
-    return { exact: chars, plan: ALL };
+    if (negated || !plain || chars.size === 0 || chars.size > MAX_CLASS_CHARS) return anything;
+    const exact = new Set<string>();
+    for (const ch of chars) {
+      const info = this.char(ch);
+      if (!info.exact) return anything;
+      for (const x of info.exact) exact.add(x);
+    }
+    return { exact, plan: ALL };
   }
 
   private escape(): Info {
@@ -324,7 +345,7 @@ class RegexReader {
       const text = this.src.slice(this.i, end < 0 ? undefined : end);
       this.i = end < 0 ? this.src.length : end + 2;
       return concat(
-        [...text].map((ch) => (foldsBeyondAscii(ch) ? anything : { exact: new Set([ch]), plan: ALL })),
+        [...text].map((ch) => this.char(ch)),
         this.maxKeys,
       );
     }
@@ -346,7 +367,7 @@ class RegexReader {
 
 /** What every match of the (valid RE2) expression must contain (with at most `maxKeys` trigrams of each literal run). */
 export function regexPlan(source: string, maxKeys = MAX_LITERAL_KEYS): Plan {
-  return planOf(new RegexReader(source, maxKeys).read(), maxKeys);
+  return planOf(new RegexReader(source, maxKeys, true).read(), maxKeys);
 }
 
 /**

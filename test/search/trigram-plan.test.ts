@@ -7,7 +7,7 @@ import path from 'node:path';
 import { RE2JS } from 're2js';
 import { queryKeys } from '../../src/indexer/blocks';
 import { anchorOf, textTester } from '../../src/search/line-matchers';
-import { evaluate, FILTER_KEYS, linePrefilter, literalPlan, regexPlan, requiredLiteral, type Plan } from '../../src/search/trigram-plan';
+import { evaluate, FILTER_KEYS, linePrefilter, literalPlan, planKeys, regexPlan, requiredLiteral, type Plan } from '../../src/search/trigram-plan';
 
 const lines = fs
   .readFileSync(path.resolve(__dirname, '../../node_modules/typescript/lib/lib.dom.d.ts'), 'utf8')
@@ -81,6 +81,17 @@ it('rules out most lines when the expression holds a literal of three characters
     const admitted = lines.filter((line) => admits(plan, line)).length;
     expect(admitted / lines.length).toBeLessThan(0.2);
   }
+});
+
+it('reads k and s as what they match (k or the Kelvin sign, s or the long s): their trigrams still narrow', () => {
+  const plan = regexPlan('test');
+  expect(['a test here', 'a te\u017Ft here', 'A TEST'].map((line) => admits(plan, line))).toEqual([true, true, true]);
+  // `te` and `t` alone (what a plan ignoring s would ask) are not enough.
+  expect(admits(plan, 'the teapot, a tent')).toBe(false);
+  expect(admits(regexPlan('[Kk]ey\\.ts$'), 'the keys.js file')).toBe(false);
+  expect(admits(regexPlan('[Kk]ey\\.ts$'), 'src/\u212Aey.ts')).toBe(true);
+  // A file: pattern's plan, tested against a thousand repos' path filters: two keys, not one per character before `.t`.
+  expect(planKeys(regexPlan('\\.ts$', FILTER_KEYS)).size).toBe(2);
 });
 
 it('the line prefilter skips most lines for an expression with a literal', () => {
