@@ -86,8 +86,20 @@ export function evaluate(plan: Plan, lists: (key: number) => number[], size: (pl
   return acc;
 }
 
+/** The numbers in any list (each ascending), ascending: merged, not sorted again (an OR of a common trigram's long list and a rare one's empty list is the long one). */
 function unionSorted(lists: number[][]): number[] {
-  return [...new Set(lists.flat())].sort((a, b) => a - b);
+  return lists.filter((l) => l.length > 0).reduce((a, b) => (a.length === 0 ? b : mergeSorted(a, b)), []);
+}
+
+function mergeSorted(a: number[], b: number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i++] : b[j++];
+    if (out.length === 0 || out[out.length - 1] !== x) out.push(x);
+  }
+  return out;
 }
 
 /**

@@ -125,5 +125,8 @@ it("an AND of posting lists keeps exactly the blocks in every list (the shortest
     const plan: Plan = { op: 'and', of: [1, 2, 3, 4].map((key): Plan => ({ op: 'key', key })) };
     const expected = lists.get(1)!.filter((x) => [2, 3, 4].every((k) => lists.get(k)!.includes(x)));
     expect(evaluate(plan, (key) => lists.get(key)!, (p) => (p.op === 'key' ? lists.get(p.key)!.length : 0))).toEqual(expected);
+    // An OR keeps the blocks in any list, ascending, each once.
+    const or: Plan = { op: 'or', of: [1, 2, 3, 4].map((key): Plan => ({ op: 'key', key })) };
+    expect(evaluate(or, (key) => lists.get(key)!)).toEqual([...new Set([...lists.values()].flat())].sort((a, b) => a - b));
   }
 });
