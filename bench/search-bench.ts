@@ -735,7 +735,7 @@ async function main(): Promise<void> {
     ];
     if (!('rg' in rg)) rowsOut.push({ figure: 'vs ripgrep', value: 'skipped', baseline: 'ripgrep is not here (why: below)', met: null });
     const notes = [
-      `ours: codeSearch in a REPEATABLE READ transaction (as /v1/search), limit ${LIMIT}, 2 s deadline; p50/p95 over ${RUNS} timed runs of each query of the kind after one untimed run; warm as a serving process is: the Bloom filters and the repos' scope (src/search/scope-cache.ts: read by the run's first search, then only its fingerprint) are kept between searches, never a query's answer.`,
+      `ours: codeSearch in a REPEATABLE READ transaction (as /v1/search), limit ${LIMIT}, 2 s deadline; p50/p95 over ${RUNS} timed runs of each query of the kind after one untimed run; warm as a serving process is: the Bloom filters, the repos' scope (src/search/scope-cache.ts: read by the run's first search, then only its fingerprint) and their generations' files (paths, languages, blobs: src/search/file-cache.ts) are kept between searches, never a query's answer or the text it reads.`,
       `baselines over the same ${int(corpus.files)} files: ripgrep over the corpus root (every repo's checkout), git grep in one repository holding all of them (its work tree); both -i (case-insensitive like ours), -F for literals, PCRE (git grep -P) / Rust regex for expressions, file:\\.ts$ as a glob; they print every matching line (read through a pipe) where ours stops at ${LIMIT} results; p50/p95 over ${BASELINE_RUNS} runs after 1 untimed.`,
       `index before §14: ${before14.text}`,
       ...(zoektServer
