@@ -17,7 +17,7 @@ import { DEMO, seedDemo } from '../fakes/bitbucket/seed';
 import { serviceEnvFor } from '../fakes/bitbucket/service-env';
 import type { Delivery } from '../fakes/bitbucket/delivery';
 import { startFakeBitbucket, type FakeBitbucket } from '../fakes/bitbucket/server';
-import { connect } from '../support/bitbucket';
+import { connect, ownClientId } from '../support/bitbucket';
 import { isReadyAt, waitForRepo } from '../support/repos';
 import { createAccount, testConfig } from '../support/service';
 import { compiledProject } from '../support/worker-process';
@@ -34,7 +34,7 @@ let config: ReturnType<typeof testConfig>;
 
 beforeAll(async () => {
   await compiledProject();
-  fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', deliveryTimeoutMs: 20_000 });
+  fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', deliveryTimeoutMs: 20_000 , clientId: ownClientId() });
   await seedDemo(fake);
   temporalProxy = await startTcpProxy(process.env.TEST_TEMPORAL_ADDRESS!);
   const pgUrl = new URL(process.env.TEST_DATABASE_URL!);

@@ -5,7 +5,7 @@ import { freePort } from '../../src/dev/processes';
 import { DEMO, seedDemo } from '../fakes/bitbucket/seed';
 import { serviceEnvFor } from '../fakes/bitbucket/service-env';
 import { startFakeBitbucket, type FakeBitbucket } from '../fakes/bitbucket/server';
-import { connect } from '../support/bitbucket';
+import { connect, ownClientId } from '../support/bitbucket';
 import { isReadyAt, waitForRepo } from '../support/repos';
 import { createAccount, testConfig } from '../support/service';
 import { compiledProject, startWorkerProcess, type ServiceProcess } from '../support/worker-process';
@@ -24,7 +24,7 @@ const startAll = async () => {
 
 beforeAll(async () => {
   await compiledProject();
-  fake = await startFakeBitbucket({ authorizeMode: 'auto-approve' });
+  fake = await startFakeBitbucket({ authorizeMode: 'auto-approve' , clientId: ownClientId() });
   await seedDemo(fake);
   const port = await freePort();
   config = testConfig({

@@ -1,5 +1,6 @@
 // Drives the Connect Bitbucket flow the way a browser does: install → Bitbucket's authorize page
 // (the fake, approving or denying) → the service's callback → the redirect the UI receives.
+import crypto from 'node:crypto';
 import { startFakeBitbucket, type FakeBitbucket } from '../fakes/bitbucket/server';
 import { seedDemo } from '../fakes/bitbucket/seed';
 import { serviceEnvFor } from '../fakes/bitbucket/service-env';
@@ -8,11 +9,19 @@ import type { Logger } from '../../src/logger';
 import { startTestService, type TestService } from './service';
 
 /**
+ * An OAuth consumer of its own for a fake: the REST budget is counted per consumer in the one test
+ * database (CONTRACT §13), and test files run side by side must not spend each other's.
+ */
+export function ownClientId(): string {
+  return `fake-client-${crypto.randomBytes(6).toString('hex')}`;
+}
+
+/**
  * The fake Bitbucket (seeded with the demo data) and the service wired to it. With `reachable`,
  * CODEWAZE_PUBLIC_URL is the service's real address, so webhook deliveries from the fake arrive.
  */
 export async function startFakeAndService(opts: { accessTokenTtlSeconds?: number; env?: Record<string, string>; clock?: () => Date; reachable?: boolean; workers?: boolean; log?: Logger } = {}) {
-  const fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', accessTokenTtlSeconds: opts.accessTokenTtlSeconds });
+  const fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', accessTokenTtlSeconds: opts.accessTokenTtlSeconds, clientId: ownClientId() });
   await seedDemo(fake);
   const port = opts.reachable ? await freePort() : 0;
   const svc = await startTestService({
