@@ -196,15 +196,18 @@ function alternate(items: Info[], maxKeys: number): Info {
 }
 
 /**
- * RE2's case-insensitive matching folds k with the Kelvin sign (U+212A) and s with the long s
- * (U+017F), which the index files under another class than k and s.
+ * The characters RE2's case-insensitive matching folds across ASCII and beyond, each with what it
+ * matches (as the index files them: the ASCII letter, and the other under another class): k, K and
+ * the Kelvin sign (U+212A); s, S and the long s (U+017F).
  */
-function foldsBeyondAscii(c: string): boolean {
-  return /[ksKS]/.test(c);
-}
-
-/** A letter's matches beyond ASCII case: k and the Kelvin sign, s and the long s. */
-const BEYOND_ASCII: Record<string, string> = { k: '\u212a', s: '\u017f' };
+const FOLDS_BEYOND_ASCII: Record<string, [string, string]> = {
+  k: ['k', '\u212a'],
+  K: ['k', '\u212a'],
+  '\u212a': ['k', '\u212a'],
+  s: ['s', '\u017f'],
+  S: ['s', '\u017f'],
+  '\u017f': ['s', '\u017f'],
+};
 
 class RegexReader {
   private i = 0;
@@ -212,17 +215,19 @@ class RegexReader {
     private readonly src: string,
     private readonly maxKeys = MAX_LITERAL_KEYS,
     /**
-     * How k and s read: as the strings they match (k or the Kelvin sign, s or the long s: a plan
-     * of trigrams ORs both), or as anything (for required strings, which must be plain ASCII to
-     * be looked for by V8's case-insensitive search, which does not fold them so).
+     * How k, s, the Kelvin sign and the long s read: as the strings they match (k or the Kelvin
+     * sign, s or the long s: a plan of trigrams ORs both), or as anything (for required strings,
+     * which must be plain ASCII to be looked for by V8's case-insensitive search, which does not
+     * fold them so).
      */
     private readonly foldVariants = false,
   ) {}
 
-  /** A plain character: itself, or, for k and s, what it matches (see foldVariants). */
+  /** A plain character: itself, or, for those folding beyond ASCII, what it matches (see foldVariants). */
   private char(c: string): Info {
-    if (!foldsBeyondAscii(c)) return { exact: new Set([c]), plan: ALL };
-    return this.foldVariants ? { exact: new Set([c, BEYOND_ASCII[c.toLowerCase()]]), plan: ALL } : anything;
+    const folds = FOLDS_BEYOND_ASCII[c];
+    if (!folds) return { exact: new Set([c]), plan: ALL };
+    return this.foldVariants ? { exact: new Set(folds), plan: ALL } : anything;
   }
 
   read(): Info {

@@ -13,7 +13,7 @@ const lines = fs
   .readFileSync(path.resolve(__dirname, '../../node_modules/typescript/lib/lib.dom.d.ts'), 'utf8')
   .split('\n')
   .slice(0, 20_000)
-  .concat(['Kelvin \u212A and long \u017Fign', '\u212Aelvin scale', 'a te\u017Ft here', 'DEPRECATED \u212Aeyof', 'ab', 'x', '', 'TEST test TeSt', 'fooXbar fooYbar', 'colour color']);
+  .concat(['Kelvin \u212A and long \u017Fign', '\u212Aelvin scale', 'a te\u017Ft here', 'DEPRECATED \u212Aeyof', 'ab', 'x', '', 'TEST test TeSt', 'fooXbar fooYbar', 'colour color', 'a long sign', 'kelvin degrees']);
 
 /** Whether the plan lets a line through: its keys are the line's trigrams. */
 function admits(plan: Plan, line: string): boolean {
@@ -24,7 +24,7 @@ function admits(plan: Plan, line: string): boolean {
 
 const EXPRESSIONS = [
   'interface', 'function\\s+\\w+', 'readonly (\\w+): string', 'colou?r', 'fo+bar', 'foo(X|Y)bar', '(get|set)Attribute',
-  'HTML[A-Z]\\w+Element', '^\\s*interface', 'Event$', 'a.b.c', '[Kk]elvin', 'long ſign', 'test', 'TEST', '\\btest\\b',
+  'HTML[A-Z]\\w+Element', '^\\s*interface', 'Event$', 'a.b.c', '[Kk]elvin', 'long ſign', '\u212Aelvin', '[\u212A]elvin', 'test', 'TEST', '\\btest\\b',
   'on(click|dblclick|mouse(down|up))', 'x{2,}', '(?i)readonly', '(?:abc)?def', 'ab|cd|ef', '\\Qa.b\\E', '[abc]{3}',
   'addEventListener<K extends keyof', '\\(this: \\w+, ev: \\w+\\)', '[^a-z]+', '.*', 'deprecated', '\\d{3,}', 'é',
   '^interface', 'Event;$', '^\\s*}$', '\\Ainterface', 'readonly\\z', '(?-m:^\\s+)', '(?s)a.b', 'x\\sy',
