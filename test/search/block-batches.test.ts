@@ -1,12 +1,13 @@
 // Against the run's PostgreSQL: the code search reads candidate blocks a batch at a time (16, 32,
-// 64, …) and stops once the answer is full. Without file:/lang: one statement reads a batch's
+// 64, …, growing on from one wave of repos to the next) and stops once the answer is full. Without file:/lang: one statement reads a batch's
 // blocks with their text; with them the candidates' rows come first, all in one statement, and a
 // block that no kept path holds is never read.
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { indexCommit } from '../../src/indexer';
 import { closeParsePools } from '../../src/indexer/parse-pool';
 import { codeSearch, type CodeSearchAnswer, type SearchRepo } from '../../src/search/code-search';
 import { createRepoRow, openTestDb, Origin } from '../indexer/helpers';
+import { recording, type Statement } from './recorded-statements';
 
 let ds: DataSource;
 let repo: SearchRepo;
@@ -20,23 +21,11 @@ const FILES = Object.fromEntries(
   }),
 );
 
-interface Statement {
-  sql: string;
-  params: unknown[];
-}
-
 /** The search (lines only), with the statements that read blocks (their rows, or their text). */
 async function search(q: string, limit: number): Promise<{ answer: CodeSearchAnswer; reads: Statement[] }> {
-  const reads: Statement[] = [];
-  const answer = await ds.transaction('REPEATABLE READ', async (m) => {
-    const spy = Object.create(m) as EntityManager;
-    spy.query = (async (sql: string, params?: unknown[]) => {
-      if (/FROM index_blocks|FROM index_blobs/.test(sql)) reads.push({ sql, params: params ?? [] });
-      return m.query(sql, params);
-    }) as EntityManager['query'];
-    return codeSearch(spy, [repo], q, limit, 10_000, { linesOnly: true });
-  });
-  return { answer, reads };
+  const statements: Statement[] = [];
+  const answer = await ds.transaction('REPEATABLE READ', (m) => codeSearch(recording(m, statements), [repo], q, limit, 10_000, { linesOnly: true }));
+  return { answer, reads: statements.filter((s) => /FROM index_blocks|FROM index_blobs/.test(s.sql)) };
 }
 
 beforeAll(async () => {
@@ -81,4 +70,27 @@ it('with file: or lang:, reads the text only of the blocks whose paths the filte
   const none = await search('lang:rust /use[A-Z]\\w+Effect/', 50);
   expect(none.answer.results).toEqual([]);
   expect(none.reads.filter((r) => /FROM index_blobs/.test(r.sql))).toEqual([]);
+});
+
+it("reads on at the batch size it reached when the search goes on to the next wave of repos", async () => {
+  const files = (n: number, match: number) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`src/g${String(i).padStart(3, '0')}.ts`, `useEffect(() => tick(${i}));\n${i === match ? 'useLayoutEffect(() => measure());\n' : ''}`]));
+  const waveRepos: SearchRepo[] = [];
+  for (const [name, n] of [['block-batches/wave-0', 20], ['block-batches/wave-1', 100]] as const) {
+    const r = { id: await createRepoRow(ds), name };
+    const origin = new Origin().write(files(n, n - 1));
+    const head = origin.commit();
+    await indexCommit(ds, { repoId: r.id, gitDir: origin.clone(), commit: head });
+    waveRepos.push(r);
+  }
+  const statements: Statement[] = [];
+  // A wave per repo (the first wave one segment: wave-0's; the next four times that, up to the end of wave-1's).
+  const answer = await ds.transaction('REPEATABLE READ', (m) =>
+    codeSearch(recording(m, statements), waveRepos, '/use[A-Z]\\w+Effect/', 50, 10_000, { linesOnly: true, waves: { oneWaveLookups: 1, firstWave: 1 } }),
+  );
+  expect(answer.results.map((r) => `${r.repo.name}:${r.path}`)).toEqual(['block-batches/wave-0:src/g019.ts', 'block-batches/wave-1:src/g099.ts']);
+  expect(statements.filter((s) => /AS segment_id/.test(s.sql))).toHaveLength(2);
+  // wave-0's 20 blocks: 16, then the 4 left (a batch of 32); wave-1's 100 go on at 64, then the 36 left (not 16, 32, 52 again).
+  const reads = statements.filter((s) => /FROM index_blocks/.test(s.sql)).map((s) => (s.params[0] as unknown[]).length);
+  expect(reads).toEqual([16, 4, 64, 36]);
 });

@@ -3,7 +3,7 @@
 // whose path filter does — and with the segments' 4-gram filters fewer still — and finds exactly
 // what it finds with the filters off. Segments and generations written before the filters (NULL)
 // are never skipped; merged segments and incremental generations get filters too.
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { indexCommit } from '../../src/indexer';
 import { queryKeys } from '../../src/indexer/blocks';
 import { closeParsePools } from '../../src/indexer/parse-pool';
@@ -15,11 +15,7 @@ import { clearFilterCache, filterCacheStats } from '../../src/search/filter-cach
 import { parseSearchQuery } from '../../src/search/query';
 import { FILTER_KEYS, literalPlan, mayMatch, regexPlan, type Plan } from '../../src/search/trigram-plan';
 import { createRepoRow, openTestDb, Origin } from '../indexer/helpers';
-
-interface Statement {
-  sql: string;
-  params: unknown[];
-}
+import { recording, type Statement } from './recorded-statements';
 
 let ds: DataSource;
 const repos: SearchRepo[] = [];
@@ -43,14 +39,7 @@ async function searchWith(q: string, opts: SearchOptions = {}, scope: SearchRepo
   const statements: Statement[] = [];
   clearFileCache();
   const { limit = 200, ...options } = opts;
-  const answer = await ds.transaction('REPEATABLE READ', async (m) => {
-    const spy = Object.create(m) as EntityManager;
-    spy.query = (async (sql: string, params?: unknown[]) => {
-      statements.push({ sql, params: params ?? [] });
-      return m.query(sql, params);
-    }) as EntityManager['query'];
-    return codeSearch(spy, scope, q, limit, 10_000, options);
-  });
+  const answer = await ds.transaction('REPEATABLE READ', (m) => codeSearch(recording(m, statements), scope, q, limit, 10_000, options));
   return { answer, statements };
 }
 

@@ -3,9 +3,9 @@
 // the next time — and never answers from stale files: a push's renamed, added and removed files
 // are what the next search names, filters and finds; an entry answers only for the generation row
 // it was read from.
-import type { EntityManager } from 'typeorm';
 import { clearFileCache, fileCacheStats, filesOf } from '../../src/search/file-cache';
 import { STAMP_SQL } from '../../src/search/filter-cache';
+import { recording, type Statement } from './recorded-statements';
 import { SearchedRepos, where } from './searched-repos';
 
 let at: SearchedRepos;
@@ -74,13 +74,8 @@ it('keeps an entry only for the generation row it read (same id, same creation t
   await search('fileWord');
   const [gen] = (await at.ds.query(`SELECT id::text, ${STAMP_SQL} AS stamp FROM index_generations WHERE repo_id = $1 AND state = 'active'`, [at.repos[0].id])) as Array<{ id: string; stamp: string }>;
   const read = async (stamp: string) => {
-    const statements: string[] = [];
-    const spy = Object.create(at.ds.manager) as EntityManager;
-    spy.query = (async (sql: string, params?: unknown[]) => {
-      statements.push(sql);
-      return at.ds.manager.query(sql, params);
-    }) as EntityManager['query'];
-    const [files] = await filesOf(spy, [{ repo_id: at.repos[0].id, id: gen.id, stamp }]);
+    const statements: Statement[] = [];
+    const [files] = await filesOf(recording(at.ds.manager, statements), [{ repo_id: at.repos[0].id, id: gen.id, stamp }]);
     return { files, statements: statements.length };
   };
   const kept = await read(gen.stamp);

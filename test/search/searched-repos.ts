@@ -6,6 +6,7 @@ import { indexCommit } from '../../src/indexer';
 import { closeParsePools } from '../../src/indexer/parse-pool';
 import { codeSearch, type CodeSearchAnswer, type SearchRepo } from '../../src/search/code-search';
 import { createRepoRow, openTestDb, Origin } from '../indexer/helpers';
+import { recording, type Statement } from './recorded-statements';
 
 type SearchOptions = NonNullable<Parameters<typeof codeSearch>[5]>;
 
@@ -42,17 +43,10 @@ export class SearchedRepos {
 
   /** The search over every repo, in `m` (a REPEATABLE READ transaction of its own when not given), with the statements it sent. */
   async search(q: string, opts: SearchOptions = {}, m?: EntityManager): Promise<{ answer: CodeSearchAnswer; statements: string[] }> {
-    const statements: string[] = [];
-    const run = (em: EntityManager) => {
-      const spy = Object.create(em) as EntityManager;
-      spy.query = (async (sql: string, params?: unknown[]) => {
-        statements.push(sql);
-        return em.query(sql, params);
-      }) as EntityManager['query'];
-      return codeSearch(spy, this.repos, q, 50, 10_000, opts);
-    };
+    const statements: Statement[] = [];
+    const run = (em: EntityManager) => codeSearch(recording(em, statements), this.repos, q, 50, 10_000, opts);
     const answer = m ? await run(m) : await this.ds.transaction('REPEATABLE READ', run);
-    return { answer, statements };
+    return { answer, statements: statements.map((s) => s.sql) };
   }
 
   async close(): Promise<void> {
