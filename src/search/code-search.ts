@@ -20,7 +20,7 @@ import { quadKeys } from '../indexer/quadgrams';
 import { bloomHas, type TrigramBloom } from '../indexer/trigram-bloom';
 import { eachRow } from '../db/each-row';
 import { filtersOf } from './filter-cache';
-import { filesOf, MAX_KEPT_FILES } from './file-cache';
+import { filesOf, MAX_KEPT_FILES, pathsHolding } from './file-cache';
 import { indexScope, type ScopeGeneration, type ScopeSegment } from './scope-cache';
 import type { CodeSearchResultView, CodeSearchView } from '../shapes';
 import { anchorOf, literalMatcher, positionsOf, regexMatcher, textTester, type LineMatcher } from './line-matchers';
@@ -118,6 +118,8 @@ interface Compiled {
   pathPlan: Plan;
   /** 4-gram keys every match holds (of the literal, or of an expression's required strings): a segment's 4-gram filter must hold each. */
   quads: number[];
+  /** What every matching text holds, case-insensitively: the literal, or the expression's longest required string (null: none). */
+  required: string | null;
 }
 
 function compile(q: string): Compiled {
@@ -142,7 +144,8 @@ function compile(q: string): Compiled {
   const required = !p ? [] : p.kind === 'literal' ? [p.text] : requiredStrings(p.source).flatMap((set) => (set.length === 1 ? set : []));
   const quads = [...new Set(required.flatMap(quadKeys))];
   const pathFiltered = include.length > 0 || exclude.length > 0 || query.lang !== null;
-  return { query, match, textMayMatch, anchor, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk, pathFiltered, pathPlan, quads };
+  const longest = p?.kind === 'literal' ? p.text : p?.kind === 'regex' ? requiredLiteral(p.source) : null;
+  return { query, match, textMayMatch, anchor, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk, pathFiltered, pathPlan, quads, required: longest };
 }
 
 /**
@@ -287,8 +290,8 @@ async function pathResults(m: EntityManager, all: Scope, c: Compiled, run: Run):
   for (let at = 0, size = FIRST_PATH_WAVE; at < scope.length; at += size, size *= WAVE_GROWTH) {
     if (Date.now() > run.deadline) return void (run.truncated = true);
     const wave = scope.slice(at, at + size);
-    for (const { repo, paths, languages } of await waveFiles(m, wave, c, run)) {
-      for (let i = 0; i < paths.length; i++) {
+    for (const { repo, paths, languages, tried } of await waveFiles(m, wave, c, run)) {
+      for (const i of tried) {
         if (++looked % PATHS_BETWEEN_CLOCKS === 0 && Date.now() > run.deadline) return void (run.truncated = true);
         const path = paths[i];
         // A path without the literal (or an expression's required string) cannot match.
@@ -309,17 +312,15 @@ async function pathResults(m: EntityManager, all: Scope, c: Compiled, run: Run):
 }
 
 /**
- * The files of a wave's repos: kept (file-cache.ts), or, when the scope has too many to keep,
- * those whose path holds the literal (or an expression's longest required string) read in SQL —
- * at most MAX_PATHS.
+ * The files of a wave's repos, and the indexes of the paths to try (those that may hold what every
+ * match holds): kept (file-cache.ts), or, when the scope has too many to keep, those whose path
+ * holds the literal (or an expression's longest required string) read in SQL — at most MAX_PATHS.
  */
-async function waveFiles(m: EntityManager, wave: Scope, c: Compiled, run: Run): Promise<Array<{ repo: SearchRepo; paths: string[]; languages: Array<string | null> }>> {
+async function waveFiles(m: EntityManager, wave: Scope, c: Compiled, run: Run): Promise<Array<{ repo: SearchRepo; paths: string[]; languages: Array<string | null>; tried: Iterable<number> }>> {
   if (run.keepFiles) {
     const files = await filesOf(m, wave.map((s) => s.gen));
-    return wave.map(({ repo }, i) => ({ repo, ...files[i] }));
+    return wave.map(({ repo }, i) => ({ repo, paths: files[i].paths, languages: files[i].languages, tried: pathsHolding(files[i], c.required) }));
   }
-  const p = c.query.pattern;
-  const literal = p?.kind === 'literal' ? p.text : p?.kind === 'regex' ? requiredLiteral(p.source) : null;
   const rows = (await m.query(
     // One index scan per generation (a join would scan every generation's rows).
     `SELECT g.repo_id, e.path, e.language
@@ -327,7 +328,7 @@ async function waveFiles(m: EntityManager, wave: Scope, c: Compiled, run: Run): 
        CROSS JOIN LATERAL (SELECT path, language FROM index_entries WHERE generation_id = g.generation_id AND type = 'file'
                              AND ($3::text IS NULL OR strpos(lower(path), lower($3)) > 0) OFFSET 0) e
       LIMIT $4`,
-    [wave.map((s) => s.repo.id), wave.map((s) => s.gen.id), literal, MAX_PATHS],
+    [wave.map((s) => s.repo.id), wave.map((s) => s.gen.id), c.required, MAX_PATHS],
   )) as Array<{ repo_id: string; path: string; language: string | null }>;
   if (rows.length >= MAX_PATHS) run.truncated = true;
   const out = new Map(wave.map(({ repo }) => [repo.id, { repo, paths: [] as string[], languages: [] as Array<string | null> }]));
@@ -336,7 +337,7 @@ async function waveFiles(m: EntityManager, wave: Scope, c: Compiled, run: Run): 
     files.paths.push(r.path);
     files.languages.push(r.language);
   }
-  return [...out.values()];
+  return [...out.values()].map((f) => ({ ...f, tried: f.paths.keys() }));
 }
 
 interface Block {

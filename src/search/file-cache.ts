@@ -8,8 +8,9 @@ import { ByteLru, type Kept } from './byte-lru';
 
 /**
  * Bytes of files kept, at most: 64 MiB per process. Each file is counted as its path's UTF-16
- * bytes and 64 bytes more, a text file 120 more for its blob's sha and its place under it (1,000
- * repos of node_modules' sources, 168,610 files: 46 MB of heap, 273 bytes a file).
+ * bytes, its lowercased name's and 68 bytes more, a text file 120 more for its blob's sha and its
+ * place under it (1,000 repos of node_modules' sources, 168,610 files: 46 MB of heap, 273 bytes a
+ * file, before the names were added).
  */
 export const FILE_CACHE_BYTES = 64 * 1024 * 1024;
 /**
@@ -26,6 +27,51 @@ export interface GenerationFiles {
   languages: Array<string | null>;
   /** The text files' indexes in `paths`, by their blob's sha. */
   textBySha: Map<string, number[]>;
+  /** Every path lowercased, one after another with a newline between (see pathsHolding), and where each starts. */
+  lowerNames: string;
+  nameStarts: Int32Array;
+}
+
+/**
+ * The indexes of the paths that may hold `literal` case-insensitively (as JavaScript's `i` flag
+ * matches it), ascending: found by one search of the lowercased names rather than an expression
+ * run on each path (~2 ms over 168,610 paths). Only for a literal of ASCII characters — no other
+ * character matches one of those case-insensitively, and lowercasing keeps them — else every
+ * path. The caller matches each path given; a path may hold the literal only across a newline.
+ */
+export function* pathsHolding(files: GenerationFiles, literal: string | null): Generator<number> {
+  const n = files.paths.length;
+  if (!literal || !/^[\x00-\x7f]+$/.test(literal)) {
+    for (let i = 0; i < n; i++) yield i;
+    return;
+  }
+  const needle = literal.toLowerCase();
+  const { lowerNames: names, nameStarts: starts } = files;
+  for (let at = names.indexOf(needle); at >= 0; ) {
+    // The path holding position `at`: the last that starts at or before it.
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    yield lo;
+    if (lo + 1 >= n) return;
+    at = names.indexOf(needle, starts[lo + 1]);
+  }
+}
+
+/** The lowercased names of `paths` for pathsHolding. */
+export function lowerNamesOf(paths: string[]): Pick<GenerationFiles, 'lowerNames' | 'nameStarts'> {
+  const lower = paths.map((p) => p.toLowerCase()); // one by one: a path's length may change, and each start is its own
+  const nameStarts = new Int32Array(paths.length);
+  let at = 0;
+  lower.forEach((p, i) => {
+    nameStarts[i] = at;
+    at += p.length + 1;
+  });
+  return { lowerNames: lower.join('\n'), nameStarts };
 }
 
 /** What names a generation: its repo (every statement of a search is bounded by the account's repos), id and creation time. */
@@ -64,12 +110,12 @@ export async function filesOf(m: EntityManager, gens: GenerationRef[]): Promise<
       [missing.map((i) => gens[i].repo_id), missing.map((i) => gens[i].id)],
     )) as Array<{ generation: string; path: string; language: string | null; sha: string | null; is_text: boolean }>;
     const read = new Map<string, { files: GenerationFiles; bytes: number }>(
-      missing.map((i) => [gens[i].id, { files: { paths: [], languages: [], textBySha: new Map() }, bytes: 0 }]),
+      missing.map((i) => [gens[i].id, { files: { paths: [], languages: [], textBySha: new Map(), lowerNames: '', nameStarts: new Int32Array(0) }, bytes: 0 }]),
     );
     for (const r of rows) {
       const at = read.get(r.generation)!;
       const { files } = at;
-      at.bytes += 2 * r.path.length + 64;
+      at.bytes += 3 * r.path.length + 68; // the path (UTF-16), its lowercased name and start
       if (r.is_text && r.sha) {
         const same = files.textBySha.get(r.sha);
         if (same) same.push(files.paths.length);
@@ -81,6 +127,7 @@ export async function filesOf(m: EntityManager, gens: GenerationRef[]): Promise<
     }
     for (const i of missing) {
       const { files, bytes } = read.get(gens[i].id)!;
+      Object.assign(files, lowerNamesOf(files.paths));
       out[i] = files;
       cache.set(gens[i].id, { stamp: gens[i].stamp, bytes, value: files, used: true });
     }
