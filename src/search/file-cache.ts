@@ -9,16 +9,17 @@ import { ByteLru, type Kept } from './byte-lru';
 /**
  * Bytes of files kept, at most: 64 MiB per process. Each file is counted as its path's UTF-16
  * bytes, its lowercased name's and 68 bytes more, a text file 120 more for its blob's sha and its
- * place under it (1,000 repos of node_modules' sources, 168,610 files: 46 MB of heap, 273 bytes a
- * file, before the names were added).
+ * place under it (1,000 repos of node_modules' sources, 168,610 files: counted 54 MiB; 46 MB of
+ * heap, 273 bytes a file, measured before the lowercased names were added).
  */
 export const FILE_CACHE_BYTES = 64 * 1024 * 1024;
 /**
- * Files a search's repos may have in all for their files to be kept (at ~300 bytes a file, what
- * the cache holds): a search over more reads paths in SQL as it needs them, rather than whole
- * generations' files that the cache would drop again before the next search.
+ * Files a search's repos may have in all for their files to be kept (at ~340 bytes a file, what
+ * the cache holds: the bench's count 335 bytes each, with paths of 49 characters on average): a
+ * search over more reads paths in SQL as it needs them, rather than whole generations' files
+ * that the cache would drop again before the next search.
  */
-export const MAX_KEPT_FILES = Math.floor(FILE_CACHE_BYTES / 300);
+export const MAX_KEPT_FILES = Math.floor(FILE_CACHE_BYTES / 340);
 
 /** A generation's files. */
 export interface GenerationFiles {
