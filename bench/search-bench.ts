@@ -677,7 +677,7 @@ async function main(): Promise<void> {
       );
     }
     say('');
-    say('profile: mean ms per search over all repos, by phase (each SQL statement timed by wrapping the EntityManager\'s query; "(JS)" = the time after that statement until the next one):');
+    say('profile: mean ms per search over all repos, by phase (each SQL statement timed by wrapping the EntityManager\'s query; "(JS)" = the time after that statement until the next one; a streamed statement\'s lines verified as its rows arrive are told apart from it):');
     for (const k of KINDS) {
       const f = figures.get(k)!;
       const total = f.all.reduce((a, b) => a + b, 0) / f.searches;
