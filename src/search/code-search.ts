@@ -101,7 +101,7 @@ interface Compiled {
   query: SearchQuery;
   match: LineMatcher | null;
   /** Where a literal, or an expression's longest required string (see anchorOf), is in a text: only the lines holding it can match. */
-  anchor: ((text: string) => number[]) | null;
+  anchor: ((text: string, from?: number) => number[]) | null;
   /** For an expression without an anchor: false when no line of a text can match (see textTester); null: every line is tried. */
   textMayMatch: ((text: string) => boolean) | null;
   plan: Plan;
@@ -743,13 +743,19 @@ async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Com
     if (late || (late = Date.now() > run.deadline)) return;
     const key = `${b.repo_id}:${b.sha}`;
     for (const path of paths) run.files.add(`${b.repo_id}:${path}`);
+    // A block that starts inside a line is read from the line's start; when an earlier block of that
+    // line put it in the answer already, this one can add nothing to it (a line is one result): only
+    // the lines after it are tried. (A minified line of 1 MB is 128 blocks, each read from its start.)
+    const cutLineDone = b.line_start !== null && seen.has(`${key}:${b.line}`);
+    const from = cutLineDone ? blockText.indexOf('\n') + 1 : 0;
+    if (cutLineDone && from === 0) return; // nothing but that line
     // Lines are tried only where the literal or the expression's required string is (an expression without one: in a block RE2 may match in).
-    const hits = c.anchor?.(blockText) ?? null;
-    if (hits?.length === 0 || c.textMayMatch?.(blockText) === false) return;
+    const hits = c.anchor?.(blockText, from) ?? null;
+    if (hits?.length === 0 || c.textMayMatch?.(from > 0 ? blockText.slice(from) : blockText) === false) return;
     // Lines that start in the block (a cut line is read from its start), each once.
     const end = blockText.length - unitsInLastBytes(blockText, b.tail);
     const lineNumber = lineCounter(blockText, b.line);
-    for (const [at, stop] of linesToTry(blockText, end, hits)) {
+    for (const [at, stop] of linesToTry(blockText, from, end, hits)) {
       let text = blockText.slice(at, stop);
       if (text.endsWith('\r')) text = text.slice(0, -1);
       let ranges = c.match!(text);
@@ -777,11 +783,12 @@ async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Com
 }
 
 /**
- * The lines of a block's text to try, as [start, stop): each line starting before `end`, or, with
- * `hits` (where the literal or an expression's required string is), only the lines holding one.
+ * The lines of a block's text to try, as [start, stop): each line starting at or after `from` and
+ * before `end`, or, with `hits` (where the literal or an expression's required string is, from
+ * `from` on), only the lines holding one.
  */
-function* linesToTry(text: string, end: number, hits: number[] | null): Generator<[number, number]> {
-  let at = 0;
+function* linesToTry(text: string, from: number, end: number, hits: number[] | null): Generator<[number, number]> {
+  let at = from;
   for (let h = 0; at < end; ) {
     if (hits) {
       while (h < hits.length && hits[h] < at) h++;

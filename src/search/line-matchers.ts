@@ -191,17 +191,17 @@ export function textTester(source: string, caseSensitive: boolean): ((text: stri
  * line without one cannot match, so only the lines holding one are run through RE2 — most
  * candidate blocks of `/use[A-Z]\w+Effect/` hold `useEffect`, few lines anything more.
  */
-export function anchorOf(source: string): ((text: string) => number[]) | null {
+export function anchorOf(source: string): ((text: string, from?: number) => number[]) | null {
   const literal = requiredLiteral(source);
   return literal && literal.length >= 3 ? positionsOf(literal) : null;
 }
 
-/** Where a literal starts in a text, case-insensitively (as literalMatcher finds it: its matches are among these). */
-export function positionsOf(literal: string): (text: string) => number[] {
+/** Where a literal starts in a text (from `from` on), case-insensitively (as literalMatcher finds it: its matches are among these). */
+export function positionsOf(literal: string): (text: string, from?: number) => number[] {
   const re = new RegExp(escapeRegExp(literal), 'gi');
-  return (text) => {
+  return (text, from = 0) => {
     const at: number[] = [];
-    re.lastIndex = 0;
+    re.lastIndex = from;
     for (let m = re.exec(text); m; m = re.exec(text)) at.push(m.index);
     return at;
   };

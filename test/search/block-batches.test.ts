@@ -94,3 +94,28 @@ it("reads on at the batch size it reached when the search goes on to the next wa
   const reads = statements.filter((s) => /FROM index_blocks/.test(s.sql)).map((s) => (s.params[0] as unknown[]).length);
   expect(reads).toEqual([16, 4, 64, 36]);
 });
+
+it('a line cut into blocks is one result, from the first block that matches in it, and the lines after it are found', async () => {
+  const q = 'q'.repeat(3000);
+  // One line of ~21,000 characters (cut into blocks: the later ones are read from its start), then two short ones.
+  const long = `const a = "${q}needleOne${q.repeat(3)}needleTwo${q.repeat(3)}needleThree";\nlet needleFour = 1;\nlet other = 2;\n`;
+  // The same line with its only match in its last block.
+  const late = `const b = "${q.repeat(10)}needleFive";\nlet needleSix = 1;\n`;
+  const r = { id: await createRepoRow(ds), name: 'block-batches/cut-lines' };
+  const origin = new Origin().write({ 'src/long.js': long, 'src/late.js': late });
+  const head = origin.commit();
+  await indexCommit(ds, { repoId: r.id, gitDir: origin.clone(), commit: head });
+  for (const query of ['needle', '/needle\\w+/']) {
+    const answer = await ds.transaction('REPEATABLE READ', (m) => codeSearch(m, [r], query, 50, 10_000, { linesOnly: true }));
+    const results = answer.results.map((x) => [x.path, x.line, x.preview.includes('needleOne'), x.preview.includes('needleFive')]);
+    expect([query, results]).toEqual([
+      query,
+      [
+        ['src/late.js', 1, false, true],
+        ['src/late.js', 2, false, false],
+        ['src/long.js', 1, true, false],
+        ['src/long.js', 2, false, false],
+      ],
+    ]);
+  }
+});
