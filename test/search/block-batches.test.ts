@@ -1,7 +1,8 @@
 // Against the run's PostgreSQL: the code search reads candidate blocks a batch at a time (16, 32,
-// 64, …, growing on from one wave of repos to the next) and stops once the answer is full. Without file:/lang: one statement reads a batch's
-// blocks with their text; with them the candidates' rows come first, all in one statement, and a
-// block that no kept path holds is never read.
+// 64, …, growing on from one wave of repos to the next) and stops once the answer is full. Without
+// file:/lang: one statement reads a batch's blocks with their text; with them the candidates' rows
+// come first, all in one statement, and a block that no kept path holds is never read. A line cut
+// into blocks is one result.
 import type { DataSource } from 'typeorm';
 import { indexCommit } from '../../src/indexer';
 import { closeParsePools } from '../../src/indexer/parse-pool';
