@@ -119,7 +119,7 @@ interface Compiled {
   /** 4-gram keys every match holds (of the literal, or of an expression's required strings): a segment's 4-gram filter must hold each. */
   quads: number[];
   /** What every matching text holds, case-insensitively: the literal, or the expression's longest required string (null: none). */
-  required: string | null;
+  longestRequired: string | null;
 }
 
 function compile(q: string): Compiled {
@@ -141,11 +141,11 @@ function compile(q: string): Compiled {
   const literalKeys = keys && !keys.any && new Set(keys.all).size > MAX_LITERAL_KEYS ? [...new Set(keys.all)] : null;
   const textMayMatch = p?.kind === 'regex' && !anchor ? textTester(p.source, query.caseSensitive) : null;
   const pathPlan = and(query.fileInclude.map((f) => regexPlan(f, FILTER_KEYS)));
-  const required = !p ? [] : p.kind === 'literal' ? [p.text] : requiredStrings(p.source).flatMap((set) => (set.length === 1 ? set : []));
-  const quads = [...new Set(required.flatMap(quadKeys))];
+  const requiredParts = !p ? [] : p.kind === 'literal' ? [p.text] : requiredStrings(p.source).flatMap((set) => (set.length === 1 ? set : []));
+  const quads = [...new Set(requiredParts.flatMap(quadKeys))];
   const pathFiltered = include.length > 0 || exclude.length > 0 || query.lang !== null;
-  const longest = p?.kind === 'literal' ? p.text : p?.kind === 'regex' ? requiredLiteral(p.source) : null;
-  return { query, match, textMayMatch, anchor, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk, pathFiltered, pathPlan, quads, required: longest };
+  const longestRequired = p?.kind === 'literal' ? p.text : p?.kind === 'regex' ? requiredLiteral(p.source) : null;
+  return { query, match, textMayMatch, anchor, plan: planWith(MAX_LITERAL_KEYS), filterPlan: planWith(FILTER_KEYS), planWith, literalKeys, pathOk, pathFiltered, pathPlan, quads, longestRequired };
 }
 
 /**
@@ -319,7 +319,7 @@ async function pathResults(m: EntityManager, all: Scope, c: Compiled, run: Run):
 async function waveFiles(m: EntityManager, wave: Scope, c: Compiled, run: Run): Promise<Array<{ repo: SearchRepo; paths: string[]; languages: Array<string | null>; tried: Iterable<number> }>> {
   if (run.keepFiles) {
     const files = await filesOf(m, wave.map((s) => s.gen));
-    return wave.map(({ repo }, i) => ({ repo, paths: files[i].paths, languages: files[i].languages, tried: pathsHolding(files[i], c.required) }));
+    return wave.map(({ repo }, i) => ({ repo, paths: files[i].paths, languages: files[i].languages, tried: pathsHolding(files[i], c.longestRequired) }));
   }
   const rows = (await m.query(
     // One index scan per generation (a join would scan every generation's rows).
@@ -328,7 +328,7 @@ async function waveFiles(m: EntityManager, wave: Scope, c: Compiled, run: Run): 
        CROSS JOIN LATERAL (SELECT path, language FROM index_entries WHERE generation_id = g.generation_id AND type = 'file'
                              AND ($3::text IS NULL OR strpos(lower(path), lower($3)) > 0) OFFSET 0) e
       LIMIT $4`,
-    [wave.map((s) => s.repo.id), wave.map((s) => s.gen.id), c.required, MAX_PATHS],
+    [wave.map((s) => s.repo.id), wave.map((s) => s.gen.id), c.longestRequired, MAX_PATHS],
   )) as Array<{ repo_id: string; path: string; language: string | null }>;
   if (rows.length >= MAX_PATHS) run.truncated = true;
   const out = new Map(wave.map(({ repo }) => [repo.id, { repo, paths: [] as string[], languages: [] as Array<string | null> }]));
@@ -653,9 +653,10 @@ const ROWS_AT_ONCE = 4096;
 /**
  * The candidate blocks read back a batch at a time (16, 32, … 256 blocks, see Run.blockBatch), each
  * with its text and the paths of its blob the filters keep (see blockPaths). Without file:, -file:
- * or lang:, one statement reads a batch's rows and text, streamed: each block's lines are matched
- * as its row arrives, while PostgreSQL reads the next blocks (src/db/each-row.ts; `/use[A-Z]\w+Effect/`
- * reads 3,356 blocks, 27 MB). With them, the rows of the candidates come first (small: up to
+ * or lang:, one statement reads a batch's rows and text, streamed when the repos' files are kept:
+ * each block's lines are matched as its row arrives, while PostgreSQL reads the next blocks
+ * (src/db/each-row.ts; `/use[A-Z]\w+Effect/` reads 3,356 blocks, 27 MB); else the rows come whole,
+ * for one statement to read their paths. With them, the rows of the candidates come first (small: up to
  * ROWS_AT_ONCE in a statement), so blocks no kept path holds are never read, and the kept blocks'
  * text then comes a batch at a time.
  */
@@ -728,10 +729,10 @@ class BlockReader {
 }
 
 /**
- * Reads the candidate blocks a batch at a time (see BlockReader) and adds the lines that match.
- * False once the deadline or the limit stopped it (`truncated` set). (Reading the next batch while
- * one is verified was tried: on 2 cores it gained nothing measurable, and the batch read for
- * nothing when the answer filled held up the COMMIT.)
+ * Reads the candidate blocks a batch at a time (see BlockReader) and adds the lines that match,
+ * each block's as it arrives. False once the deadline or the limit stopped it (`truncated` set).
+ * (Reading the next batch in a second statement while one was verified was tried before the
+ * streaming: the batch read for nothing when the answer filled held up the COMMIT.)
  */
 async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Compiled, run: Run): Promise<boolean> {
   const genOf = new Map(scope.map((s) => [s.repo.id, s.gen]));

@@ -38,7 +38,7 @@ export interface GenerationFiles {
  * matches it), ascending: found by one search of the lowercased names rather than an expression
  * run on each path (~2 ms over 168,610 paths). Only for a literal of ASCII characters — no other
  * character matches one of those case-insensitively, and lowercasing keeps them — else every
- * path. The caller matches each path given; a path may hold the literal only across a newline.
+ * path. The caller still matches each path given: a hit may span two paths where they are joined.
  */
 export function* pathsHolding(files: GenerationFiles, literal: string | null): Generator<number> {
   const n = files.paths.length;

@@ -34,7 +34,7 @@ let config: ReturnType<typeof testConfig>;
 
 beforeAll(async () => {
   await compiledProject();
-  fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', deliveryTimeoutMs: 20_000 , clientId: ownClientId() });
+  fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', deliveryTimeoutMs: 20_000, clientId: ownClientId() });
   await seedDemo(fake);
   temporalProxy = await startTcpProxy(process.env.TEST_TEMPORAL_ADDRESS!);
   const pgUrl = new URL(process.env.TEST_DATABASE_URL!);

@@ -24,7 +24,7 @@ const startAll = async () => {
 
 beforeAll(async () => {
   await compiledProject();
-  fake = await startFakeBitbucket({ authorizeMode: 'auto-approve' , clientId: ownClientId() });
+  fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', clientId: ownClientId() });
   await seedDemo(fake);
   const port = await freePort();
   config = testConfig({

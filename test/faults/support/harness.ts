@@ -114,7 +114,7 @@ export function manyFiles(count: number, prefix = 'src/gen'): Record<string, str
  */
 export async function startFaultStack(opts: { proxyApi?: boolean; proxySite?: boolean; env?: Record<string, string>; workers?: boolean; accessTokenTtlSeconds?: number; log?: Logger } = {}) {
   process.env.TEST_WORKFLOW_BUNDLE = await faultWorkflowBundle();
-  const fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', accessTokenTtlSeconds: opts.accessTokenTtlSeconds , clientId: ownClientId() });
+  const fake = await startFakeBitbucket({ authorizeMode: 'auto-approve', accessTokenTtlSeconds: opts.accessTokenTtlSeconds, clientId: ownClientId() });
   await seedDemo(fake);
   const apiProxy = opts.proxyApi ? await startHoldProxy(fake.apiUrl) : null;
   const siteProxy = opts.proxySite ? await startHoldProxy(fake.siteUrl) : null;
