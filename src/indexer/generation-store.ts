@@ -301,6 +301,8 @@ export class GenerationStore {
   async cleanup(keepId: string, candidates: string[] | null): Promise<void> {
     const gone = await this.db.query(`DELETE FROM index_generations WHERE repo_id = $1 AND id <> $2 RETURNING state`, [this.repoId, keepId], true);
     const staleBuilding = (gone.records as Array<{ state: string }>).some((r) => r.state === 'building');
+    // The search's record of index changes (src/search/scope-cache.ts) needs only its last minutes: a day is kept.
+    await this.db.query(`DELETE FROM index_changes WHERE created_at < now() - interval '1 day'`);
     if (candidates && !staleBuilding) {
       if (candidates.length === 0) return;
       await this.db.query(

@@ -1,5 +1,5 @@
 // Code search over one repo or every repo of an account (CONTRACT §14) through the index: the
-// repos' active generations and segments (read once and kept while their fingerprint holds,
+// repos' active generations and segments (read once and kept while no change to them commits,
 // scope-cache.ts); the query's trigram plan (trigram-plan.ts) selects candidate blocks in the
 // repos' segments — only in
 // the segments whose trigram Bloom filter admits the plan (filter-cache.ts), so a rare literal

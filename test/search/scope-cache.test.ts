@@ -1,11 +1,14 @@
 // Against the run's PostgreSQL: a search keeps what it read of its repos' scope (their active
-// generations and segments) and the next search over the same repos reads only its fingerprint —
-// never a stale scope: a push's new generation and segments are searched by the next search, and
-// a search whose snapshot predates the push answers from its snapshot without leaving the old
-// scope behind for the searches after it; segments written or dropped without a new generation
-// (a merge of small segments, empty ones dropped after a build) are read again too.
+// generations and segments) and the next search over the same repos reads only the index changes
+// committed since — never a stale scope: a push's new generation and segments are searched by the
+// next search; a search whose snapshot predates the push answers from its snapshot, both when the
+// kept scope is older than that snapshot and when a later search kept a newer one, without leaving
+// an old scope behind for the searches after it; segments written or dropped without a new
+// generation (a merge of small segments, empty ones dropped after a build) are read again too, and
+// what a transaction wrote and rolled back is never kept. A change to another repo reads nothing.
 import type { EntityManager } from 'typeorm';
 import { clearScopeCache, indexScope } from '../../src/search/scope-cache';
+import { recording, type Statement } from './recorded-statements';
 import { SearchedRepos, where } from './searched-repos';
 
 let at: SearchedRepos;
@@ -21,13 +24,20 @@ afterAll(() => at?.close());
 
 beforeEach(() => clearScopeCache());
 
-it('reads the scope once: a search over the same repos again reads only its fingerprint, and finds the same', async () => {
+/** The scope of `ids` in its own REPEATABLE READ transaction, and whether it read the scope's rows (not only the changes). */
+async function scopeOf(ids: string[]): Promise<{ segments: string[]; readRows: boolean }> {
+  const statements: Statement[] = [];
+  const scope = await at.ds.transaction('REPEATABLE READ', (m) => indexScope(recording(m, statements), ids));
+  return { segments: scope.segments.map((x) => x.id), readRows: readsScope(statements.map((x) => x.sql)) > 0 };
+}
+
+it('reads the scope once: a search over the same repos again reads only the changes since, and finds the same', async () => {
   const first = await search('scopeWord');
   expect(where(first.answer)).toEqual(['scope/repo-0:src/a0.ts:1', 'scope/repo-1:src/a1.ts:1', 'scope/repo-2:src/a2.ts:1']);
   expect(readsScope(first.statements)).toBe(2);
   const again = await search('scopeWord');
   expect(readsScope(again.statements)).toBe(0);
-  expect(again.statements.filter((s) => /AS fingerprint/.test(s))).toHaveLength(1);
+  expect(again.statements.filter((s) => /FROM index_changes/.test(s))).toHaveLength(1);
   expect(again.answer).toEqual(first.answer);
 });
 
@@ -59,21 +69,91 @@ it('answers from its snapshot when a push lands during it, and leaves no old sco
   expect(where((await search('scopeWord')).answer)).toEqual(['scope/repo-0:src/a0.ts:1']);
 });
 
-it('reads the segments again when they change without a new generation (as a merge writes one after the build)', async () => {
-  const ids = at.repos.map((r) => r.id);
-  const before = await at.ds.transaction('REPEATABLE READ', (m) => indexScope(m, ids));
-  expect(before.generations).toHaveLength(3);
+it('answers from its snapshot when a later search kept the scope after a push, and does not keep its older one', async () => {
+  await search('scopeWord');
   const runner = at.ds.createQueryRunner();
-  await runner.startTransaction();
+  await runner.startTransaction('REPEATABLE READ');
+  try {
+    await runner.query('SELECT 1'); // the snapshot is taken here, before the push
+    await at.push(2, (o) => o.write({ 'src/a2.ts': 'export const first2 = "newerWord";\n' }));
+    // A search after the push keeps the new scope…
+    expect(where((await search('newerWord')).answer)).toEqual(['scope/repo-2:src/a2.ts:1']);
+    // …which the search begun before it must not use: its snapshot holds the old generation.
+    const during = await search('laterWord', runner.manager);
+    expect(where(during.answer)).toEqual(['scope/repo-2:src/a2.ts:1']);
+    expect(readsScope(during.statements)).toBe(2);
+    expect(where((await search('newerWord', runner.manager)).answer)).toEqual([]);
+    await runner.commitTransaction();
+  } finally {
+    await runner.release();
+  }
+  const after = await search('newerWord');
+  expect(readsScope(after.statements)).toBe(0);
+  expect(where(after.answer)).toEqual(['scope/repo-2:src/a2.ts:1']);
+});
+
+it('reads the segments again when they change without a new generation (as a merge writes one after the build), never keeping rolled-back ones', async () => {
+  const ids = at.repos.map((r) => r.id);
+  const before = await scopeOf(ids);
+  const runner = at.ds.createQueryRunner();
+  await runner.startTransaction('REPEATABLE READ');
   try {
     const [{ id }] = (await runner.query(`INSERT INTO index_segments (repo_id, bucket_bits, blocks) VALUES ($1, 0, 0) RETURNING id`, [ids[0]])) as Array<{ id: string }>;
     const during = await indexScope(runner.manager, ids);
-    expect(during.segments.map((x) => x.id)).toEqual([...before.segments.map((x) => x.id), id]);
-    expect(during.generations).toEqual(before.generations);
+    expect(during.segments.map((x) => x.id)).toEqual([...before.segments, id]);
   } finally {
     await runner.rollbackTransaction();
     await runner.release();
   }
   // Rolled back: the next search reads the segments there are, not the ones it saw last.
-  expect((await at.ds.transaction('REPEATABLE READ', (m) => indexScope(m, ids))).segments).toEqual(before.segments);
+  expect(await scopeOf(ids)).toEqual({ segments: before.segments, readRows: false });
+  // Committed: a segment written, then dropped, is read again each time.
+  const [{ id }] = (await at.ds.query(`INSERT INTO index_segments (repo_id, bucket_bits, blocks) VALUES ($1, 0, 0) RETURNING id`, [ids[0]])) as Array<{ id: string }>;
+  expect(await scopeOf(ids)).toEqual({ segments: [...before.segments, id], readRows: true });
+  await at.ds.query(`DELETE FROM index_segments WHERE id = $1`, [id]);
+  expect(await scopeOf(ids)).toEqual({ segments: before.segments, readRows: true });
+  expect(await scopeOf(ids)).toEqual({ segments: before.segments, readRows: false });
+});
+
+it("reads nothing again when another repo's index changed, and everything after a TRUNCATE of the index's tables would", async () => {
+  const some = at.repos.slice(0, 2).map((r) => r.id);
+  const before = await scopeOf(some);
+  expect(before.readRows).toBe(true);
+  await at.push(2, (o) => o.write({ 'src/other.ts': 'export const other = 1;\n' }));
+  expect(await scopeOf(some)).toEqual({ segments: before.segments, readRows: false });
+  // A row without a repo (what TRUNCATE writes) changes every scope.
+  await at.ds.query(`INSERT INTO index_changes (repo_id) VALUES (NULL)`);
+  expect(await scopeOf(some)).toEqual({ segments: before.segments, readRows: true });
+});
+
+it('keeps nothing read in READ COMMITTED, whose statements see different snapshots', async () => {
+  const ids = at.repos.map((r) => r.id);
+  const [{ id }] = (await at.ds.query(`INSERT INTO index_segments (repo_id, bucket_bits, blocks) VALUES ($1, 0, 0) RETURNING id`, [ids[0]])) as Array<{ id: string }>;
+  const older = at.ds.createQueryRunner();
+  await older.startTransaction('REPEATABLE READ');
+  try {
+    await older.query('SELECT 1'); // a snapshot that holds the segment
+    // Outside a transaction, the segment is dropped between the check of changes and the read of the rows.
+    const hooked = Object.create(at.ds.manager) as EntityManager;
+    hooked.query = (async (sql: string, params?: unknown[]) => {
+      const rows = await at.ds.manager.query(sql, params);
+      if (/FROM index_changes/.test(sql)) await at.ds.query(`DELETE FROM index_segments WHERE id = $1`, [id]);
+      return rows;
+    }) as EntityManager['query'];
+    expect((await indexScope(hooked, ids)).segments.map((x) => x.id)).not.toContain(id);
+    // Kept, those rows would pass for the check's snapshot, which the older search's contains.
+    expect((await indexScope(older.manager, ids)).segments.map((x) => x.id)).toContain(id);
+    await older.commitTransaction();
+  } finally {
+    await older.release();
+  }
+  expect((await scopeOf(ids)).segments).not.toContain(id);
+});
+
+it('keeps the record of index changes for a day: a build prunes older rows', async () => {
+  await at.ds.query(`INSERT INTO index_changes (repo_id, created_at) VALUES ($1, now() - interval '25 hours'), ($1, now() - interval '23 hours')`, [at.repos[0].id]);
+  await at.push(0, (o) => o.write({ 'src/pruned.ts': 'export const pruned = 1;\n' }));
+  const ages = (await at.ds.query(`SELECT extract(epoch FROM now() - created_at) / 3600 AS hours FROM index_changes`)) as Array<{ hours: number }>;
+  expect(ages.some((r) => Number(r.hours) > 24)).toBe(false);
+  expect(ages.some((r) => Number(r.hours) > 22)).toBe(true);
 });

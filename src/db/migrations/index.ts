@@ -16,6 +16,7 @@ import { SyncedWorkspaces1764300000730 } from './1764300000730-synced-workspaces
 import { RestBudgetFairness1764300000740 } from './1764300000740-rest-budget-fairness';
 import { SearchBloomFilters1764300000750 } from './1764300000750-search-bloom-filters';
 import { SearchQuadgramFilters1764300000760 } from './1764300000760-search-quadgram-filters';
+import { IndexChanges1764300000770 } from './1764300000770-index-changes';
 
 export const MIGRATIONS = [
   Initial1764300000000,
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   RestBudgetFairness1764300000740,
   SearchBloomFilters1764300000750,
   SearchQuadgramFilters1764300000760,
+  IndexChanges1764300000770,
 ];
