@@ -644,9 +644,40 @@ async function blockPaths(m: EntityManager, blocks: Block[], genOf: Map<string, 
 }
 
 const BLOCK_SQL = `SELECT repo_id, sha, start, length, tail, line, line_start FROM index_blocks WHERE segment_id = c.s AND ordinal = c.o OFFSET 0`;
-/** A block's text from its blob (x), from its cut line's start: `r` names where the block's columns come from. */
-const textOf = (r: string) =>
-  `convert_from(substring(x.content FROM coalesce(${r}.line_start, ${r}.start) + 1 FOR ${r}.start + ${r}.length + ${r}.tail - coalesce(${r}.line_start, ${r}.start)), 'UTF8')`;
+/**
+ * Where a statement reading a batch reads each block's text from (`r`: the block's columns, in the
+ * batch's order `i`): a block that starts inside a line from the line's start (an expression's match
+ * may begin in an earlier block), except that when the block before it in the batch is of the same
+ * line, from where that one's read ended — CutLines joins the two. A minified line of 1 MB is 128
+ * blocks: read once, not each block from its start (64 MB when all are candidates).
+ */
+const readFrom = (r: string, i: string) =>
+  `CASE WHEN ${r}.line_start IS NULL THEN ${r}.start
+        ELSE greatest(${r}.line_start, coalesce(lag(${r}.start + ${r}.length + ${r}.tail) OVER (PARTITION BY ${r}.repo_id, ${r}.sha, ${r}.line_start ORDER BY ${i}), 0)) END`;
+/** A block's text from its blob (x), from `read_from` (see readFrom) to its end. */
+const textOf = (r: string) => `convert_from(substring(x.content FROM ${r}.read_from + 1 FOR ${r}.start + ${r}.length + ${r}.tail - ${r}.read_from), 'UTF8')`;
+
+/**
+ * The text of a batch's blocks from their cut line's start, as the rows come (in the batch's order):
+ * a block read from where the one before it ended (see readFrom) is joined to that one's text. The
+ * blocks of a line are consecutive candidates, so only the last line's text is held.
+ */
+class CutLines {
+  private key = '';
+  private text = '';
+
+  of(b: Block & { read_from: number }, text: string): string {
+    if (b.line_start === null) return text;
+    const key = `${b.repo_id}:${b.sha}:${b.line_start}`;
+    if (b.read_from > b.line_start) {
+      if (key !== this.key) throw new Error(`a block of a cut line was read without the block before it (${key})`);
+      text = this.text + text;
+    }
+    this.key = key;
+    this.text = text;
+    return text;
+  }
+}
 /** Candidate blocks' rows read in one statement, at most, when file:, -file: or lang: filter them by path before their text is read. */
 const ROWS_AT_ONCE = 4096;
 
@@ -685,24 +716,30 @@ class BlockReader {
     this.run.blockBatch = Math.min(size * 2, MAX_BLOCKS);
     if (!this.c.pathFiltered) {
       const slice = this.found.slice(this.next, (this.next += size));
-      const sql = `SELECT b.repo_id, b.sha, b.start, b.length, b.tail, b.line, b.line_start, ${textOf('b')} AS text
-           FROM unnest($1::bigint[], $2::int[]) AS c(s, o)
-           CROSS JOIN LATERAL (${BLOCK_SQL}) b
-           CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = b.repo_id AND sha = b.sha OFFSET 0) x`;
+      // The blocks' rows in the batch's order (sorted before any text is read), then each one's text.
+      const sql = `SELECT k.repo_id, k.sha, k.start, k.length, k.tail, k.line, k.line_start, k.read_from, ${textOf('k')} AS text
+           FROM (SELECT b.*, ${readFrom('b', 'c.i')} AS read_from
+                   FROM unnest($1::bigint[], $2::int[]) WITH ORDINALITY AS c(s, o, i)
+                   CROSS JOIN LATERAL (${BLOCK_SQL}) b
+                  ORDER BY c.i OFFSET 0) k
+           CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = k.repo_id AND sha = k.sha OFFSET 0) x`;
       const params = [slice.map((x) => x.segment), slice.map((x) => x.ordinal)];
+      const cut = new CutLines();
       if (this.run.keepFiles) {
         // The files of the batch's repos first: then each block is matched as its row arrives (PostgreSQL reads the next ones meanwhile).
         const pathsOf = await keptPaths(this.m, [...new Set(slice.map((x) => x.repo))], this.genOf, this.c);
-        return eachRow<Block & { text: string }>(this.m, sql, params, ({ text, ...b }) => {
+        return eachRow<Block & { read_from: number; text: string }>(this.m, sql, params, ({ text, ...b }) => {
+          const whole = cut.of(b, text);
           const paths = pathsOf(b);
-          if (paths.length > 0) onBlock({ b, text, paths });
+          if (paths.length > 0) onBlock({ b, text: whole, paths });
         });
       }
-      const rows = (await this.m.query(sql, params)) as Array<Block & { text: string }>;
+      const rows = (await this.m.query(sql, params)) as Array<Block & { read_from: number; text: string }>;
       const pathsOf = await blockPaths(this.m, rows, this.genOf, this.c, this.run);
       for (const { text, ...b } of rows) {
+        const whole = cut.of(b, text);
         const paths = pathsOf(b);
-        if (paths.length > 0) onBlock({ b, text, paths });
+        if (paths.length > 0) onBlock({ b, text: whole, paths });
       }
       return;
     }
@@ -719,12 +756,18 @@ class BlockReader {
     const kept = this.kept.slice(this.keptRead, (this.keptRead += size));
     if (kept.length === 0) return;
     const texts = (await this.m.query(
-      `SELECT c.i, ${textOf('c')} AS text
-         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) WITH ORDINALITY AS c(repo_id, sha, start, length, tail, line_start, i)
-         CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = c.repo_id AND sha = c.sha OFFSET 0) x`,
+      `SELECT k.i, k.read_from, ${textOf('k')} AS text
+         FROM (SELECT c.*, ${readFrom('c', 'c.i')} AS read_from
+                 FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[]) WITH ORDINALITY AS c(repo_id, sha, start, length, tail, line_start, i)
+                ORDER BY c.i OFFSET 0) k
+         CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = k.repo_id AND sha = k.sha OFFSET 0) x`,
       [kept.map(({ b }) => b.repo_id), kept.map(({ b }) => b.sha), kept.map(({ b }) => b.start), kept.map(({ b }) => b.length), kept.map(({ b }) => b.tail), kept.map(({ b }) => b.line_start)],
-    )) as Array<{ i: string; text: string }>;
-    for (const t of texts) onBlock({ ...kept[Number(t.i) - 1], text: t.text });
+    )) as Array<{ i: string; read_from: number; text: string }>;
+    const cut = new CutLines();
+    for (const t of texts) {
+      const k = kept[Number(t.i) - 1];
+      onBlock({ ...k, text: cut.of({ ...k.b, read_from: t.read_from }, t.text) });
+    }
   }
 }
 

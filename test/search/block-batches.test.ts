@@ -2,8 +2,9 @@
 // 64, …, growing on from one wave of repos to the next) and stops once the answer is full. Without
 // file:/lang: one statement reads a batch's blocks with their text; with them the candidates' rows
 // come first, all in one statement, and a block that no kept path holds is never read. A line cut
-// into blocks is one result.
-import type { DataSource } from 'typeorm';
+// into blocks is one result, and is read once by a statement that reads several of its blocks.
+import type { DataSource, EntityManager } from 'typeorm';
+import { streamRows, type RowStreaming } from '../../src/db/each-row';
 import { indexCommit } from '../../src/indexer';
 import { closeParsePools } from '../../src/indexer/parse-pool';
 import { codeSearch, type CodeSearchAnswer, type SearchRepo } from '../../src/search/code-search';
@@ -119,4 +120,50 @@ it('a line cut into blocks is one result, from the first block that matches in i
       ],
     ]);
   }
+});
+
+/** A manager that adds up the characters of the block text every statement hands back (streamed or not). */
+function countingText(m: EntityManager, total: { chars: number }): EntityManager {
+  const counted = Object.create(m) as EntityManager & RowStreaming;
+  const add = (row: unknown) => (total.chars += typeof (row as { text?: unknown }).text === 'string' ? (row as { text: string }).text.length : 0);
+  counted.query = (async (sql: string, params?: unknown[]) => {
+    const rows = (await m.query(sql, params)) as unknown;
+    if (Array.isArray(rows)) rows.forEach(add);
+    return rows;
+  }) as EntityManager['query'];
+  counted.eachRow = async <Row>(sql: string, params: unknown[], onRow: (row: Row) => void) =>
+    streamRows<Row>(m, sql, params, (row) => {
+      add(row);
+      onRow(row);
+    });
+  return counted;
+}
+
+it('reads a long line once when a statement reads several of its blocks, and finds a match begun in an earlier block', async () => {
+  // ~200,000 characters on one line (25 blocks), "needle" in every block; then a line whose match
+  // begins in its second block and ends in its third (`needle` + 12,000 w's + `Effect`), both
+  // candidates: the third is read from where the second's read ended, and joined to it.
+  const dense = `const d = "${'needle haystack '.repeat(12_500)}";\nlet after = "needle";\n`;
+  const spanning = `const s = "${'x'.repeat(9_000)} needle Effect needleW${'w'.repeat(12_000)}Effect needle ${'z'.repeat(10_000)}";\n`;
+  const r = { id: await createRepoRow(ds), name: 'block-batches/long-lines' };
+  const origin = new Origin().write({ 'src/dense.js': dense, 'src/spanning.js': spanning });
+  const head = origin.commit();
+  await indexCommit(ds, { repoId: r.id, gitDir: origin.clone(), commit: head });
+  const cases: Array<[string, Parameters<typeof codeSearch>[5]]> = [
+    ['needle', {}], // streamed
+    ['needle', { maxKeptFiles: 0 }], // read whole, then the blocks' paths
+    ['file:\\.js$ needle', {}], // the rows first, then the text of those the filter keeps
+  ];
+  for (const [q, opts] of cases) {
+    const total = { chars: 0 };
+    const answer = await ds.transaction('REPEATABLE READ', (m) => codeSearch(countingText(m, total), [r], q, 50, 10_000, { linesOnly: true, ...opts }));
+    expect([q, opts, answer.results.map((x) => `${x.path}:${x.line}:${x.column}`)]).toEqual([q, opts, ['src/dense.js:1:12', 'src/dense.js:2:14', 'src/spanning.js:1:101']]);
+    // Each statement reads a line from its start once (the first batch's 16 blocks, then the next one's 9 again
+    // from the start: ~350,000 characters); each block from its line's start would be ~2.6 million.
+    expect([q, opts, total.chars < 2 * (dense.length + spanning.length)]).toEqual([q, opts, true]);
+  }
+  // The expression's match begins in the second block of its line (preview: from 100 characters before it).
+  const expr = await ds.transaction('REPEATABLE READ', (m) => codeSearch(m, [r], '/needle\\w+Effect/', 50, 10_000, { linesOnly: true }));
+  // (Its range ends where the 300-character preview does.)
+  expect(expr.results.map((x) => [x.path, x.line, x.matches])).toEqual([['src/spanning.js', 1, [[101, 301]]]]);
 });
