@@ -51,42 +51,50 @@ it("searches a push's new generation and segments at once (the fingerprint chang
   expect((await search('first1')).answer.commits.get(at.repos[1].id)).toBe(head1);
 });
 
-it('answers from its snapshot when a push lands during it, and leaves no old scope to the next search', async () => {
-  await search('scopeWord');
+/** Runs `during` in a REPEATABLE READ transaction whose snapshot was taken before `change` ran (and committed). */
+async function inSnapshotBefore(change: () => Promise<unknown>, during: (m: EntityManager) => Promise<void>): Promise<void> {
   const runner = at.ds.createQueryRunner();
   await runner.startTransaction('REPEATABLE READ');
   try {
-    await runner.query('SELECT 1'); // the snapshot is taken here, before the push
-    await at.push(2, (o) => o.write({ 'src/a2.ts': 'export const first2 = "laterWord";\n' }));
-    const during = await search('scopeWord', runner.manager);
-    expect(where(during.answer)).toEqual(['scope/repo-0:src/a0.ts:1', 'scope/repo-2:src/a2.ts:1']);
-    expect(where((await search('laterWord', runner.manager)).answer)).toEqual([]);
+    await runner.query('SELECT 1'); // the snapshot is taken here
+    await change();
+    await during(runner.manager);
     await runner.commitTransaction();
   } finally {
     await runner.release();
   }
+}
+
+it('answers from its snapshot when a push lands during it, and leaves no old scope to the next search', async () => {
+  await search('scopeWord');
+  await inSnapshotBefore(
+    () => at.push(2, (o) => o.write({ 'src/a2.ts': 'export const first2 = "laterWord";\n' })),
+    async (m) => {
+      const during = await search('scopeWord', m);
+      expect(where(during.answer)).toEqual(['scope/repo-0:src/a0.ts:1', 'scope/repo-2:src/a2.ts:1']);
+      expect(where((await search('laterWord', m)).answer)).toEqual([]);
+    },
+  );
   expect(where((await search('laterWord')).answer)).toEqual(['scope/repo-2:src/a2.ts:1']);
   expect(where((await search('scopeWord')).answer)).toEqual(['scope/repo-0:src/a0.ts:1']);
 });
 
 it('answers from its snapshot when a later search kept the scope after a push, and does not keep its older one', async () => {
   await search('scopeWord');
-  const runner = at.ds.createQueryRunner();
-  await runner.startTransaction('REPEATABLE READ');
-  try {
-    await runner.query('SELECT 1'); // the snapshot is taken here, before the push
-    await at.push(2, (o) => o.write({ 'src/a2.ts': 'export const first2 = "newerWord";\n' }));
-    // A search after the push keeps the new scope…
-    expect(where((await search('newerWord')).answer)).toEqual(['scope/repo-2:src/a2.ts:1']);
-    // …which the search begun before it must not use: its snapshot holds the old generation.
-    const during = await search('laterWord', runner.manager);
-    expect(where(during.answer)).toEqual(['scope/repo-2:src/a2.ts:1']);
-    expect(readsScope(during.statements)).toBe(2);
-    expect(where((await search('newerWord', runner.manager)).answer)).toEqual([]);
-    await runner.commitTransaction();
-  } finally {
-    await runner.release();
-  }
+  await inSnapshotBefore(
+    async () => {
+      await at.push(2, (o) => o.write({ 'src/a2.ts': 'export const first2 = "newerWord";\n' }));
+      // A search after the push keeps the new scope…
+      expect(where((await search('newerWord')).answer)).toEqual(['scope/repo-2:src/a2.ts:1']);
+    },
+    async (m) => {
+      // …which the search begun before it must not use: its snapshot holds the old generation.
+      const during = await search('laterWord', m);
+      expect(where(during.answer)).toEqual(['scope/repo-2:src/a2.ts:1']);
+      expect(readsScope(during.statements)).toBe(2);
+      expect(where((await search('newerWord', m)).answer)).toEqual([]);
+    },
+  );
   const after = await search('newerWord');
   expect(readsScope(after.statements)).toBe(0);
   expect(where(after.answer)).toEqual(['scope/repo-2:src/a2.ts:1']);
@@ -129,24 +137,18 @@ it("reads nothing again when another repo's index changed, and everything after 
 it('keeps nothing read in READ COMMITTED, whose statements see different snapshots', async () => {
   const ids = at.repos.map((r) => r.id);
   const [{ id }] = (await at.ds.query(`INSERT INTO index_segments (repo_id, bucket_bits, blocks) VALUES ($1, 0, 0) RETURNING id`, [ids[0]])) as Array<{ id: string }>;
-  const older = at.ds.createQueryRunner();
-  await older.startTransaction('REPEATABLE READ');
-  try {
-    await older.query('SELECT 1'); // a snapshot that holds the segment
-    // Outside a transaction, the segment is dropped between the check of changes and the read of the rows.
-    const hooked = Object.create(at.ds.manager) as EntityManager;
-    hooked.query = (async (sql: string, params?: unknown[]) => {
-      const rows = await at.ds.manager.query(sql, params);
-      if (/FROM index_changes/.test(sql)) await at.ds.query(`DELETE FROM index_segments WHERE id = $1`, [id]);
-      return rows;
-    }) as EntityManager['query'];
-    expect((await indexScope(hooked, ids)).segments.map((x) => x.id)).not.toContain(id);
-    // Kept, those rows would pass for the check's snapshot, which the older search's contains.
-    expect((await indexScope(older.manager, ids)).segments.map((x) => x.id)).toContain(id);
-    await older.commitTransaction();
-  } finally {
-    await older.release();
-  }
+  // Outside a transaction, the segment is dropped between the check of changes and the read of the rows.
+  const hooked = Object.create(at.ds.manager) as EntityManager;
+  hooked.query = (async (sql: string, params?: unknown[]) => {
+    const rows = await at.ds.manager.query(sql, params);
+    if (/FROM index_changes/.test(sql)) await at.ds.query(`DELETE FROM index_segments WHERE id = $1`, [id]);
+    return rows;
+  }) as EntityManager['query'];
+  await inSnapshotBefore(
+    async () => expect((await indexScope(hooked, ids)).segments.map((x) => x.id)).not.toContain(id),
+    // Kept, those rows would pass for the check's snapshot, which this older one (holding the segment) contains.
+    async (m) => expect((await indexScope(m, ids)).segments.map((x) => x.id)).toContain(id),
+  );
   expect((await scopeOf(ids)).segments).not.toContain(id);
 });
 
