@@ -682,20 +682,23 @@ const BLOCK_SQL = `SELECT repo_id, sha, start, length, tail, line, line_start FR
 /**
  * Where a statement reading a batch reads each block's text from (`r`: the block's columns, in the
  * batch's order `i`): a block that starts inside a line from the line's start (an expression's match
- * may begin in an earlier block), except that when the block before it in the batch is of the same
- * line, from where that one's read ended — CutLines joins the two. A minified line of 1 MB is 128
- * blocks: read once, not each block from its start (64 MB when all are candidates).
+ * may begin in an earlier block), except that when the block just before it in the batch is of the
+ * same line, from where that one's read ended — CutLines joins the two. A minified line of 1 MB is
+ * 128 blocks: read once, not each block from its start (64 MB when all are candidates).
  */
-const readFrom = (r: string, i: string) =>
-  `CASE WHEN ${r}.line_start IS NULL THEN ${r}.start
-        ELSE greatest(${r}.line_start, coalesce(lag(${r}.start + ${r}.length + ${r}.tail) OVER (PARTITION BY ${r}.repo_id, ${r}.sha, ${r}.line_start ORDER BY ${i}), 0)) END`;
+const readFrom = (r: string, i: string) => {
+  const sameLine = `OVER (PARTITION BY ${r}.repo_id, ${r}.sha, ${r}.line_start ORDER BY ${i})`;
+  return `CASE WHEN ${r}.line_start IS NULL THEN ${r}.start
+               WHEN lag(${i}) ${sameLine} = ${i} - 1 THEN greatest(${r}.line_start, lag(${r}.start + ${r}.length + ${r}.tail) ${sameLine})
+               ELSE ${r}.line_start END`;
+};
 /** A block's text from its blob (x), from `read_from` (see readFrom) to its end. */
 const textOf = (r: string) => `convert_from(substring(x.content FROM ${r}.read_from + 1 FOR ${r}.start + ${r}.length + ${r}.tail - ${r}.read_from), 'UTF8')`;
 
 /**
  * The text of a batch's blocks from their cut line's start, as the rows come (in the batch's order):
- * a block read from where the one before it ended (see readFrom) is joined to that one's text. The
- * blocks of a line are consecutive candidates, so only the last line's text is held.
+ * a block read from where the one just before it ended (see readFrom) is joined to that one's text,
+ * so only the last line's text is held.
  */
 class CutLines {
   private key = '';
