@@ -302,7 +302,10 @@ export class GenerationStore {
     const gone = await this.db.query(`DELETE FROM index_generations WHERE repo_id = $1 AND id <> $2 RETURNING state`, [this.repoId, keepId], true);
     const staleBuilding = (gone.records as Array<{ state: string }>).some((r) => r.state === 'building');
     // The search's record of index changes (src/search/scope-cache.ts) needs only its last minutes: a day is kept.
-    await this.db.query(`DELETE FROM index_changes WHERE created_at < now() - interval '1 day'`);
+    // Builds of other repos prune at the same time: each skips the rows another is deleting (no wait, no deadlock).
+    await this.db.query(
+      `DELETE FROM index_changes WHERE id IN (SELECT id FROM index_changes WHERE created_at < now() - interval '1 day' FOR UPDATE SKIP LOCKED)`,
+    );
     if (candidates && !staleBuilding) {
       if (candidates.length === 0) return;
       await this.db.query(
