@@ -4,8 +4,10 @@
 // next search; a search whose snapshot predates the push answers from its snapshot, both when the
 // kept scope is older than that snapshot and when a later search kept a newer one, without leaving
 // an old scope behind for the searches after it; segments written or dropped without a new
-// generation (a merge of small segments, empty ones dropped after a build) are read again too, and
-// what a transaction wrote and rolled back is never kept. A change to another repo reads nothing.
+// generation (a merge of small segments, empty ones dropped after a build) are read again too;
+// what a transaction wrote and rolled back, or READ COMMITTED read, is never kept. A change to
+// another repo reads nothing. A build prunes the record of changes after a day, passing over the
+// rows another build's prune holds.
 import type { EntityManager } from 'typeorm';
 import { clearScopeCache, indexScope } from '../../src/search/scope-cache';
 import { recording, type Statement } from './recorded-statements';
