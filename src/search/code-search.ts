@@ -762,23 +762,21 @@ class BlockReader {
                   ORDER BY c.i OFFSET 0) k
            CROSS JOIN LATERAL (SELECT content FROM index_blobs WHERE repo_id = k.repo_id AND sha = k.sha OFFSET 0) x`;
       const params = [slice.map((x) => x.segment), slice.map((x) => x.ordinal)];
+      type Row = Block & { read_from: number; text: string };
       const cut = new CutLines();
-      if (this.run.keepFiles) {
-        // The files of the batch's repos first: then each block is matched as its row arrives (PostgreSQL reads the next ones meanwhile).
-        const pathsOf = await keptPaths(this.m, [...new Set(slice.map((x) => x.repo))], this.genOf, this.c);
-        return eachRow<Block & { read_from: number; text: string }>(this.m, sql, params, ({ text, ...b }) => {
-          const whole = cut.of(b, text);
-          const paths = pathsOf(b);
-          if (paths.length > 0) onBlock({ b, text: whole, paths });
-        });
-      }
-      const rows = (await this.m.query(sql, params)) as Array<Block & { read_from: number; text: string }>;
-      const pathsOf = await blockPaths(this.m, rows, this.genOf, this.c, this.run);
-      for (const { text, ...b } of rows) {
+      // Each row in the batch's order: its text joined to its line's (see CutLines), handed over when a kept path holds it.
+      const handOver = (pathsOf: (b: Block) => string[]) => ({ text, ...b }: Row) => {
         const whole = cut.of(b, text);
         const paths = pathsOf(b);
         if (paths.length > 0) onBlock({ b, text: whole, paths });
+      };
+      if (this.run.keepFiles) {
+        // The files of the batch's repos first: then each block is matched as its row arrives (PostgreSQL reads the next ones meanwhile).
+        const pathsOf = await keptPaths(this.m, [...new Set(slice.map((x) => x.repo))], this.genOf, this.c);
+        return eachRow<Row>(this.m, sql, params, handOver(pathsOf));
       }
+      const rows = (await this.m.query(sql, params)) as Row[];
+      rows.forEach(handOver(await blockPaths(this.m, rows, this.genOf, this.c, this.run)));
       return;
     }
     while (this.keptRead >= this.kept.length && this.next < this.found.length) {
@@ -825,9 +823,9 @@ async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Com
     if (late || (late = Date.now() > run.deadline)) return;
     const key = `${b.repo_id}:${b.sha}`;
     for (const path of paths) run.files.add(`${b.repo_id}:${path}`);
-    // A block that starts inside a line is read from the line's start; when an earlier block of that
-    // line put it in the answer already, this one can add nothing to it (a line is one result): only
-    // the lines after it are tried. (A minified line of 1 MB is 128 blocks, each read from its start.)
+    // A block that starts inside a line comes with the text from the line's start (see CutLines); when
+    // an earlier block of that line put it in the answer already, this one can add nothing to it (a
+    // line is one result): only the lines after it are tried (a minified line of 1 MB is 128 blocks).
     const cutLineDone = b.line_start !== null && seen.has(`${key}:${b.line}`);
     const from = cutLineDone ? blockText.indexOf('\n') + 1 : 0;
     if (cutLineDone && from === 0) return; // nothing but that line

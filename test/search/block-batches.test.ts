@@ -4,7 +4,6 @@
 // come first, all in one statement, and a block that no kept path holds is never read. A line cut
 // into blocks is one result, and is read once by a statement that reads several of its blocks.
 import type { DataSource, EntityManager } from 'typeorm';
-import { streamRows, type RowStreaming } from '../../src/db/each-row';
 import { indexCommit } from '../../src/indexer';
 import { closeParsePools } from '../../src/indexer/parse-pool';
 import { codeSearch, type CodeSearchAnswer, type SearchRepo } from '../../src/search/code-search';
@@ -124,19 +123,10 @@ it('a line cut into blocks is one result, from the first block that matches in i
 
 /** A manager that adds up the characters of the block text every statement hands back (streamed or not). */
 function countingText(m: EntityManager, total: { chars: number }): EntityManager {
-  const counted = Object.create(m) as EntityManager & RowStreaming;
-  const add = (row: unknown) => (total.chars += typeof (row as { text?: unknown }).text === 'string' ? (row as { text: string }).text.length : 0);
-  counted.query = (async (sql: string, params?: unknown[]) => {
-    const rows = (await m.query(sql, params)) as unknown;
-    if (Array.isArray(rows)) rows.forEach(add);
-    return rows;
-  }) as EntityManager['query'];
-  counted.eachRow = async <Row>(sql: string, params: unknown[], onRow: (row: Row) => void) =>
-    streamRows<Row>(m, sql, params, (row) => {
-      add(row);
-      onRow(row);
-    });
-  return counted;
+  return recording(m, [], (row) => {
+    const text = (row as { text?: unknown }).text;
+    if (typeof text === 'string') total.chars += text.length;
+  });
 }
 
 it('reads a long line once when a statement reads several of its blocks, and finds a match begun in an earlier block', async () => {

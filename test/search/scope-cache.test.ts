@@ -43,7 +43,7 @@ it('reads the scope once: a search over the same repos again reads only the chan
   expect(again.answer).toEqual(first.answer);
 });
 
-it("searches a push's new generation and segments at once (the fingerprint changed)", async () => {
+it("searches a push's new generation and segments at once (the changes since name its repo)", async () => {
   await search('scopeWord');
   const head1 = await at.push(1, (o) => o.write({ 'src/a1.ts': 'export const first1 = "pushedWord";\n', 'src/new.ts': 'export const added = "pushedWord";\n' }));
   const after = await search('pushedWord');
