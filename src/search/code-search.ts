@@ -181,7 +181,7 @@ export async function codeSearch(
   const commits = new Map(gens.map((g) => [g.repo_id, g.commit]));
   // The repos' files are kept when they fit in the cache, else read in SQL as needed (see file-cache.ts).
   const keepFiles = gens.reduce((n, g) => n + Number(g.files), 0) <= (opts.maxKeptFiles ?? MAX_KEPT_FILES);
-  const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET, waves: opts.waves ?? { oneWaveLookups: ONE_WAVE_LOOKUPS, firstWave: FIRST_WAVE }, lineRoom: limit, keepFiles, blockBatch: FIRST_BLOCKS };
+  const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET, waves: opts.waves ?? { oneWaveLookups: ONE_WAVE_LOOKUPS, firstWave: FIRST_WAVE }, lineRoom: limit, keepFiles, blockBatch: FIRST_BLOCKS, blocksRead: 0 };
   // file: patterns need a path that matches: repos whose file paths' filter rules one out are not searched.
   const scope = run.filters && c.pathPlan.op !== 'all' ? await withPathsAdmitting(m, all, c.pathPlan) : all;
   if (c.query.sym) await symbolResults(m, scope, c, run);
@@ -260,8 +260,10 @@ interface Run {
   lineRoom: number;
   /** Whether the repos' files come from the cache (they fit in it), or from SQL as they are needed. */
   keepFiles: boolean;
-  /** Blocks the next batch reads: it grows from batch to batch, and from wave to wave (a search that needed another wave reads on at the size it reached). */
+  /** Blocks the next batch reads until a line is found (see batchSize): it doubles from batch to batch, and from wave to wave (a search that needed another wave reads on at the size it reached). */
   blockBatch: number;
+  /** Candidate blocks whose text the line pass has read. */
+  blocksRead: number;
 }
 
 const RANK = { definition: 0, path: 1, line: 2 };
@@ -629,7 +631,24 @@ async function lineResults(m: EntityManager, scope: Scope, segments: Map<string,
 
 /** Whether the line pass has as many lines as the answer has room for. */
 function enoughLines(run: Run): boolean {
-  return run.results.filter((r) => r.rank === RANK.line).length >= run.lineRoom;
+  return linesFound(run) >= run.lineRoom;
+}
+
+function linesFound(run: Run): number {
+  return run.results.filter((r) => r.rank === RANK.line).length;
+}
+
+/**
+ * Blocks the next batch reads: once lines were found, as many as the rest of the answer's room
+ * needs at the rate they were found, a quarter more (`export default` over 1,000 repos: 16 blocks,
+ * then the ~100 it needs in one statement rather than 32 and 64: ~3 ms less); before, blockBatch
+ * (doubling). Between FIRST_BLOCKS and MAX_BLOCKS.
+ */
+function batchSize(run: Run): number {
+  const lines = linesFound(run);
+  if (lines === 0) return run.blockBatch;
+  const needed = Math.ceil((((run.lineRoom - lines) * run.blocksRead) / lines) * 1.25);
+  return Math.max(FIRST_BLOCKS, Math.min(MAX_BLOCKS, needed));
 }
 
 /** Ends a pass early: what was not searched is left out. */
@@ -720,7 +739,7 @@ class CutLines {
 const ROWS_AT_ONCE = 4096;
 
 /**
- * The candidate blocks read back a batch at a time (16, 32, … 256 blocks, see Run.blockBatch), each
+ * The candidate blocks read back a batch at a time (16, 32, … 256 blocks, or what the answer needs once lines were found: see batchSize), each
  * with its text and the paths of its blob the filters keep (see blockPaths). Without file:, -file:
  * or lang:, one statement reads a batch's rows and text, streamed when the repos' files are kept:
  * each block's lines are matched as its row arrives, while PostgreSQL reads the next blocks
@@ -750,10 +769,11 @@ class BlockReader {
 
   /** The next batch, each block kept by the filters handed to `onBlock` (as its row arrives, when it can be). */
   async read(onBlock: (r: ReadBlock) => void): Promise<void> {
-    const size = this.run.blockBatch;
+    const size = batchSize(this.run);
     this.run.blockBatch = Math.min(size * 2, MAX_BLOCKS);
     if (!this.c.pathFiltered) {
       const slice = this.found.slice(this.next, (this.next += size));
+      this.run.blocksRead += slice.length;
       // The blocks' rows in the batch's order (sorted before any text is read), then each one's text.
       const sql = `SELECT k.repo_id, k.sha, k.start, k.length, k.tail, k.line, k.line_start, k.read_from, ${textOf('k')} AS text
            FROM (SELECT b.*, ${readFrom('b', 'c.i')} AS read_from
@@ -791,6 +811,7 @@ class BlockReader {
     }
     const kept = this.kept.slice(this.keptRead, (this.keptRead += size));
     if (kept.length === 0) return;
+    this.run.blocksRead += kept.length;
     const texts = (await this.m.query(
       `SELECT k.i, k.read_from, ${textOf('k')} AS text
          FROM (SELECT c.*, ${readFrom('c', 'c.i')} AS read_from

@@ -1,5 +1,6 @@
 // Against the run's PostgreSQL: the code search reads candidate blocks a batch at a time (16, 32,
-// 64, …, growing on from one wave of repos to the next) and stops once the answer is full. Without
+// 64, …, growing on from one wave of repos to the next; once lines were found, as many as the answer
+// needs at the rate they were found) and stops once the answer is full. Without
 // file:/lang: one statement reads a batch's blocks with their text; with them the candidates' rows
 // come first, all in one statement, and a block that no kept path holds is never read. A line cut
 // into blocks is one result, and is read once by a statement that reads several of its blocks.
@@ -61,6 +62,18 @@ it('reads batches of 16, 32, 64 blocks, one statement each, until the answer is 
   expect(dense.reads).toHaveLength(1);
 });
 
+it('once lines were found, reads as many blocks as the rest of the answer needs at the rate they were found', async () => {
+  // A line in every block: the first batch of 16 finds 16; the 84 left need 84 blocks, a quarter more: 105 (doubling: 32, 64).
+  const { answer, reads } = await search('useEffect(() => subscribe', 100);
+  expect(answer.results.map((r) => r.path)).toEqual(Array.from({ length: 100 }, (_, i) => `src/f${String(i).padStart(3, '0')}.ts`));
+  expect(reads.map((r) => (r.params[0] as unknown[]).length)).toEqual([16, 105]);
+  // With file: the same, for the blocks the filters keep.
+  const filtered = await search('file:\\.ts$ useEffect(() => subscribe', 100);
+  expect(filtered.answer.results).toHaveLength(100);
+  const texts = filtered.reads.filter((r) => /FROM index_blobs/.test(r.sql) && !/FROM index_blocks/.test(r.sql));
+  expect(texts.map((r) => (r.params[0] as unknown[]).length)).toEqual([16, 105]);
+});
+
 it('with file: or lang:, reads the text only of the blocks whose paths the filters keep', async () => {
   const { answer, reads } = await search('-file:f10[0-3] /use[A-Z]\\w+Effect/', 50);
   expect(answer.results.map((r) => r.path)).toEqual(['src/f104.ts']);
@@ -77,9 +90,10 @@ it("reads on at the batch size it reached when the search goes on to the next wa
   const files = (n: number, match: number) =>
     Object.fromEntries(Array.from({ length: n }, (_, i) => [`src/g${String(i).padStart(3, '0')}.ts`, `useEffect(() => tick(${i}));\n${i === match ? 'useLayoutEffect(() => measure());\n' : ''}`]));
   const waveRepos: SearchRepo[] = [];
-  for (const [name, n] of [['block-batches/wave-0', 20], ['block-batches/wave-1', 100]] as const) {
+  // wave-0's files hold no match: the search has found no line when it goes on to wave-1.
+  for (const [name, n, match] of [['block-batches/wave-0', 20, -1], ['block-batches/wave-1', 100, 99]] as const) {
     const r = { id: await createRepoRow(ds), name };
-    const origin = new Origin().write(files(n, n - 1));
+    const origin = new Origin().write(files(n, match));
     const head = origin.commit();
     await indexCommit(ds, { repoId: r.id, gitDir: origin.clone(), commit: head });
     waveRepos.push(r);
@@ -89,9 +103,9 @@ it("reads on at the batch size it reached when the search goes on to the next wa
   const answer = await ds.transaction('REPEATABLE READ', (m) =>
     codeSearch(recording(m, statements), waveRepos, '/use[A-Z]\\w+Effect/', 50, 10_000, { linesOnly: true, waves: { oneWaveLookups: 1, firstWave: 1 } }),
   );
-  expect(answer.results.map((r) => `${r.repo.name}:${r.path}`)).toEqual(['block-batches/wave-0:src/g019.ts', 'block-batches/wave-1:src/g099.ts']);
+  expect(answer.results.map((r) => `${r.repo.name}:${r.path}`)).toEqual(['block-batches/wave-1:src/g099.ts']);
   expect(statements.filter((s) => /AS segment_id/.test(s.sql))).toHaveLength(2);
-  // wave-0's 20 blocks: 16, then the 4 left (a batch of 32); wave-1's 100 go on at 64, then the 36 left (not 16, 32, 52 again).
+  // wave-0's 20 blocks (no match): 16, then the 4 left (a batch of 32); wave-1's 100 go on at 64, then the 36 left (not 16, 32, 52 again).
   const reads = statements.filter((s) => /FROM index_blocks/.test(s.sql)).map((s) => (s.params[0] as unknown[]).length);
   expect(reads).toEqual([16, 4, 64, 36]);
 });
