@@ -260,7 +260,10 @@ interface Run {
   lineRoom: number;
   /** Whether the repos' files come from the cache (they fit in it), or from SQL as they are needed. */
   keepFiles: boolean;
-  /** Blocks the next batch reads until a line is found (see batchSize): it doubles from batch to batch, and from wave to wave (a search that needed another wave reads on at the size it reached). */
+  /**
+   * Blocks the next batch reads until a line is found (see batchSize): it doubles from batch to
+   * batch, and from wave to wave (a search that needed another wave reads on at the size it reached).
+   */
   blockBatch: number;
   /** Candidate blocks whose text the line pass has read. */
   blocksRead: number;
@@ -739,7 +742,8 @@ class CutLines {
 const ROWS_AT_ONCE = 4096;
 
 /**
- * The candidate blocks read back a batch at a time (16, 32, … 256 blocks, or what the answer needs once lines were found: see batchSize), each
+ * The candidate blocks read back a batch at a time (16, 32, … 256 blocks, or once lines were found
+ * what the answer needs: see batchSize), each
  * with its text and the paths of its blob the filters keep (see blockPaths). Without file:, -file:
  * or lang:, one statement reads a batch's rows and text, streamed when the repos' files are kept:
  * each block's lines are matched as its row arrives, while PostgreSQL reads the next blocks
