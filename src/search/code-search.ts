@@ -742,15 +742,15 @@ class CutLines {
 const ROWS_AT_ONCE = 4096;
 
 /**
- * The candidate blocks read back a batch at a time (16, 32, … 256 blocks, or once lines were found
- * what the answer needs: see batchSize), each
- * with its text and the paths of its blob the filters keep (see blockPaths). Without file:, -file:
- * or lang:, one statement reads a batch's rows and text, streamed when the repos' files are kept:
- * each block's lines are matched as its row arrives, while PostgreSQL reads the next blocks
- * (src/db/each-row.ts; `/use[A-Z]\w+Effect/` reads 3,356 blocks, 27 MB); else the rows come whole,
- * for one statement to read their paths. With them, the rows of the candidates come first (small: up to
- * ROWS_AT_ONCE in a statement), so blocks no kept path holds are never read, and the kept blocks'
- * text then comes a batch at a time.
+ * The candidate blocks read back a batch at a time (16, 32, … 256 blocks; once lines were found,
+ * what the answer needs: see batchSize), each with its text and the paths of its blob the filters
+ * keep (see blockPaths). Without file:, -file: or lang:, one statement reads a batch's rows and
+ * text, streamed when the repos' files are kept: each block's lines are matched as its row arrives,
+ * while PostgreSQL reads the next blocks (src/db/each-row.ts; `/use[A-Z]\w+Effect/` over 1,000
+ * repos reads 3,372 blocks, 30 MB); else the rows come whole, for one statement to read their
+ * paths. With them, the rows of the candidates come first (small: up to ROWS_AT_ONCE in a
+ * statement), so blocks no kept path holds are never read, and the kept blocks' text then comes a
+ * batch at a time.
  */
 class BlockReader {
   private next = 0;
