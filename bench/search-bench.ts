@@ -341,8 +341,10 @@ const STATEMENTS: Array<{ re: RegExp; sql: string; after: string }> = [
   { re: /FROM index_changes/, sql: 'scope: changes since kept (SQL)', after: 'scope + path filters, file names, segment filters (JS)' },
   { re: /trigram_bloom IS NOT NULL/, sql: 'scope: segments (SQL)', after: 'scope + path filters: test the plan (JS)' },
   { re: /FROM index_generations/, sql: 'scope: active generations (SQL)', after: 'scope + path filters: test the plan (JS)' },
-  { re: /JOIN index_symbols/, sql: 'symbol definitions (SQL)', after: 'symbols: filter (JS)' },
-  { re: /FROM index_blobs WHERE repo_id = \$1 AND sha = \$2/, sql: 'symbol lines: read blob (SQL)', after: 'symbol lines: match (JS)' },
+  // sym: the first repos' definitions (an index scan each), then the rest's (one scan), each followed by their blobs' lines.
+  { re: /CROSS JOIN LATERAL \(SELECT sha, line FROM index_symbols/, sql: "symbol definitions: the first repos' (SQL)", after: 'symbols: paths, order (JS)' },
+  { re: /JOIN index_symbols/, sql: "symbol definitions: the other repos' (SQL)", after: 'symbols: paths, order (JS)' },
+  { re: /JOIN index_blobs b ON b\.repo_id = k\.repo_id/, sql: 'symbol lines: read blobs (SQL)', after: 'symbol lines: match (JS)' },
   // The generations' files (src/search/file-cache.ts): read only when not kept yet, for the file-name pass or the blocks' paths.
   { re: /type = 'file' ORDER BY path OFFSET 0/, sql: "generations' files: fetch (SQL)", after: 'file names: match; segment filters: test the plan (JS)' },
   // When the repos have more files than the cache keeps: the paths holding the literal, and the blocks' paths, in SQL.

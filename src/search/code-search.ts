@@ -168,6 +168,8 @@ export async function codeSearch(
     maxKeptFiles?: number;
     /** ONE_WAVE_LOOKUPS and FIRST_WAVE (tests). */
     waves?: { oneWaveLookups: number; firstWave: number };
+    /** MAX_SYMBOL_ROWS (tests). */
+    maxSymbolRows?: number;
   } = {},
 ): Promise<CodeSearchAnswer> {
   const c = compile(q);
@@ -181,7 +183,7 @@ export async function codeSearch(
   const commits = new Map(gens.map((g) => [g.repo_id, g.commit]));
   // The repos' files are kept when they fit in the cache, else read in SQL as needed (see file-cache.ts).
   const keepFiles = gens.reduce((n, g) => n + Number(g.files), 0) <= (opts.maxKeptFiles ?? MAX_KEPT_FILES);
-  const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET, waves: opts.waves ?? { oneWaveLookups: ONE_WAVE_LOOKUPS, firstWave: FIRST_WAVE }, lineRoom: limit, keepFiles, blockBatch: FIRST_BLOCKS, blocksRead: 0 };
+  const run: Run = { results: [], files: new Set<string>(), truncated: false, deadline, limit, filters: opts.filters !== false, lookupBudget: opts.lookupBudget ?? LOOKUP_BUDGET, waves: opts.waves ?? { oneWaveLookups: ONE_WAVE_LOOKUPS, firstWave: FIRST_WAVE }, lineRoom: limit, keepFiles, blockBatch: FIRST_BLOCKS, blocksRead: 0, defined: new Set(), maxSymbolRows: opts.maxSymbolRows ?? MAX_SYMBOL_ROWS };
   // file: patterns need a path that matches: repos whose file paths' filter rules one out are not searched.
   const scope = run.filters && c.pathPlan.op !== 'all' ? await withPathsAdmitting(m, all, c.pathPlan) : all;
   if (c.query.sym) await symbolResults(m, scope, c, run);
@@ -267,42 +269,128 @@ interface Run {
   blockBatch: number;
   /** Candidate blocks whose text the line pass has read. */
   blocksRead: number;
+  /** The lines given as definitions (repo id:path:line): a line is one result, not given again as a line. */
+  defined: Set<string>;
+  maxSymbolRows: number;
 }
 
 const RANK = { definition: 0, path: 1, line: 2 };
 
-/** sym: definitions whose name contains the text, on lines that match the pattern if there is one. */
+/**
+ * Repos whose symbols sym:'s first statement looks through, an index scan each: a common name
+ * (`sym:parse` over 1,000 repos: 25,000 definitions) fills the answer from the first repos in name
+ * order, ~1 ms a repo. The rest are looked through in one statement, a scan of every symbol (~250
+ * ms for 1.45 million, in parallel; their index scans, one a repo, took 640 ms).
+ */
+const FIRST_SYMBOL_REPOS = 16;
+/** Definitions a statement of sym: reads, at most: past it, the last repo read may be cut, and the answer ends before it (truncated). */
+const MAX_SYMBOL_ROWS = 10_000;
+
+/** A definition found: its repo (an index in the statement's repos), blob and line. */
+interface Definition {
+  i: number;
+  sha: string;
+  line: number;
+}
+
+/**
+ * sym: definitions whose name contains the text, on lines that match the pattern if there is one:
+ * the first repos' first (a common name fills the answer there), then the rest's; each statement's
+ * in order of repo name, path and line, their blobs read until the answer is full.
+ */
 async function symbolResults(m: EntityManager, scope: Scope, c: Compiled, run: Run): Promise<void> {
   const like = `%${c.query.sym!.toLowerCase().replace(/[\\%_]/g, (x) => `\\${x}`)}%`;
-  const rows = (await m.query(
-    `SELECT g.repo_id, e.path, e.language, s.line, s.sha
-       FROM unnest($1::uuid[], $2::bigint[]) AS g(repo_id, generation_id)
-       JOIN index_symbols s ON s.repo_id = g.repo_id AND lower(s.name) LIKE $3 ESCAPE '\\'
-       JOIN index_entries e ON e.generation_id = g.generation_id AND e.sha = s.sha AND e.is_text
-      ORDER BY s.repo_id, e.path, s.line LIMIT $4`,
-    [scope.map((s) => s.repo.id), scope.map((s) => s.gen.id), like, run.limit * 4],
-  )) as Array<{ repo_id: string; path: string; language: string | null; line: number; sha: string }>;
-  if (rows.length >= run.limit * 4) run.truncated = true;
-  const repoOf = new Map(scope.map((s) => [s.repo.id, s.repo]));
-  const kept = rows.filter((r) => c.pathOk(r.path, r.language));
-  // The definitions' lines, read once per blob.
-  const texts = new Map<string, string[]>();
-  for (const r of kept) {
-    const key = `${r.repo_id}:${r.sha}`;
-    if (!texts.has(key)) {
-      const [blob] = (await m.query(`SELECT convert_from(content, 'UTF8') AS text FROM index_blobs WHERE repo_id = $1 AND sha = $2`, [r.repo_id, r.sha])) as Array<{ text: string }>;
-      texts.set(key, (blob?.text ?? '').split('\n'));
+  const genOf = new Map(scope.map((s) => [s.repo.id, s.gen]));
+  for (const [from, to] of [[0, FIRST_SYMBOL_REPOS], [FIRST_SYMBOL_REPOS, scope.length]]) {
+    if (from >= scope.length) return;
+    if (Date.now() > run.deadline) return void (run.truncated = true);
+    const repos = scope.slice(from, to);
+    const found = (await m.query(
+      from === 0
+        ? // One index scan a repo (OFFSET 0 keeps the planner from scanning every symbol for a few repos).
+          `SELECT r.i, s.sha, s.line FROM unnest($1::uuid[]) WITH ORDINALITY AS r(repo_id, i)
+             CROSS JOIN LATERAL (SELECT sha, line FROM index_symbols WHERE repo_id = r.repo_id AND lower(name) LIKE $2 ESCAPE '\\' OFFSET 0) s
+            ORDER BY r.i LIMIT $3`
+        : `SELECT r.i, s.sha, s.line FROM unnest($1::uuid[]) WITH ORDINALITY AS r(repo_id, i)
+             JOIN index_symbols s ON s.repo_id = r.repo_id AND lower(s.name) LIKE $2 ESCAPE '\\'
+            ORDER BY r.i LIMIT $3`,
+      [repos.map((s) => s.repo.id), like, run.maxSymbolRows],
+    )) as Array<{ i: string; sha: string; line: number }>;
+    const defs: Definition[] = found.map((d) => ({ i: Number(d.i) - 1, sha: d.sha, line: Number(d.line) }));
+    const cut = found.length >= run.maxSymbolRows;
+    // The last repo read may be cut anywhere in its paths: the answer ends with the repos before it (or with what was read of it, when it is the first).
+    const last = defs[defs.length - 1]?.i;
+    await addDefinitions(m, repos, cut && defs[0].i !== last ? defs.filter((d) => d.i !== last) : defs, genOf, c, run);
+    if (cut || run.results.length >= run.limit) {
+      if (cut || to < scope.length) run.truncated = true; // later repos' definitions rank after these
+      return;
     }
-    let text = texts.get(key)![r.line - 1] ?? '';
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    const symbol = c.query.sym!.toLowerCase();
-    const ranges = c.match ? c.match(text) : (() => {
-      const at = text.toLowerCase().indexOf(symbol);
-      return at >= 0 ? [[at, at + symbol.length] as [number, number]] : [[0, 0] as [number, number]];
-    })();
-    if (ranges.length === 0) continue;
-    run.files.add(`${r.repo_id}:${r.path}`);
-    run.results.push({ ...lineResult(repoOf.get(r.repo_id)!, r.path, Number(r.line), text, ranges), rank: RANK.definition });
+  }
+}
+
+/**
+ * The definitions' results, in order of repo, path and line (a line once), each line read from its
+ * blob (a batch of blobs a statement) until the answer is full. Grouped by blob: a blob may hold
+ * thousands of the definitions and be under many paths (`sym:parse` in the first 16 repos of the
+ * bench: 3,930 definitions in 24 blobs), and only the answer's are taken one by one.
+ */
+async function addDefinitions(m: EntityManager, repos: Scope, defs: Definition[], genOf: Map<string, ScopeGeneration>, c: Compiled, run: Run): Promise<void> {
+  const byBlob = new Map<string, { i: number; repo_id: string; sha: string; lines: number[] }>();
+  for (const d of defs) {
+    const key = `${d.i}:${d.sha}`;
+    const blob = byBlob.get(key);
+    if (blob) blob.lines.push(d.line);
+    else byBlob.set(key, { i: d.i, repo_id: repos[d.i].repo.id, sha: d.sha, lines: [d.line] });
+  }
+  const pathsOf = await blobPaths(m, [...byBlob.values()], genOf, c, run);
+  // Each path of a blob that the filters keep (none: not in the active generation), in order, with the blob's lines in order.
+  const files = [...byBlob.values()]
+    .flatMap((blob) => {
+      const lines = [...new Set(blob.lines)].sort((a, b) => a - b);
+      return pathsOf(blob).map((path) => ({ ...blob, lines, path }));
+    })
+    .sort((a, b) => a.i - b.i || cmp(a.path, b.path));
+  const todo = (function* () {
+    for (const f of files) for (const line of f.lines) yield { ...f, line };
+  })();
+  const symbol = c.query.sym!.toLowerCase();
+  const texts = new Map<string, string[]>();
+  for (;;) {
+    // Each definition gives one result at most: the next as many as there is room for, their blobs not read yet in one statement.
+    const next: Array<{ repo_id: string; sha: string; i: number; path: string; line: number }> = [];
+    for (let room = run.limit - run.results.length; next.length < room; ) {
+      const d = todo.next();
+      if (d.done) break;
+      next.push(d.value);
+    }
+    if (next.length === 0) return;
+    if (Date.now() > run.deadline) return void (run.truncated = true);
+    const unread = [...new Map(next.map((d) => [`${d.repo_id}:${d.sha}`, d])).entries()].filter(([key]) => !texts.has(key));
+    if (unread.length > 0) {
+      const rows = (await m.query(
+        `SELECT k.i, convert_from(b.content, 'UTF8') AS text FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS k(repo_id, sha, i)
+           JOIN index_blobs b ON b.repo_id = k.repo_id AND b.sha = k.sha`,
+        [unread.map(([, d]) => d.repo_id), unread.map(([, d]) => d.sha)],
+      )) as Array<{ i: string; text: string }>;
+      for (const r of rows) texts.set(unread[Number(r.i) - 1][0], r.text.split('\n'));
+    }
+    for (const d of next) {
+      const { repo } = repos[d.i];
+      let text = texts.get(`${d.repo_id}:${d.sha}`)?.[d.line - 1] ?? '';
+      if (text.endsWith('\r')) text = text.slice(0, -1);
+      const ranges = c.match ? c.match(text) : (() => {
+        const at = text.toLowerCase().indexOf(symbol);
+        return at >= 0 ? [[at, at + symbol.length] as [number, number]] : [[0, 0] as [number, number]];
+      })();
+      if (ranges.length === 0) continue;
+      run.files.add(`${repo.id}:${d.path}`);
+      run.defined.add(`${repo.id}:${d.path}:${d.line}`);
+      run.results.push({ ...lineResult(repo, d.path, d.line, text, ranges), rank: RANK.definition });
+    }
+    if (run.results.length >= run.limit) {
+      if (!todo.next().done) run.truncated = true; // definitions left that rank after these
+      return;
+    }
   }
 }
 
@@ -381,9 +469,13 @@ async function waveFiles(m: EntityManager, wave: Scope, c: Compiled, run: Run): 
   return [...out.values()].map((f) => ({ ...f, tried: f.paths.keys() }));
 }
 
-interface Block {
+/** A blob of a repo (what a block, or a definition, is in). */
+interface BlobRef {
   repo_id: string;
   sha: string;
+}
+
+interface Block extends BlobRef {
   start: number;
   length: number;
   tail: number;
@@ -667,8 +759,8 @@ interface ReadBlock {
   paths: string[];
 }
 
-/** For blocks of these repos, the paths of each one's blob the filters keep, from the kept files. */
-async function keptPaths(m: EntityManager, repos: string[], genOf: Map<string, ScopeGeneration>, c: Compiled): Promise<(b: Block) => string[]> {
+/** For blobs of these repos (blocks', definitions'), the paths of each one the filters keep, from the kept files. */
+async function keptPaths(m: EntityManager, repos: string[], genOf: Map<string, ScopeGeneration>, c: Compiled): Promise<(b: BlobRef) => string[]> {
   const files = await filesOf(m, repos.map((r) => genOf.get(r)!));
   const filesOfRepo = new Map(repos.map((r, i) => [r, files[i]]));
   return (b) => {
@@ -678,12 +770,13 @@ async function keptPaths(m: EntityManager, repos: string[], genOf: Map<string, S
 }
 
 /**
- * For blocks read, the paths of each one's blob in its repo's generation that the filters keep
- * (none: not in the generation, or filtered out): from the kept files, or read in one statement.
+ * For blobs (of blocks read, of definitions), the paths of each one in its repo's generation that
+ * the filters keep (none: not in the generation, or filtered out): from the kept files, or read in
+ * one statement.
  */
-async function blockPaths(m: EntityManager, blocks: Block[], genOf: Map<string, ScopeGeneration>, c: Compiled, run: Run): Promise<(b: Block) => string[]> {
-  if (run.keepFiles) return keptPaths(m, [...new Set(blocks.map((b) => b.repo_id))], genOf, c);
-  const blobs = [...new Map(blocks.map((b) => [`${b.repo_id}:${b.sha}`, b])).values()];
+async function blobPaths(m: EntityManager, refs: BlobRef[], genOf: Map<string, ScopeGeneration>, c: Compiled, run: Run): Promise<(b: BlobRef) => string[]> {
+  if (run.keepFiles) return keptPaths(m, [...new Set(refs.map((b) => b.repo_id))], genOf, c);
+  const blobs = [...new Map(refs.map((b) => [`${b.repo_id}:${b.sha}`, b])).values()];
   const rows = (await m.query(
     `SELECT k.repo_id, e.sha, e.path, e.language FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS k(repo_id, sha, generation_id)
        JOIN index_entries e ON e.generation_id = k.generation_id AND e.sha = k.sha AND e.is_text`,
@@ -744,7 +837,7 @@ const ROWS_AT_ONCE = 4096;
 /**
  * The candidate blocks read back a batch at a time (16, 32, … 256 blocks; once lines were found,
  * what the answer needs: see batchSize), each with its text and the paths of its blob the filters
- * keep (see blockPaths). Without file:, -file: or lang:, one statement reads a batch's rows and
+ * keep (see blobPaths). Without file:, -file: or lang:, one statement reads a batch's rows and
  * text, streamed when the repos' files are kept: each block's lines are matched as its row arrives,
  * while PostgreSQL reads the next blocks (src/db/each-row.ts; `/use[A-Z]\w+Effect/` over 1,000
  * repos reads 3,372 blocks, 30 MB); else the rows come whole, for one statement to read their
@@ -800,7 +893,7 @@ class BlockReader {
         return eachRow<Row>(this.m, sql, params, handOver(pathsOf));
       }
       const rows = (await this.m.query(sql, params)) as Row[];
-      rows.forEach(handOver(await blockPaths(this.m, rows, this.genOf, this.c, this.run)));
+      rows.forEach(handOver(await blobPaths(this.m, rows, this.genOf, this.c, this.run)));
       return;
     }
     while (this.keptRead >= this.kept.length && this.next < this.found.length) {
@@ -809,7 +902,7 @@ class BlockReader {
         slice.map((x) => x.segment),
         slice.map((x) => x.ordinal),
       ])) as Block[];
-      const pathsOf = await blockPaths(this.m, blocks, this.genOf, this.c, this.run);
+      const pathsOf = await blobPaths(this.m, blocks, this.genOf, this.c, this.run);
       this.kept = blocks.map((b) => ({ b, paths: pathsOf(b) })).filter((k) => k.paths.length > 0);
       this.keptRead = 0;
     }
@@ -876,7 +969,9 @@ async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Com
       const id = `${key}:${lineNo}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      for (const path of paths) run.results.push({ ...lineResult(repoOf.get(b.repo_id)!, path, lineNo, text, ranges), rank: RANK.line });
+      for (const path of paths) {
+        if (!run.defined.has(`${b.repo_id}:${path}:${lineNo}`)) run.results.push({ ...lineResult(repoOf.get(b.repo_id)!, path, lineNo, text, ranges), rank: RANK.line });
+      }
     }
   };
   while (!reader.done) {
@@ -944,7 +1039,7 @@ async function scanFiles(m: EntityManager, scope: Scope, c: Compiled, run: Run):
         for (let i = 0; i < lines.length; i++) {
           const text = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
           const ranges = c.match!(text);
-          if (ranges.length > 0) run.results.push({ ...lineResult(repo, f.path, i + 1, text, ranges), rank: RANK.line });
+          if (ranges.length > 0 && !run.defined.has(`${repo.id}:${f.path}:${i + 1}`)) run.results.push({ ...lineResult(repo, f.path, i + 1, text, ranges), rank: RANK.line });
         }
       }
     }

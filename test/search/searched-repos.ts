@@ -41,12 +41,12 @@ export class SearchedRepos {
     return head;
   }
 
-  /** The search over every repo, in `m` (a REPEATABLE READ transaction of its own when not given), with the statements it sent. */
-  async search(q: string, opts: SearchOptions = {}, m?: EntityManager): Promise<{ answer: CodeSearchAnswer; statements: string[] }> {
+  /** The search over every repo, in `m` (a REPEATABLE READ transaction of its own when not given), with the statements it sent (and their parameters). */
+  async search(q: string, opts: SearchOptions = {}, m?: EntityManager): Promise<{ answer: CodeSearchAnswer; statements: string[]; recorded: Statement[] }> {
     const statements: Statement[] = [];
     const run = (em: EntityManager) => codeSearch(recording(em, statements), this.repos, q, 50, 10_000, opts);
     const answer = m ? await run(m) : await this.ds.transaction('REPEATABLE READ', run);
-    return { answer, statements: statements.map((s) => s.sql) };
+    return { answer, statements: statements.map((s) => s.sql), recorded: statements };
   }
 
   async close(): Promise<void> {
