@@ -376,7 +376,8 @@ interface Timed {
  * The search's floor without the database: one run's statements recorded (rows and streamed rows,
  * in the order sent), then `runs` runs of codeSearch whose statements are answered from that record
  * in memory — no transaction, no round trip, no row parsing: what this code would cost over an index
- * held in memory. Milliseconds per run.
+ * held in memory. Milliseconds per run. Not for an expression without a literal: its files are read
+ * until the deadline, so no two runs send the same statements.
  */
 async function replayedSearch(ds: DataSource, repos: SearchRepo[], q: string, runs: number): Promise<number[]> {
   const recorded: unknown[][] = [];
@@ -702,9 +703,11 @@ async function main(): Promise<void> {
         const b = await baseline(() => zoektServer!.search(bq.zoekt!), RUNS);
         f.zoekt.push(...b.ms);
         counts.push(`zoekt ${int(b.lines)}`);
-        const replayed = await replayedSearch(ds, repos, bq.q, RUNS);
-        f.replayed.push(...replayed);
-        counts.push(`ours without the database p50 ${fmtMs(pct(replayed, 50))} p95 ${fmtMs(pct(replayed, 95))}`);
+        if (bq.kind !== 'regex without a literal') {
+          const replayed = await replayedSearch(ds, repos, bq.q, RUNS);
+          f.replayed.push(...replayed);
+          counts.push(`ours without the database p50 ${fmtMs(pct(replayed, 50))} p95 ${fmtMs(pct(replayed, 95))}`);
+        }
       }
       f.counts.push(`${JSON.stringify(bq.q)}: ${counts.join(', ')}`);
       const offText = f.off.length ? ` (filters off ${fmtMs(pct(f.off.slice(-RUNS), 50))})` : '';
@@ -804,7 +807,10 @@ async function main(): Promise<void> {
         ? [
             {
               figure: 'floor: ours without the database, p50 / p95 (ours / Zoekt\'s p95)',
-              value: zoektKinds.map((k) => `${k} ${p(fig(k).replayed, 50)} / ${p(fig(k).replayed, 95)} (${fmt(p95(fig(k).replayed) / zoektP95(k), 2)})`).join('; '),
+              value: zoektKinds
+                .filter((k) => fig(k).replayed.length)
+                .map((k) => `${k} ${p(fig(k).replayed, 50)} / ${p(fig(k).replayed, 95)} (${fmt(p95(fig(k).replayed) / zoektP95(k), 2)})`)
+                .join('; '),
               baseline: "every statement answered in memory from a run's record: what this code costs over an index held in memory",
               met: null,
             },
