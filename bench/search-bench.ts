@@ -376,12 +376,13 @@ interface Timed {
  * The search's floor without the database: one run's statements recorded (rows and streamed rows,
  * in the order sent), then `runs` runs of codeSearch whose statements are answered from that record
  * in memory — no transaction, no round trip, no row parsing: what this code would cost over an index
- * held in memory. Milliseconds per run. Not for an expression without a literal: its files are read
- * until the deadline, so no two runs send the same statements.
+ * held in memory. Milliseconds per run, and whether every run answered what the recorded one did
+ * (the same statements in the same order). Not for an expression without a literal: its files are
+ * read until the deadline, so no two runs send the same statements.
  */
-async function replayedSearch(ds: DataSource, repos: SearchRepo[], q: string, runs: number): Promise<number[]> {
+async function replayedSearch(ds: DataSource, repos: SearchRepo[], q: string, runs: number): Promise<{ ms: number[]; same: boolean }> {
   const recorded: unknown[][] = [];
-  await ds.transaction('REPEATABLE READ', (m) => {
+  const answer = await ds.transaction('REPEATABLE READ', (m) => {
     const recording = Object.create(m) as EntityManager & RowStreaming;
     recording.query = (async (sql: string, params?: unknown[]) => {
       const rows = (await m.query(sql, params)) as unknown[];
@@ -396,16 +397,18 @@ async function replayedSearch(ds: DataSource, repos: SearchRepo[], q: string, ru
     return codeSearch(recording, repos, q, LIMIT);
   });
   const ms: number[] = [];
+  let same = true;
   for (let r = 0; r < runs + 1; r++) {
     let next = 0;
     const replaying = Object.create(ds.manager) as EntityManager & RowStreaming;
     replaying.query = (async () => recorded[next++]) as unknown as EntityManager['query'];
     replaying.eachRow = async <Row>(_sql: string, _params: unknown[], onRow: (row: Row) => void) => (recorded[next++] as Row[]).forEach((row) => onRow(row));
     const t = performance.now();
-    await codeSearch(replaying, repos, q, LIMIT);
+    const replayed = await codeSearch(replaying, repos, q, LIMIT);
     if (r > 0) ms.push(performance.now() - t); // the first: untimed, like ours
+    same &&= next === recorded.length && JSON.stringify(replayed.results) === JSON.stringify(answer.results);
   }
-  return ms;
+  return { ms, same };
 }
 
 async function timedSearch(ds: DataSource, repos: SearchRepo[], q: string, filters = true): Promise<Timed> {
@@ -648,6 +651,8 @@ async function main(): Promise<void> {
     );
     const mismatches: string[] = [];
     const filterMismatches: string[] = [];
+    /** Queries whose search without the database answered otherwise than the run it replayed (then its floor is no floor). */
+    const replayMismatches: string[] = [];
     say('');
     say(
       `queries (each: 1 untimed run, then ${RUNS} timed through codeSearch over all ${REPOS} repos, each followed by one with the Bloom filters off (but for expressions without a literal, which test none), and ${RUNS} over one repo; ${BASELINE_RUNS} timed by each baseline after 1 untimed; limit ${LIMIT}):`,
@@ -705,8 +710,9 @@ async function main(): Promise<void> {
         counts.push(`zoekt ${int(b.lines)}`);
         if (bq.kind !== 'regex without a literal') {
           const replayed = await replayedSearch(ds, repos, bq.q, RUNS);
-          f.replayed.push(...replayed);
-          counts.push(`ours without the database p50 ${fmtMs(pct(replayed, 50))} p95 ${fmtMs(pct(replayed, 95))}`);
+          f.replayed.push(...replayed.ms);
+          if (!replayed.same) replayMismatches.push(JSON.stringify(bq.q));
+          counts.push(`ours without the database p50 ${fmtMs(pct(replayed.ms, 50))} p95 ${fmtMs(pct(replayed.ms, 95))}`);
         }
       }
       f.counts.push(`${JSON.stringify(bq.q)}: ${counts.join(', ')}`);
@@ -829,6 +835,9 @@ async function main(): Promise<void> {
       filterMismatches.length
         ? `the Bloom filters changed the results of ${filterMismatches.join(', ')} (searches not truncated)`
         : 'with the Bloom filters off, every search that was not truncated found the same results',
+      ...(zoektServer
+        ? [replayMismatches.length ? `without the database, ${replayMismatches.join(', ')} answered otherwise than the run replayed` : 'without the database, every search answered what the run it replayed did, with the same statements']
+        : []),
       ...(mismatches.length ? [`ours ≠ ripgrep (lines found, the search not truncated): ${mismatches.join('; ')}`] : ['every search that was not truncated found the lines ripgrep found (count of lines)']),
       `load average at the start ${fmt(load1, 2)}, at the end ${loadAverage()}; total bench time ${fmt((Date.now() - started) / 1000, 0)} s`,
     ];
