@@ -276,6 +276,14 @@ interface Run {
 
 const RANK = { definition: 0, path: 1, line: 2 };
 
+/** A line of a repo's file, as `Run.defined` holds it. */
+const lineKey = (repoId: string, path: string, line: number) => `${repoId}:${path}:${line}`;
+
+/** A matching line into the answer, unless it is there already as a definition (a line is one result). */
+function addLine(run: Run, repo: SearchRepo, path: string, line: number, text: string, ranges: Array<[number, number]>): void {
+  if (!run.defined.has(lineKey(repo.id, path, line))) run.results.push({ ...lineResult(repo, path, line, text, ranges), rank: RANK.line });
+}
+
 /**
  * Repos whose symbols sym:'s first statement looks through, an index scan each: a common name
  * (`sym:parse` over 1,000 repos: 25,000 definitions) fills the answer from the first repos in name
@@ -384,7 +392,7 @@ async function addDefinitions(m: EntityManager, repos: Scope, defs: Definition[]
       })();
       if (ranges.length === 0) continue;
       run.files.add(`${repo.id}:${d.path}`);
-      run.defined.add(`${repo.id}:${d.path}:${d.line}`);
+      run.defined.add(lineKey(repo.id, d.path, d.line));
       run.results.push({ ...lineResult(repo, d.path, d.line, text, ranges), rank: RANK.definition });
     }
     if (run.results.length >= run.limit) {
@@ -969,9 +977,7 @@ async function verify(m: EntityManager, scope: Scope, found: Candidate[], c: Com
       const id = `${key}:${lineNo}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      for (const path of paths) {
-        if (!run.defined.has(`${b.repo_id}:${path}:${lineNo}`)) run.results.push({ ...lineResult(repoOf.get(b.repo_id)!, path, lineNo, text, ranges), rank: RANK.line });
-      }
+      for (const path of paths) addLine(run, repoOf.get(b.repo_id)!, path, lineNo, text, ranges);
     }
   };
   while (!reader.done) {
@@ -1039,7 +1045,7 @@ async function scanFiles(m: EntityManager, scope: Scope, c: Compiled, run: Run):
         for (let i = 0; i < lines.length; i++) {
           const text = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
           const ranges = c.match!(text);
-          if (ranges.length > 0 && !run.defined.has(`${repo.id}:${f.path}:${i + 1}`)) run.results.push({ ...lineResult(repo, f.path, i + 1, text, ranges), rank: RANK.line });
+          if (ranges.length > 0) addLine(run, repo, f.path, i + 1, text, ranges);
         }
       }
     }
