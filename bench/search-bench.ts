@@ -27,6 +27,7 @@ import { codeSearch, type CodeSearchAnswer, type SearchRepo } from '../src/searc
 import { filterCacheStats } from '../src/search/filter-cache';
 import { keptScope } from '../src/search/scope-cache';
 import { git as gitAsync } from '../test/fakes/bitbucket/git';
+import { recording, type Statement } from '../test/search/recorded-statements';
 import { importCommit, type ImportedFile } from '../test/support/fast-import';
 import { childrenCpu, nodeCpu, postgresCpu, sortedEntries } from './index-corpus';
 import { fmtMs, loadAverage, pct, printReport, runBench, say, startBenchServers, type Row } from './support';
@@ -381,32 +382,24 @@ interface Timed {
  * read until the deadline, so no two runs send the same statements.
  */
 async function replayedSearch(ds: DataSource, repos: SearchRepo[], q: string, runs: number): Promise<{ ms: number[]; same: boolean }> {
+  // Each statement's rows: the search sends one statement at a time, so a row is the last statement's.
+  const statements: Statement[] = [];
   const recorded: unknown[][] = [];
-  const answer = await ds.transaction('REPEATABLE READ', (m) => {
-    const recording = Object.create(m) as EntityManager & RowStreaming;
-    recording.query = (async (sql: string, params?: unknown[]) => {
-      const rows = (await m.query(sql, params)) as unknown[];
-      recorded.push(rows);
-      return rows;
-    }) as EntityManager['query'];
-    recording.eachRow = async <Row>(sql: string, params: unknown[], onRow: (row: Row) => void) => {
-      const rows: Row[] = [];
-      await streamRows<Row>(m, sql, params, (row) => (rows.push(row), onRow(row)));
-      recorded.push(rows);
-    };
-    return codeSearch(recording, repos, q, LIMIT);
-  });
+  const answer = await ds.transaction('REPEATABLE READ', (m) =>
+    codeSearch(recording(m, statements, (row) => (recorded[statements.length - 1] ??= []).push(row)), repos, q, LIMIT),
+  );
+  const rowsOf = (i: number) => recorded[i] ?? [];
   const ms: number[] = [];
   let same = true;
   for (let r = 0; r < runs + 1; r++) {
     let next = 0;
     const replaying = Object.create(ds.manager) as EntityManager & RowStreaming;
-    replaying.query = (async () => recorded[next++]) as unknown as EntityManager['query'];
-    replaying.eachRow = async <Row>(_sql: string, _params: unknown[], onRow: (row: Row) => void) => (recorded[next++] as Row[]).forEach((row) => onRow(row));
+    replaying.query = (async () => rowsOf(next++)) as unknown as EntityManager['query'];
+    replaying.eachRow = async <Row>(_sql: string, _params: unknown[], onRow: (row: Row) => void) => (rowsOf(next++) as Row[]).forEach((row) => onRow(row));
     const t = performance.now();
     const replayed = await codeSearch(replaying, repos, q, LIMIT);
     if (r > 0) ms.push(performance.now() - t); // the first: untimed, like ours
-    same &&= next === recorded.length && JSON.stringify(replayed.results) === JSON.stringify(answer.results);
+    same &&= next === statements.length && JSON.stringify(replayed.results) === JSON.stringify(answer.results);
   }
   return { ms, same };
 }
